@@ -1,0 +1,371 @@
+"""The AceDataCloud Sora API, simulated: same paths, request validation, error bodies, task records and
+quirks (see shared/api/upstream.md), so the studio's client cannot tell it from the real service.
+
+Trigger words in a prompt make the failure paths easy to try by hand:
+  "real person" or "celebrity"  the task fails as a content-policy refusal
+  "[sim:error]"                  the task fails with an upstream api_error
+  "[sim:slow]"                   the task takes three times as long
+  "[sim:expired]"                the first video link handed out has already expired
+  "[sim:used_up]"                the submission is refused: the account's balance is used up (403)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import random
+import string
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import close_old_connections
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from sorastudio.studio import capabilities
+from sorastudio.studio.ranged import ranged_response
+
+from .models import SimTask
+from .render import render_video, simulated_frame_size
+
+log = logging.getLogger(__name__)
+
+LINK_LIFETIME = timedelta(days=6)
+
+
+def _error(status: int, code: str, message: str, **headers: str) -> JsonResponse:
+    response = JsonResponse(
+        {"success": False, "error": {"code": code, "message": message}, "trace_id": str(uuid.uuid4())},
+        status=status,
+    )
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _authorized(request: HttpRequest) -> JsonResponse | None:
+    header = request.headers.get("authorization", "")
+    if not header:
+        return _error(400, "no_token", "Authorization token is required.")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _error(401, "invalid_token", "The authorization token is invalid.")
+    return None
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error(400, "bad_request", "The request body is not valid JSON.")
+    if not isinstance(body, dict):
+        return _error(400, "bad_request", "The request body must be a JSON object.")
+    return body
+
+
+def validate_request(body: dict[str, Any]) -> str:
+    """The problem with a /sora/videos request, in the upstream's words, or "" when it is acceptable."""
+    model = body.get("model")
+    prompt = body.get("prompt")
+    if model not in capabilities.MODELS:
+        return f"model must be one of {', '.join(capabilities.MODELS)}"
+    if not isinstance(prompt, str) or not prompt.strip():
+        return "prompt is required"
+    version = str(body.get("version", "1.0"))
+    if version == "2":
+        version = "2.0"  # some vendor samples send the integer 2
+    cap = capabilities.capability(capabilities.ACEDATA, version, model)
+    if cap is None:
+        return f"version must be 1.0 or 2.0, not {body.get('version')!r}"
+    duration = body.get("duration", cap.default_duration)
+    if not isinstance(duration, int) or duration not in cap.durations:
+        return f"duration {duration!r} is not supported by {model} in version {version}"
+    size = body.get("size", cap.default_size)
+    if size not in cap.sizes:
+        return f"size {size!r} is not supported by {model} in version {version}"
+    orientation = body.get("orientation")
+    if orientation is not None:
+        if not cap.orientations:
+            return "orientation is only supported in version 1.0"
+        if orientation not in cap.orientations:
+            return f"orientation {orientation!r} is not supported"
+    images = body.get("image_urls", [])
+    if not isinstance(images, list) or not all(isinstance(i, str) and _is_image_ref(i) for i in images):
+        return "image_urls must be a list of image URLs or base64 images"
+    if "character_url" in body:
+        if not cap.character:
+            return "character_url is only supported in version 1.0"
+        start, end = body.get("character_start"), body.get("character_end")
+        if not isinstance(start, int) or not isinstance(end, int):
+            return "character_start and character_end are required with character_url"
+        if not capabilities.CHARACTER_MIN_SPAN <= end - start <= capabilities.CHARACTER_MAX_SPAN:
+            return "character_end - character_start must be between 1 and 3 seconds"
+        if not str(body["character_url"]).startswith(("http://", "https://")):
+            return "character_url must be a URL"
+    callback = body.get("callback_url")
+    if callback is not None and not str(callback).startswith(("http://", "https://")):
+        return "callback_url must be a URL"
+    return ""
+
+
+def _is_image_ref(value: str) -> bool:
+    if value.startswith(("http://", "https://")):
+        return True
+    data = value.split(",", 1)[1] if value.startswith("data:") else value
+    try:
+        base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+def _task_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _video_id() -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return "sora-2:task_01" + "".join(random.choices(alphabet, k=24))
+
+
+def _signature(task_id: str, expires: int) -> str:
+    key = (settings.SECRET_KEY + ":simulator").encode()
+    return hmac.new(key, f"{task_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def _video_url(request: HttpRequest | None, task: SimTask) -> str:
+    if task.expire_first_link and task.links_issued == 0:
+        expires = int(time.time()) - 60
+    else:
+        expires = int((timezone.now() + LINK_LIFETIME).timestamp())
+    SimTask.objects.filter(pk=task.pk).update(links_issued=task.links_issued + 1)
+    task.links_issued += 1
+    path = reverse("simulator:video_file", args=[task.id])
+    query = urlencode({"se": expires, "sp": "r", "sig": _signature(task.id, expires)})
+    base = request.build_absolute_uri("/").rstrip("/") if request else settings.SIMULATOR_BASE_URL
+    return f"{base}{path}?{query}"
+
+
+def _result_body(request: HttpRequest | None, task: SimTask) -> dict[str, Any]:
+    """The blocking response, which is also the callback body and a finished record's `response`."""
+    if task.outcome == "failed":
+        return {
+            "success": False,
+            "task_id": task.id,
+            "trace_id": task.trace_id,
+            "error": {"code": task.error_code, "message": task.error_message},
+        }
+    return {
+        "success": True,
+        "task_id": task.id,
+        "trace_id": task.trace_id,
+        "data": [{"id": task.video_id, "video_url": _video_url(request, task), "state": "succeeded"}],
+    }
+
+
+def _record(request: HttpRequest, task: SimTask) -> dict[str, Any]:
+    phase = task.phase()
+    record: dict[str, Any] = {
+        "_id": hashlib.md5(task.id.encode(), usedforsecurity=False).hexdigest()[:24],
+        "id": task.id,
+        "api_id": "b0761231-74e6-42d3-a095-c1987a61e900",
+        "application_id": "simulator",
+        "credential_id": "simulator",
+        "user_id": "simulator",
+        "type": "videos",
+        "created_at": task.created_at.timestamp(),
+        "request": task.request,
+        "trace_id": task.trace_id,
+    }
+    if phase == "pending":
+        return record
+    if phase == "processing":
+        record["response"] = {"data": [{"id": task.video_id, "state": "processing"}]}
+        record["started_at"] = task.created_at.timestamp() + 1
+        return record
+    record["started_at"] = task.created_at.timestamp() + 1
+    record["finished_at"] = task.finishes_at.timestamp()
+    record["elapsed"] = round((task.finishes_at - task.created_at).total_seconds(), 3)
+    record["response"] = _result_body(request, task)
+    return record
+
+
+def _outcome_for(prompt: str) -> tuple[str, str, str]:
+    text = prompt.lower()
+    if "real person" in text or "celebrity" in text:
+        return (
+            "failed",
+            "content_policy_violation",
+            "This request was rejected by the safety system: the content may depict a real person.",
+        )
+    if "[sim:error]" in text:
+        return "failed", "api_error", "The video could not be generated because of an internal error."
+    return "succeeded", "", ""
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def acedata_videos(request: HttpRequest) -> HttpResponseBase:
+    if refused := _authorized(request):
+        return refused
+    body = _json_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    if problem := validate_request(body):
+        return _error(400, "bad_request", problem)
+    prompt = str(body["prompt"])
+    if "[sim:used_up]" in prompt.lower():
+        return _error(403, "used_up", "Your balance has been used up, please recharge.")
+
+    outcome, code, message = _outcome_for(prompt)
+    seconds = settings.SIMULATOR_SECONDS * (3 if "[sim:slow]" in prompt.lower() else 1)
+    now = timezone.now()
+    task = SimTask.objects.create(
+        id=_task_id(),
+        request=body,
+        trace_id=str(uuid.uuid4()),
+        video_id=_video_id(),
+        created_at=now,
+        finishes_at=now + timedelta(seconds=seconds),
+        outcome=outcome,
+        error_code=code,
+        error_message=message,
+        callback_url=str(body.get("callback_url") or ""),
+        expire_first_link="[sim:expired]" in prompt.lower(),
+    )
+    if task.callback_url:
+        _schedule_callback(task.id, seconds)
+        return JsonResponse({"task_id": task.id})
+    if body.get("async") is True:
+        return JsonResponse({"task_id": task.id, "trace_id": task.trace_id})
+    if "application/x-ndjson" in request.headers.get("accept", ""):
+        return StreamingHttpResponse(_ndjson(request, task), content_type="application/x-ndjson")
+    # The blocking mode holds the connection for the whole generation, as the real one does.
+    _sleep_until(task)
+    return JsonResponse(_result_body(request, task), status=200)
+
+
+def _sleep_until(task: SimTask) -> None:
+    remaining = (task.finishes_at - timezone.now()).total_seconds()
+    if remaining > 0:
+        time.sleep(min(remaining, 300))
+
+
+def _ndjson(request: HttpRequest, task: SimTask) -> Iterator[bytes]:
+    while task.phase() not in ("succeeded", "failed"):
+        snapshot = {"success": True, "task_id": task.id, "trace_id": task.trace_id,
+                    "data": [{"id": task.video_id, "state": task.phase()}]}
+        yield (json.dumps(snapshot) + "\n").encode()
+        time.sleep(min(1.0, max(0.0, (task.finishes_at - timezone.now()).total_seconds())))
+    yield (json.dumps(_result_body(request, task)) + "\n").encode()
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def acedata_tasks(request: HttpRequest) -> HttpResponseBase:
+    if refused := _authorized(request):
+        return refused
+    body = _json_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    action = body.get("action", "retrieve")
+    if action == "retrieve_batch":
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            return _error(400, "bad_request", "ids must be a list of task ids")
+        tasks = {t.id: t for t in SimTask.objects.filter(id__in=ids)}
+        items = [_record(request, tasks[i]) for i in ids if i in tasks]
+        return JsonResponse({"items": items, "count": len(items)})
+    if action != "retrieve":
+        return _error(400, "bad_request", f"unknown action {action!r}")
+    task = SimTask.objects.filter(id=str(body.get("id") or "")).first()
+    if task is None:
+        # The real service answers an unknown id with an empty object and 200.
+        return JsonResponse({})
+    return JsonResponse(_record(request, task))
+
+
+@login_not_required
+@require_GET
+def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
+    try:
+        expires = int(request.GET.get("se", ""))
+    except ValueError:
+        expires = 0
+    signature = request.GET.get("sig", "")
+    valid = hmac.compare_digest(signature, _signature(task_id, expires))
+    if not valid or expires < time.time():
+        return HttpResponse(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code>"
+            "<Message>Signed expiry time has expired or the signature does not match.</Message></Error>",
+            status=403,
+            content_type="application/xml",
+        )
+    task = SimTask.objects.filter(id=task_id, outcome="succeeded").first()
+    if task is None or task.phase() != "succeeded":
+        raise Http404("no such video")
+    path = render_for(task)
+    return ranged_response(
+        request, path.open("rb"), size=path.stat().st_size, content_type="video/mp4", etag=f'"{task.id}"'
+    )
+
+
+def render_for(task: SimTask) -> Any:
+    """Render the task's video once and keep it: every later link to it serves the same bytes."""
+    folder = settings.DATA_DIR / "simulator"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{task.id}.mp4"
+    if path.exists():
+        return path
+    body = task.request
+    version = "2.0" if str(body.get("version", "1.0")) in ("2", "2.0") else "1.0"
+    cap = capabilities.capability(capabilities.ACEDATA, version, body["model"])
+    assert cap is not None
+    size = body.get("size", cap.default_size)
+    orientation = body.get("orientation", cap.default_orientation)
+    width, height = simulated_frame_size(*cap.pixel_size(size, orientation))
+    duration = body.get("duration", cap.default_duration)
+    caption = f"{capabilities.MODELS[body['model']]} · v{version} · {duration} s · simulated"
+    render_video(path, prompt=body["prompt"], width=width, height=height, seconds=duration, caption=caption)
+    return path
+
+
+def _schedule_callback(task_id: str, delay: float) -> None:
+    # Webhooks are best effort, upstream and here alike: a callback lost with its process is made up for
+    # by the studio's polling.
+    timer = threading.Timer(delay + 0.2, _deliver_callback, args=[task_id])
+    timer.daemon = True
+    timer.start()
+
+
+def _deliver_callback(task_id: str) -> None:
+    close_old_connections()
+    try:
+        task = SimTask.objects.get(pk=task_id)
+        if task.callback_sent_at:
+            return
+        body = _result_body(None, task)
+        httpx.post(task.callback_url, json=body, timeout=10)
+        SimTask.objects.filter(pk=task_id).update(callback_sent_at=timezone.now())
+    except Exception:
+        log.warning("simulator callback for %s failed", task_id, exc_info=True)
+    finally:
+        close_old_connections()

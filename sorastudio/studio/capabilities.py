@@ -1,0 +1,133 @@
+"""What each (provider, version, model) can do: one table that drives the form, server-side validation and the
+simulator's own validation, with the plain-language reason for every choice that is not possible."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ACEDATA = "acedata"
+
+MODELS: dict[str, str] = {"sora-2": "Sora 2", "sora-2-pro": "Sora 2 Pro"}
+VERSIONS: dict[str, str] = {"1.0": "Version 1.0", "2.0": "Version 2.0"}
+
+SIZE_LABELS: dict[str, str] = {
+    "small": "Standard",
+    "large": "HD",
+    "720x1280": "720 × 1280 (vertical)",
+    "1280x720": "1280 × 720 (horizontal)",
+    "1024x1792": "1024 × 1792 (tall, sharper)",
+    "1792x1024": "1792 × 1024 (wide, sharper)",
+}
+ORIENTATION_LABELS: dict[str, str] = {"landscape": "Landscape (16:9)", "portrait": "Portrait (9:16)"}
+
+ALL_DURATIONS = (4, 8, 10, 12, 15, 25)
+ALL_SIZES = tuple(SIZE_LABELS)
+CHARACTER_MIN_SPAN = 1
+CHARACTER_MAX_SPAN = 3
+
+
+@dataclass(frozen=True)
+class Capability:
+    provider: str
+    version: str
+    model: str
+    durations: tuple[int, ...]
+    default_duration: int
+    sizes: tuple[str, ...]
+    default_size: str
+    orientations: tuple[str, ...] = ()
+    default_orientation: str = ""
+    max_images: int = 0
+    # v2.0 uses only the first reference image and wants its pixel size to match `size`.
+    first_image_only: bool = False
+    character: bool = False
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def why_not_duration(self, seconds: int) -> str:
+        if seconds in self.durations:
+            return ""
+        return self.reasons.get(f"duration:{seconds}") or (
+            f"{VERSIONS[self.version]} makes videos of {_join(self.durations)} seconds"
+        )
+
+    def why_not_size(self, size: str) -> str:
+        if size in self.sizes:
+            return ""
+        return self.reasons.get(f"size:{size}") or (
+            f"{VERSIONS[self.version]} offers {', '.join(SIZE_LABELS[s] for s in self.sizes)}"
+        )
+
+    def pixel_size(self, size: str, orientation: str) -> tuple[int, int]:
+        """The nominal frame size in pixels (width, height) for a request."""
+        if "x" in size:
+            width, height = (int(part) for part in size.split("x"))
+            return width, height
+        long_side, short_side = (1280, 720) if size == "large" else (854, 480)
+        if orientation == "portrait":
+            return short_side, long_side
+        return long_side, short_side
+
+
+def _join(values: tuple[int, ...]) -> str:
+    words = [str(v) for v in values]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+_V1_REASONS = {
+    "duration:25": "25 seconds needs Sora 2 Pro",
+    "size:large": "HD needs Sora 2 Pro",
+    "duration:4": "4 seconds needs version 2.0",
+    "duration:8": "8 seconds needs version 2.0",
+    "duration:12": "12 seconds needs version 2.0",
+}
+_V2_REASONS = {
+    "duration:10": "10 seconds is a version 1.0 length",
+    "duration:15": "15 seconds is a version 1.0 length",
+    "duration:25": "25 seconds is a version 1.0 length (with Sora 2 Pro)",
+    "size:small": "Version 2.0 takes a pixel size instead",
+    "size:large": "Version 2.0 takes a pixel size instead",
+}
+_V2_SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
+
+CAPABILITIES: dict[tuple[str, str, str], Capability] = {
+    (ACEDATA, "1.0", "sora-2"): Capability(
+        ACEDATA, "1.0", "sora-2",
+        durations=(10, 15), default_duration=15,
+        sizes=("small",), default_size="small",
+        orientations=("landscape", "portrait"), default_orientation="landscape",
+        max_images=4, character=True, reasons=_V1_REASONS,
+    ),
+    (ACEDATA, "1.0", "sora-2-pro"): Capability(
+        ACEDATA, "1.0", "sora-2-pro",
+        durations=(10, 15, 25), default_duration=15,
+        sizes=("small", "large"), default_size="small",
+        orientations=("landscape", "portrait"), default_orientation="landscape",
+        max_images=4, character=True, reasons=_V1_REASONS,
+    ),
+    (ACEDATA, "2.0", "sora-2"): Capability(
+        ACEDATA, "2.0", "sora-2",
+        durations=(4, 8, 12), default_duration=4,
+        sizes=_V2_SIZES, default_size="720x1280",
+        max_images=1, first_image_only=True, reasons=_V2_REASONS,
+    ),
+    (ACEDATA, "2.0", "sora-2-pro"): Capability(
+        ACEDATA, "2.0", "sora-2-pro",
+        durations=(4, 8, 12), default_duration=4,
+        sizes=_V2_SIZES, default_size="720x1280",
+        max_images=1, first_image_only=True, reasons=_V2_REASONS,
+    ),
+}
+
+
+def capability(provider: str, version: str, model: str) -> Capability | None:
+    return CAPABILITIES.get((provider, version, model))
+
+
+# Typical generation times (seconds) seen upstream, used for the progress estimate until the studio has
+# its own history for a combination.
+TYPICAL_SECONDS = {
+    ("sora-2", 4): 60, ("sora-2", 8): 80, ("sora-2", 12): 100,
+    ("sora-2", 10): 90, ("sora-2", 15): 120,
+    ("sora-2-pro", 4): 90, ("sora-2-pro", 8): 120, ("sora-2-pro", 12): 150,
+    ("sora-2-pro", 10): 150, ("sora-2-pro", 15): 200, ("sora-2-pro", 25): 300,
+}

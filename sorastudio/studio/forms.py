@@ -1,0 +1,272 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
+from PIL import Image, UnidentifiedImageError
+
+from . import capabilities
+from .capabilities import ACEDATA, Capability
+
+MAX_PROMPT = 4000
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    selected: bool
+    reason: str = ""  # why it cannot be chosen; empty when it can
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    widget = MultipleImageInput
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [check_image(f) for f in files]
+
+
+def check_image(upload: UploadedFile) -> UploadedFile:
+    """Accept a real PNG, JPEG or WebP image of a sensible size; say plainly what is wrong otherwise."""
+    name = upload.name or "the file"
+    if upload.size and upload.size > MAX_IMAGE_BYTES:
+        raise ValidationError(f"{name} is larger than 10 MB. Use a smaller image.")
+    try:
+        with Image.open(upload) as image:
+            kind = image.format or ""
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise ValidationError(f"{name} is too large ({image.width} × {image.height} pixels).")
+            image.verify()
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(
+            f"{name} is not an image we can read, or it is damaged. Use a PNG, JPEG or WebP file."
+        ) from None
+    if kind not in IMAGE_TYPES:
+        raise ValidationError(f"{name} is a {kind or 'unknown'} image. Use a PNG, JPEG or WebP file.")
+    upload.seek(0)
+    upload.content_type = IMAGE_TYPES[kind]
+    return upload
+
+
+class GenerationForm(forms.Form):
+    prompt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=MAX_PROMPT,
+        error_messages={"required": "Describe the video you want."},
+    )
+    model = forms.ChoiceField(choices=list(capabilities.MODELS.items()), initial="sora-2")
+    version = forms.ChoiceField(choices=list(capabilities.VERSIONS.items()), initial="1.0")
+    duration = forms.TypedChoiceField(
+        coerce=int, choices=[(d, f"{d} seconds") for d in capabilities.ALL_DURATIONS], required=False
+    )
+    size = forms.ChoiceField(choices=list(capabilities.SIZE_LABELS.items()), required=False)
+    orientation = forms.ChoiceField(
+        choices=[("", "—"), *capabilities.ORIENTATION_LABELS.items()], required=False
+    )
+    image_urls = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    images = MultipleImageField()
+    character_url = forms.CharField(required=False, max_length=2000)
+    character_start = forms.IntegerField(required=False, min_value=0, max_value=600)
+    character_end = forms.IntegerField(required=False, min_value=0, max_value=600)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notes: list[str] = []
+
+    # --- Which capability applies ------------------------------------------------------------------------
+
+    def _raw(self, name: str) -> str:
+        if self.is_bound:
+            value = self.data.get(name)
+            if value not in (None, ""):
+                return str(value)
+        value = self.initial.get(name, self.fields[name].initial)
+        return "" if value is None else str(value)
+
+    @property
+    def capability(self) -> Capability:
+        model = self._raw("model") if self._raw("model") in capabilities.MODELS else "sora-2"
+        version = self._raw("version") if self._raw("version") in capabilities.VERSIONS else "1.0"
+        cap = capabilities.capability(ACEDATA, version, model)
+        assert cap is not None
+        return cap
+
+    def autocorrect(self) -> None:
+        """After a switch of model or version, move impossible choices to the nearest possible ones and
+        say so, instead of leaving the creator with a choice that will be refused."""
+        cap = self.capability
+        data = self.data.copy()
+        duration = self._raw("duration")
+        if duration.isdigit() and int(duration) not in cap.durations:
+            nearest = min(cap.durations, key=lambda d: (abs(d - int(duration)), -d))
+            self.notes.append(
+                f"Length changed from {duration} to {nearest} seconds: {cap.why_not_duration(int(duration))}."
+            )
+            data["duration"] = str(nearest)
+        size = self._raw("size")
+        if size and size not in cap.sizes:
+            replacement = _nearest_size(size, cap)
+            self.notes.append(
+                f"Size changed from {capabilities.SIZE_LABELS.get(size, size)} to "
+                f"{capabilities.SIZE_LABELS[replacement]}: {cap.why_not_size(size)}."
+            )
+            data["size"] = replacement
+        if not cap.orientations and self._raw("orientation"):
+            data["orientation"] = ""
+        if cap.orientations and not self._raw("orientation"):
+            data["orientation"] = cap.default_orientation
+        self.data = data
+
+    # --- What the template shows -------------------------------------------------------------------------
+
+    def duration_options(self) -> list[Option]:
+        cap = self.capability
+        current = self._raw("duration") or str(cap.default_duration)
+        relevant = [d for d in capabilities.ALL_DURATIONS if d in cap.durations or _same_family(d, cap)]
+        return [
+            Option(str(d), f"{d} seconds", current == str(d), cap.why_not_duration(d)) for d in relevant
+        ]
+
+    def size_options(self) -> list[Option]:
+        cap = self.capability
+        current = self._raw("size") or cap.default_size
+        family = ("small", "large") if cap.version == "1.0" else tuple(s for s in cap.sizes)
+        return [
+            Option(s, capabilities.SIZE_LABELS[s], current == s, cap.why_not_size(s)) for s in family
+        ]
+
+    def orientation_options(self) -> list[Option]:
+        cap = self.capability
+        current = self._raw("orientation") or cap.default_orientation
+        return [Option(o, capabilities.ORIENTATION_LABELS[o], current == o) for o in cap.orientations]
+
+    # --- Validation --------------------------------------------------------------------------------------
+
+    def clean_prompt(self) -> str:
+        prompt = self.cleaned_data["prompt"].strip()
+        if not prompt:
+            raise ValidationError("Describe the video you want.")
+        return prompt
+
+    def clean_image_urls(self) -> list[str]:
+        raw = self.cleaned_data.get("image_urls") or ""
+        urls = [line.strip() for line in raw.splitlines() if line.strip()]
+        check = URLValidator(schemes=["http", "https"])
+        for url in urls:
+            try:
+                check(url)
+            except ValidationError:
+                raise ValidationError(f"“{url[:80]}” is not a web address (it should start with https://).")
+        return urls
+
+    def clean_character_url(self) -> str:
+        url = (self.cleaned_data.get("character_url") or "").strip()
+        if url:
+            try:
+                URLValidator(schemes=["http", "https"])(url)
+            except ValidationError:
+                raise ValidationError("The character clip must be a web address starting with https://.")
+        return url
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        cap = self.capability
+        duration = data.get("duration")
+        if duration in (None, ""):
+            data["duration"] = cap.default_duration
+        elif duration not in cap.durations:
+            self.add_error("duration", cap.why_not_duration(int(duration)) + ".")
+        size = data.get("size") or cap.default_size
+        data["size"] = size
+        if size not in cap.sizes:
+            self.add_error("size", cap.why_not_size(size) + ".")
+        orientation = data.get("orientation") or ""
+        if cap.orientations:
+            data["orientation"] = orientation or cap.default_orientation
+        elif orientation:
+            self.add_error("orientation", "Orientation is chosen through the size in version 2.0.")
+        self._clean_images(cap, data)
+        self._clean_character(cap, data)
+        return data
+
+    def _clean_images(self, cap: Capability, data: dict[str, Any]) -> None:
+        count = len(data.get("image_urls") or []) + len(data.get("images") or [])
+        if count > cap.max_images:
+            if cap.first_image_only:
+                message = "Version 2.0 uses a single reference image. Keep one and remove the others."
+            else:
+                message = f"Use at most {cap.max_images} reference images."
+            field = "images" if data.get("images") else "image_urls"
+            self.add_error(field, message)
+
+    def _clean_character(self, cap: Capability, data: dict[str, Any]) -> None:
+        url = data.get("character_url")
+        start, end = data.get("character_start"), data.get("character_end")
+        if not url:
+            if start is not None or end is not None:
+                self.add_error("character_url", "Add the character clip's address, or clear the times.")
+            data["character_start"] = data["character_end"] = None
+            return
+        if not cap.character:
+            self.add_error("character_url", "Characters are only available in version 1.0.")
+            return
+        if start is None:
+            self.add_error("character_start", "Say where the character appears in the clip (in seconds).")
+        if end is None:
+            self.add_error("character_end", "Say where the character stops appearing (in seconds).")
+        if start is not None and end is not None:
+            span = end - start
+            if span < capabilities.CHARACTER_MIN_SPAN or span > capabilities.CHARACTER_MAX_SPAN:
+                self.add_error(
+                    "character_end",
+                    f"The character's part of the clip must last 1 to 3 seconds (it is {span} now).",
+                )
+
+    def generation_params(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "prompt": data["prompt"],
+            "model": data["model"],
+            "version": data["version"],
+            "duration": data["duration"],
+            "size": data["size"],
+            "orientation": data.get("orientation") or "",
+            "image_urls": data.get("image_urls") or [],
+            "character_url": data.get("character_url") or "",
+            "character_start": data.get("character_start"),
+            "character_end": data.get("character_end"),
+        }
+
+
+def _same_family(seconds: int, cap: Capability) -> bool:
+    """Durations worth showing (disabled, with a reason) because they belong to this version."""
+    if cap.version == "1.0":
+        return seconds in (10, 15, 25)
+    return seconds in (4, 8, 12)
+
+
+def _nearest_size(size: str, cap: Capability) -> str:
+    if cap.version == "2.0":
+        landscape = size == "1280x720" or size == "1792x1024"
+        return "1280x720" if landscape else cap.default_size
+    return "large" if size in ("1024x1792", "1792x1024") and "large" in cap.sizes else cap.default_size

@@ -1,0 +1,464 @@
+from __future__ import annotations
+
+import re
+import secrets
+import statistics
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from . import capabilities
+
+
+class Team(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        CREATOR = "creator", "Creator"
+        REVIEWER = "reviewer", "Reviewer"
+        ADMIN = "admin", "Admin"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.CREATOR)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+
+class State(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SUBMITTING = "submitting", "Submitting"
+    RUNNING = "running", "Generating"
+    ARCHIVING = "archiving", "Saving"
+    SUCCEEDED = "succeeded", "Ready"
+    FAILED = "failed", "Failed"
+    TIMED_OUT = "timed_out", "Timed out"
+
+
+LIVE_STATES = (State.QUEUED, State.SUBMITTING, State.RUNNING, State.ARCHIVING)
+FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.TIMED_OUT)
+
+# Plain words for the error codes creators meet most; anything else falls back to the upstream's message.
+ERROR_EXPLANATIONS = {
+    "content_policy_violation": (
+        "The video was refused because the prompt or a reference seems to show a real person or a "
+        "protected brand. Describe an invented character instead and try again."
+    ),
+    "used_up": "The studio's account with the video service has run out of credit. Tell an admin.",
+    "invalid_token": "The studio's API key was refused by the video service. Tell an admin.",
+    "token_expired": "The studio's API key has expired. Tell an admin.",
+    "bad_request": "The video service did not accept these settings.",
+    "too_many_requests": "The video service was busy for too long. Try again in a few minutes.",
+    "api_error": "The video service had an internal problem while making this video. Try again.",
+    "generation_failed": "The video service could not finish this video. Try again or change the prompt.",
+    "link_expired": "The finished video could no longer be downloaded from the video service.",
+    "archive_failed": "The video was made but could not be saved to the studio's storage.",
+    "timed_out": "The video service took too long, so the studio gave up waiting.",
+    "submit_failed": "The studio could not reach the video service to start this video.",
+}
+
+
+class GenerationQuerySet(models.QuerySet["Generation"]):
+    def for_team(self, team: Team | None) -> GenerationQuerySet:
+        if team is None:
+            return self.none()
+        return self.filter(team=team)
+
+    def in_flight(self) -> GenerationQuerySet:
+        return self.filter(state__in=LIVE_STATES)
+
+    def being_followed(self) -> GenerationQuerySet:
+        """Jobs the upstream is working on: these are what the batch poll asks about."""
+        return self.filter(state=State.RUNNING).exclude(upstream_task_id="")
+
+    def due_for_submit(self, now: Any = None) -> GenerationQuerySet:
+        now = now or timezone.now()
+        return self.filter(state=State.QUEUED, upstream_task_id="").filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        )
+
+    def newest_first(self) -> GenerationQuerySet:
+        return self.order_by("-created_at", "-id")
+
+
+class Generation(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="generations")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="generations"
+    )
+    provider = models.CharField(max_length=20, default=capabilities.ACEDATA)
+    # True when the job went to the built-in simulator rather than a real account.
+    simulated = models.BooleanField(default=False)
+
+    # What was asked, with the API's own field names.
+    prompt = models.TextField()
+    model = models.CharField(max_length=40)
+    version = models.CharField(max_length=10, default="1.0")
+    duration = models.PositiveSmallIntegerField()
+    size = models.CharField(max_length=20)
+    orientation = models.CharField(max_length=20, blank=True)
+    image_urls = models.JSONField(default=list, blank=True)
+    character_url = models.URLField(max_length=2000, blank=True)
+    character_start = models.PositiveSmallIntegerField(null=True, blank=True)
+    character_end = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED, db_index=True)
+    upstream_phase = models.CharField(max_length=20, blank=True)
+    upstream_task_id = models.CharField(max_length=200, blank=True, db_index=True)
+    trace_id = models.CharField(max_length=200, blank=True)
+    callback_token = models.CharField(max_length=64, unique=True, default="", editable=False)
+
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    error_code = models.CharField(max_length=60, blank=True)
+    error_message = models.TextField(blank=True)
+    error_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Whether the upstream had accepted the job when it failed: the basis for "you were not charged".
+    error_after_submit = models.BooleanField(default=False)
+
+    video_url = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    upstream_finished_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    video = models.FileField(upload_to="videos/%Y/%m/", blank=True, max_length=300)
+    poster = models.FileField(upload_to="posters/%Y/%m/", blank=True, max_length=300)
+    video_duration = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+
+    objects = GenerationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["team", "-created_at"], name="gen_team_newest"),
+            models.Index(fields=["state", "next_attempt_at"], name="gen_state_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prompt[:40]} ({self.state})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.callback_token:
+            self.callback_token = secrets.token_urlsafe(32)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("studio:generation", args=[self.pk])
+
+    # --- Reading ------------------------------------------------------------------------------------------
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in LIVE_STATES
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == State.SUCCEEDED and bool(self.video)
+
+    @property
+    def failed(self) -> bool:
+        return self.state in (State.FAILED, State.TIMED_OUT)
+
+    @property
+    def model_label(self) -> str:
+        return capabilities.MODELS.get(self.model, self.model)
+
+    @property
+    def size_label(self) -> str:
+        return capabilities.SIZE_LABELS.get(self.size, self.size)
+
+    @property
+    def explanation(self) -> str:
+        """What went wrong, in plain words, and whether the upstream had the job."""
+        if self.error_code in ERROR_EXPLANATIONS:
+            return ERROR_EXPLANATIONS[self.error_code]
+        return self.error_message or "Something went wrong while making this video."
+
+    def elapsed(self, now: Any = None) -> timedelta:
+        end = self.finished_at or now or timezone.now()
+        return max(end - self.created_at, timedelta(0))
+
+    def typical_seconds(self) -> float:
+        """How long a job like this usually takes, from this studio's own history when it has some."""
+        recent = list(
+            Generation.objects.filter(
+                state=State.SUCCEEDED,
+                provider=self.provider,
+                simulated=self.simulated,
+                model=self.model,
+                version=self.version,
+                duration=self.duration,
+                upstream_finished_at__isnull=False,
+            )
+            .order_by("-created_at")
+            .values_list("created_at", "upstream_finished_at")[:20]
+        )
+        if len(recent) >= 3:
+            return max(5.0, statistics.median((done - start).total_seconds() for start, done in recent))
+        if self.simulated:
+            return max(5.0, settings.SIMULATOR_SECONDS + 3)
+        return float(capabilities.TYPICAL_SECONDS.get((self.model, self.duration), 120))
+
+    def progress(self, now: Any = None) -> dict[str, Any]:
+        elapsed = self.elapsed(now).total_seconds()
+        typical = self.typical_seconds()
+        percent = 99 if self.state == State.ARCHIVING else min(95, int(100 * elapsed / typical))
+        return {"percent": max(percent, 2), "slow": elapsed > 1.5 * typical, "typical": typical}
+
+    def download_name(self) -> str:
+        stem = slugify(self.prompt)[:60].strip("-") or "video"
+        return f"{stem}-{self.model}-{self.duration}s.mp4"
+
+    def api_payload(self) -> dict[str, Any]:
+        """The request's creative fields, as the upstream API names them."""
+        payload: dict[str, Any] = {
+            "model": self.model,
+            "prompt": self.prompt,
+            "version": self.version,
+            "duration": self.duration,
+            "size": self.size,
+        }
+        if self.orientation:
+            payload["orientation"] = self.orientation
+        if self.image_urls:
+            payload["image_urls"] = list(self.image_urls)
+        if self.character_url:
+            payload["character_url"] = self.character_url
+            payload["character_start"] = self.character_start
+            payload["character_end"] = self.character_end
+        return payload
+
+    def form_initial(self) -> dict[str, Any]:
+        """The form's fields, filled from this job: for "edit & retry"."""
+        initial = self.api_payload()
+        initial["image_urls"] = "\n".join(u for u in self.image_urls if not u.startswith("data:"))
+        return initial
+
+    # --- Changing state -----------------------------------------------------------------------------------
+    # Every transition is a conditional UPDATE on the state the caller believes the job is in; the row
+    # count says whether this caller won, so two workers (or a worker and a callback) never both act.
+
+    def _transition(self, from_states: tuple[str, ...], where: Q | None = None, **changes: Any) -> bool:
+        changes.setdefault("updated_at", timezone.now())
+        rows = Generation.objects.filter(pk=self.pk, state__in=from_states)
+        if where is not None:
+            rows = rows.filter(where)
+        won = rows.update(**changes) == 1
+        if won:
+            for name, value in changes.items():
+                if not hasattr(value, "resolve_expression"):
+                    setattr(self, name, value)
+            self.refresh_from_db(fields=["attempts", "state"])
+        return won
+
+    def claim_for_submit(self) -> bool:
+        # A job that has an upstream task id is never submitted again, whatever its state says.
+        return self._transition(
+            (State.QUEUED,),
+            where=Q(upstream_task_id=""),
+            state=State.SUBMITTING,
+            claimed_at=timezone.now(),
+            attempts=F("attempts") + 1,
+        )
+
+    def mark_submitted(self, task_id: str, trace_id: str = "") -> bool:
+        won = self._transition(
+            (State.SUBMITTING,),
+            state=State.RUNNING,
+            upstream_task_id=task_id,
+            trace_id=trace_id,
+            upstream_phase="pending",
+            submitted_at=timezone.now(),
+            claimed_at=None,
+            attempts=0,
+            next_attempt_at=None,
+        )
+        if won:
+            self.log("submitted", task_id=task_id, trace_id=trace_id)
+        return won
+
+    def retry_later(self, from_state: str, delay: float, reason: str, **detail: Any) -> bool:
+        """Put a claimed job back to wait for another attempt after `delay` seconds."""
+        back_to = State.QUEUED if from_state == State.SUBMITTING else from_state
+        won = self._transition(
+            (from_state,),
+            state=back_to,
+            claimed_at=None,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        )
+        if won:
+            self.log("retry", reason=reason, delay=round(delay, 1), **detail)
+        return won
+
+    def note_phase(self, phase: str) -> None:
+        if phase != self.upstream_phase:
+            Generation.objects.filter(pk=self.pk, state=State.RUNNING).update(upstream_phase=phase)
+            self.upstream_phase = phase
+
+    def mark_upstream_succeeded(self, video_url: str, trace_id: str = "") -> bool:
+        won = self._transition(
+            (State.RUNNING,),
+            state=State.ARCHIVING,
+            upstream_phase="succeeded",
+            video_url=video_url,
+            trace_id=trace_id or self.trace_id,
+            upstream_finished_at=timezone.now(),
+            claimed_at=None,
+            attempts=0,
+            next_attempt_at=None,
+        )
+        if won:
+            self.log("upstream_succeeded")
+        return won
+
+    def claim_for_archive(self, stale_after: float) -> bool:
+        now = timezone.now()
+        return self._transition(
+            (State.ARCHIVING,),
+            where=Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - timedelta(seconds=stale_after)),
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+        )
+
+    def mark_archived(self, *, video: str, poster: str, info: dict[str, Any]) -> bool:
+        now = timezone.now()
+        won = self._transition(
+            (State.ARCHIVING,),
+            state=State.SUCCEEDED,
+            video=video,
+            poster=poster,
+            archived_at=now,
+            finished_at=now,
+            claimed_at=None,
+            next_attempt_at=None,
+            **info,
+        )
+        if won:
+            self.log("archived", sha256=info.get("sha256", ""), size_bytes=info.get("size_bytes"))
+        return won
+
+    def mark_failed(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        trace_id: str = "",
+        state: str = State.FAILED,
+    ) -> bool:
+        now = timezone.now()
+        won = self._transition(
+            LIVE_STATES,
+            state=state,
+            error_code=code[:60],
+            error_message=_redact(message)[:2000],
+            error_status=status,
+            trace_id=trace_id or self.trace_id,
+            error_after_submit=bool(self.upstream_task_id),
+            finished_at=now,
+            claimed_at=None,
+            next_attempt_at=None,
+        )
+        if won:
+            self.log(state, code=code, message=_redact(message)[:300], status=status)
+        return won
+
+    def log(self, kind: str, **detail: Any) -> None:
+        Event.objects.create(generation=self, kind=kind, detail=detail)
+
+    @classmethod
+    def create_for(cls, *, team: Team, user: Any, simulated: bool, **params: Any) -> Generation:
+        with transaction.atomic():
+            generation = cls.objects.create(team=team, created_by=user, simulated=simulated, **params)
+            generation.log("created")
+        return generation
+
+
+_SIGNATURE = re.compile(r"([?&](?:sig|signature|token|key)=)[^&\s]+", re.IGNORECASE)
+
+
+def _redact(text: str) -> str:
+    """Signed links in upstream messages are credentials: keep them out of the database and logs."""
+    return _SIGNATURE.sub(r"\1…", text)
+
+
+class GenerationImage(models.Model):
+    """A reference image uploaded from the creator's computer, kept in our storage and sent as base64."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="uploads")
+    position = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to="references/%Y/%m/", max_length=300)
+    content_type = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["position"]
+
+
+class Event(models.Model):
+    """One line of a job's timeline: submitted, called back, retried, archived, failed."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=30)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at:%H:%M:%S}"
+
+
+class PollLease(models.Model):
+    """Who is polling a provider right now: one row per provider, taken by a conditional UPDATE, so that
+    however many workers run, one batch poll per interval goes upstream."""
+
+    provider = models.CharField(max_length=20, primary_key=True)
+    holder = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(default=timezone.now)
+    last_poll_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    @classmethod
+    def acquire(cls, provider: str, holder: str, seconds: float) -> bool:
+        cls.objects.get_or_create(provider=provider)
+        now = timezone.now()
+        return (
+            cls.objects.filter(provider=provider)
+            .filter(Q(expires_at__lte=now) | Q(holder=holder))
+            .update(holder=holder, expires_at=now + timedelta(seconds=seconds))
+            == 1
+        )
+
+    @classmethod
+    def release(cls, provider: str, holder: str) -> None:
+        cls.objects.filter(provider=provider, holder=holder).update(holder="", expires_at=timezone.now())

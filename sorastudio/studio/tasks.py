@@ -1,0 +1,345 @@
+"""The queue's work: submit jobs upstream, follow them with batched polls, archive results.
+
+Every task takes a primary key, claims its job with a conditional UPDATE and is safe to run twice: a
+duplicate delivery, a second worker or a callback racing a poll finds the claim taken and does nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.tasks import async_task
+
+from sorastudio.upstream.acedata import AceDataClient, AceDataError, TaskStatus, VideoRequest
+
+from . import media, providers
+from .models import Generation, PollLease, State
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "acedata"
+DOWNLOAD_CHUNK = 1024 * 1024
+
+
+def backoff(attempt: int, hint: float | None = None) -> float:
+    """Seconds to wait before attempt number `attempt + 1`: exponential with jitter, never below the
+    upstream's own Retry-After."""
+    delay = min(300.0, 5.0 * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
+    return max(delay, hint or 0.0)
+
+
+def enqueue(func: str, *args: object) -> None:
+    async_task(f"sorastudio.studio.tasks.{func}", *args, group=func)
+
+
+def start(generation: Generation) -> None:
+    """Hand a newly created job to the queue."""
+    enqueue("submit", str(generation.pk))
+
+
+# --- Submitting -----------------------------------------------------------------------------------------
+
+
+def build_request(generation: Generation) -> VideoRequest:
+    images = [url for url in generation.image_urls if url]
+    for upload in generation.uploads.all():
+        with upload.file.open("rb") as fh:
+            encoded = base64.b64encode(fh.read()).decode("ascii")
+        images.append(f"data:{upload.content_type};base64,{encoded}")
+    return VideoRequest(
+        model=generation.model,
+        prompt=generation.prompt,
+        version=generation.version,
+        duration=generation.duration,
+        size=generation.size,
+        orientation=generation.orientation,
+        image_urls=tuple(images),
+        character_url=generation.character_url,
+        character_start=generation.character_start,
+        character_end=generation.character_end,
+        callback_url=providers.callback_url(generation.callback_token),
+    )
+
+
+def submit(pk: str) -> None:
+    generation = Generation.objects.filter(pk=pk).first()
+    if generation is None or not generation.claim_for_submit():
+        return
+    request = build_request(generation)
+    try:
+        with providers.acedata_client() as client:
+            submitted = client.submit(request)
+    except AceDataError as exc:
+        _submit_failed(generation, exc)
+        return
+    # The task id is saved before anything else happens, so this job is never submitted twice.
+    generation.mark_submitted(submitted.task_id, submitted.trace_id)
+    kick()
+
+
+def _submit_failed(generation: Generation, exc: AceDataError) -> None:
+    log.warning("submit of %s failed: %s", generation.pk, exc)
+    if exc.retryable and generation.attempts < settings.SUBMIT_MAX_ATTEMPTS:
+        generation.retry_later(
+            State.SUBMITTING,
+            backoff(generation.attempts, exc.retry_after),
+            reason=exc.message,
+            status=exc.status,
+            code=exc.code,
+        )
+        return
+    generation.mark_failed(
+        exc.code or "submit_failed", exc.message, status=exc.status, trace_id=exc.trace_id
+    )
+
+
+# --- Following ------------------------------------------------------------------------------------------
+
+
+def kick() -> None:
+    """Make sure somebody is following live jobs; cheap when a follower is already running."""
+    enqueue("follow", PROVIDER)
+
+
+def follow(provider: str = PROVIDER) -> None:
+    """Poll live jobs every POLL_INTERVAL seconds for a while, then hand over to a fresh task.
+
+    django-q2's scheduler only runs every ~30 s, so the fast poll loop lives in a task that renews itself;
+    a lease makes sure that however many are enqueued, one runs at a time, and the one-minute `tick`
+    schedule restarts it if a worker died holding it.
+    """
+    holder = uuid.uuid4().hex
+    interval = settings.POLL_INTERVAL
+    if Conf.SYNC:
+        # In-process (tests, Q_SYNC=1): one round, no sleeping; nothing else would ever run the next one.
+        step(provider)
+        return
+    deadline = time.monotonic() + max(interval, min(120.0, settings.Q_TIMEOUT / 2))
+    while time.monotonic() < deadline:
+        if not PollLease.acquire(provider, holder, seconds=interval * 3 + settings.UPSTREAM_TIMEOUT):
+            return
+        if not step(provider):
+            PollLease.release(provider, holder)
+            # A job may have arrived between the last look and the release: look once more.
+            if Generation.objects.in_flight().exists():
+                kick()
+            return
+        time.sleep(interval)
+    PollLease.release(provider, holder)
+    kick()
+
+
+def tick() -> None:
+    """The one-minute schedule: a safety net that restarts following after a crash or restart."""
+    if Generation.objects.in_flight().exists():
+        kick()
+
+
+def step(provider: str = PROVIDER) -> bool:
+    """One round of following: time out, recover, dispatch and poll. True while any job is live."""
+    now = timezone.now()
+    _time_out_old_jobs(now)
+    _recover_abandoned_claims(now)
+    _dispatch_due(now)
+    _poll_running(provider)
+    return Generation.objects.in_flight().exists()
+
+
+def _time_out_old_jobs(now: object) -> None:
+    limit = timezone.now() - timedelta(seconds=settings.GENERATION_TIMEOUT)
+    for generation in Generation.objects.in_flight().filter(created_at__lt=limit):
+        generation.mark_failed(
+            "timed_out",
+            f"No result after {settings.GENERATION_TIMEOUT // 60} minutes.",
+            state=State.TIMED_OUT,
+        )
+
+
+def _recover_abandoned_claims(now: object) -> None:
+    """A worker killed in the middle of a submit leaves its job in `submitting`: give it back to the queue."""
+    stale = timezone.now() - timedelta(seconds=settings.UPSTREAM_TIMEOUT * 2 + 30)
+    for generation in Generation.objects.filter(
+        state=State.SUBMITTING, upstream_task_id="", claimed_at__lt=stale
+    ):
+        generation.retry_later(State.SUBMITTING, 0, reason="worker stopped during submit")
+
+
+def _dispatch_due(now: object) -> None:
+    """Enqueue submits and archives that are due. The conditional UPDATE pushes `next_attempt_at` ahead,
+    so a job is enqueued once per round even when several followers overlap."""
+    moment = timezone.now()
+    soon = moment + timedelta(seconds=max(60.0, settings.Q_TIMEOUT))
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment)
+    for pk in Generation.objects.due_for_submit(moment).values_list("pk", flat=True)[:200]:
+        if Generation.objects.filter(due, pk=pk, state=State.QUEUED).update(next_attempt_at=soon):
+            enqueue("submit", str(pk))
+    stale = moment - timedelta(seconds=settings.Q_TIMEOUT)
+    archiving = Generation.objects.filter(state=State.ARCHIVING).filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
+    )
+    for pk in archiving.filter(due).values_list("pk", flat=True)[:200]:
+        if Generation.objects.filter(due, pk=pk, state=State.ARCHIVING).update(next_attempt_at=soon):
+            enqueue("archive", str(pk))
+
+
+def _poll_running(provider: str) -> None:
+    running = list(Generation.objects.being_followed().only("pk", "upstream_task_id", "upstream_phase"))
+    if not running:
+        return
+    by_task = {g.upstream_task_id: g for g in running}
+    ids = list(by_task)
+    try:
+        with providers.acedata_client() as client:
+            for start_at in range(0, len(ids), settings.POLL_BATCH_SIZE):
+                statuses = client.retrieve_batch(ids[start_at : start_at + settings.POLL_BATCH_SIZE])
+                for task_id, status in statuses.items():
+                    if task_id in by_task:
+                        apply_status(by_task[task_id], status)
+    except AceDataError as exc:
+        # A failed poll changes nothing: the next round asks again, and the time-out bounds the wait.
+        log.warning("batch poll failed: %s", exc)
+        PollLease.objects.filter(provider=provider).update(last_error=str(exc)[:500])
+        return
+    PollLease.objects.filter(provider=provider).update(last_poll_at=timezone.now(), last_error="")
+
+
+def apply_status(generation: Generation, status: TaskStatus) -> None:
+    if status.phase == "succeeded":
+        if generation.mark_upstream_succeeded(status.video_url, status.trace_id):
+            enqueue("archive", str(generation.pk))
+    elif status.phase == "failed":
+        generation.mark_failed(
+            status.error_code or "generation_failed",
+            status.error_message,
+            trace_id=status.trace_id,
+        )
+    elif status.phase in ("pending", "processing"):
+        generation.note_phase(status.phase)
+
+
+def refresh(pk: str, source: str = "callback") -> None:
+    """Re-read one job from the upstream. Callbacks land here: the posted body is never trusted."""
+    generation = Generation.objects.filter(pk=pk).first()
+    if generation is None or generation.state != State.RUNNING or not generation.upstream_task_id:
+        return
+    try:
+        with providers.acedata_client() as client:
+            status = client.retrieve(generation.upstream_task_id)
+    except AceDataError as exc:
+        log.warning("refresh of %s after %s failed: %s", pk, source, exc)
+        return
+    apply_status(generation, status)
+
+
+# --- Archiving ------------------------------------------------------------------------------------------
+
+
+class _TempFile(File):
+    """A file that is already on local disk: FileSystemStorage moves it into place with one rename, so a
+    reader never sees a half-written video."""
+
+    def temporary_file_path(self) -> str:
+        return str(self.name)
+
+
+@contextmanager
+def _scratch(suffix: str) -> Iterator[Path]:
+    folder = settings.DATA_DIR / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(suffix=suffix, dir=folder)
+    os.close(fd)
+    path = Path(name)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def archive(pk: str) -> None:
+    generation = Generation.objects.filter(pk=pk).first()
+    if generation is None or not generation.claim_for_archive(stale_after=settings.Q_TIMEOUT):
+        return
+    try:
+        with providers.acedata_client() as client:
+            _archive_with_fresh_link(generation, client)
+    except AceDataError as exc:
+        log.warning("archive of %s failed: %s", pk, exc)
+        if exc.retryable and generation.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
+            generation.retry_later(
+                State.ARCHIVING, backoff(generation.attempts, exc.retry_after), reason=exc.message
+            )
+            return
+        generation.mark_failed(
+            exc.code if exc.code == "link_expired" else "archive_failed", exc.message, status=exc.status
+        )
+    except media.NotAVideo as exc:
+        generation.mark_failed("archive_failed", f"The downloaded file is not a playable video: {exc}")
+
+
+def _archive_with_fresh_link(generation: Generation, client: AceDataClient) -> None:
+    try:
+        _archive_from(generation, client, generation.video_url)
+    except AceDataError as exc:
+        if exc.code != "link_expired":
+            raise
+        # Signed links expire; a fresh retrieve usually hands out a new one. One more try, then give up.
+        status = client.retrieve(generation.upstream_task_id)
+        if status.phase != "succeeded" or not status.video_url:
+            raise
+        Generation.objects.filter(pk=generation.pk).update(video_url=status.video_url)
+        generation.log("link_refreshed")
+        _archive_from(generation, client, status.video_url)
+
+
+def _archive_from(generation: Generation, client: AceDataClient, url: str) -> None:
+    digest = hashlib.sha256()
+    size = 0
+    with _scratch(".mp4") as video_tmp, _scratch(".jpg") as poster_tmp:
+        with client.download(url) as response, video_tmp.open("wb") as out:
+            for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        info = media.probe_video(video_tmp)
+        media.write_poster(video_tmp, poster_tmp)
+        stem = f"{generation.team_id}/{generation.pk}"
+        video_name = _store(f"videos/{stem}.mp4", video_tmp)
+        poster_name = _store(f"posters/{stem}.jpg", poster_tmp)
+    generation.mark_archived(
+        video=video_name,
+        poster=poster_name,
+        info={
+            "sha256": digest.hexdigest(),
+            "size_bytes": size,
+            "video_duration": info.duration,
+            "width": info.width,
+            "height": info.height,
+        },
+    )
+
+
+def _store(name: str, path: Path) -> str:
+    # Names are per job, so a second run replaces the first run's file instead of leaving a copy beside it.
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    with path.open("rb") as fh:
+        stored = default_storage.save(name, _TempFile(fh, name=str(path)))
+    # A moved temporary file is gone; a copied one is removed by _scratch.
+    return stored

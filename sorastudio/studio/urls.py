@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "studio"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("generations/<uuid:pk>/", views.generation, name="generation"),
+    path("generations/<uuid:pk>/video.mp4", views.video, name="video"),
+    path("generations/<uuid:pk>/poster.jpg", views.poster, name="poster"),
+]

@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from . import providers, tasks
+from .forms import GenerationForm
+from .models import Generation, GenerationImage, PollLease
+from .ranged import ranged_response
+
+GALLERY_PAGE = 24
+
+
+def _team_generations(request: HttpRequest) -> Any:
+    return Generation.objects.for_team(request.team)  # type: ignore[attr-defined]
+
+
+def _gallery(request: HttpRequest) -> Any:
+    generations = _team_generations(request).select_related("created_by").newest_first()
+    return Paginator(generations, GALLERY_PAGE).get_page(request.GET.get("page"))
+
+
+@require_http_methods(["GET", "POST"])
+def index(request: HttpRequest) -> HttpResponseBase:
+    """The studio: the prompt form beside the team's gallery. Also answers the form's htmx refreshes."""
+    if request.method == "POST":
+        return _create(request)
+
+    if request.htmx and request.htmx.target == "options":
+        form = GenerationForm(request.GET)
+        form.autocorrect()
+        return TemplateResponse(request, "studio/index.html#options", {"form": form})
+    if request.htmx and request.htmx.target == "gallery":
+        return TemplateResponse(request, "studio/index.html#gallery", {"page": _gallery(request)})
+
+    source = request.GET.get("from")
+    if source:
+        original = get_object_or_404(_team_generations(request), pk=_uuid_or_404(source))
+        form = GenerationForm(initial=original.form_initial())
+    elif {"model", "version"} & set(request.GET):
+        form = GenerationForm(request.GET)
+        form.autocorrect()
+        form.errors.clear()
+    else:
+        form = GenerationForm()
+    return TemplateResponse(request, "studio/index.html", {"form": form, "page": _gallery(request)})
+
+
+def _create(request: HttpRequest) -> HttpResponseBase:
+    form = GenerationForm(request.POST, request.FILES)
+    if not form.is_valid():
+        template = "studio/index.html#compose" if request.htmx else "studio/index.html"
+        context: dict[str, Any] = {"form": form}
+        if not request.htmx:
+            context["page"] = _gallery(request)
+        return TemplateResponse(request, template, context, status=200 if request.htmx else 400)
+
+    generation = Generation.create_for(
+        team=request.team,  # type: ignore[attr-defined]
+        user=request.user,
+        simulated=providers.is_simulated(),
+        **form.generation_params(),
+    )
+    for position, upload in enumerate(form.cleaned_data.get("images") or []):
+        GenerationImage.objects.create(
+            generation=generation, position=position, file=upload, content_type=upload.content_type or ""
+        )
+    tasks.start(generation)
+
+    if not request.htmx:
+        return redirect("studio:index")
+    fresh = GenerationForm(initial=_keep_options(form))
+    response = TemplateResponse(
+        request, "studio/created.html", {"form": fresh, "generation": generation}
+    )
+    return trigger_client_event(response, "generation-created", {"id": str(generation.pk)})
+
+
+def _keep_options(form: GenerationForm) -> dict[str, Any]:
+    """After a submit the form keeps the chosen options, ready for the next prompt."""
+    data = form.cleaned_data
+    return {name: data.get(name) for name in ("model", "version", "duration", "size", "orientation")}
+
+
+def _uuid_or_404(value: str) -> str:
+    import uuid
+
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise Http404("no such video") from None
+
+
+@require_GET
+def generation(request: HttpRequest, pk: str) -> HttpResponseBase:
+    """A video's page. Live cards in the gallery and the page's own panel poll this view for fragments."""
+    item = get_object_or_404(_team_generations(request).select_related("created_by"), pk=pk)
+    context = {"generation": item, "now": timezone.now()}
+    if request.htmx and request.htmx.target == f"card-{item.pk}":
+        return TemplateResponse(request, "studio/index.html#card", context)
+    if request.htmx and request.htmx.target == "detail":
+        return TemplateResponse(request, "studio/generation.html#detail", context)
+    context["events"] = item.events.all()
+    context["api_call"] = json.dumps(item.api_payload(), indent=2)
+    return TemplateResponse(request, "studio/generation.html", context)
+
+
+@require_GET
+def video(request: HttpRequest, pk: str) -> HttpResponseBase:
+    item = get_object_or_404(_team_generations(request), pk=pk)
+    if not item.succeeded:
+        raise Http404("this video is not ready")
+    download = request.GET.get("download") == "1"
+    return ranged_response(
+        request,
+        item.video.open("rb"),
+        size=item.size_bytes or item.video.size,
+        content_type="video/mp4",
+        filename=item.download_name(),
+        as_attachment=download,
+        etag=f'"{item.sha256}"',
+    )
+
+
+@require_GET
+def poster(request: HttpRequest, pk: str) -> HttpResponseBase:
+    item = get_object_or_404(_team_generations(request), pk=pk)
+    if not item.poster:
+        raise Http404("no poster yet")
+    return ranged_response(
+        request, item.poster.open("rb"), size=item.poster.size, content_type="image/jpeg",
+        etag=f'"p-{item.sha256}"',
+    )
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def callback(request: HttpRequest, provider: str, token: str) -> HttpResponse:
+    """The upstream says a task ended. The body proves nothing (it is not signed), so it is only a wake-up:
+    the job is re-read from the upstream by its own task id before anything changes."""
+    item = Generation.objects.filter(callback_token=token).only("pk", "state").first()
+    if item is None or provider != "acedata":
+        raise Http404("unknown callback")
+    item.log("callback")
+    tasks.enqueue("refresh", str(item.pk), "callback")
+    return JsonResponse({"ok": True})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, Any] = {}
+    healthy = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"ok": True, "engine": connection.vendor}
+    except Exception as exc:  # noqa: BLE001 - any failure is the answer
+        healthy = False
+        checks["database"] = {"ok": False, "error": exc.__class__.__name__}
+    checks["queue"] = _queue_health()
+    lease = PollLease.objects.filter(provider="acedata").first() if healthy else None
+    provider = providers.describe()
+    checks["provider"] = {
+        "ok": not (lease and lease.last_error),
+        "name": provider["name"],
+        "simulated": provider["simulated"],
+        "callbacks": provider["callbacks"],
+        "last_poll_at": lease.last_poll_at.isoformat() if lease and lease.last_poll_at else None,
+        "last_error": "upstream unreachable" if lease and lease.last_error else None,
+    }
+    body = {"ok": healthy, "checks": checks}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _queue_health() -> dict[str, Any]:
+    from django_q.brokers import get_broker
+    from django_q.status import Stat
+
+    try:
+        broker = get_broker()
+        pending = broker.queue_size()
+        clusters = [s for s in Stat.get_all(broker=broker) if s]
+    except Exception as exc:  # noqa: BLE001 - a broken broker is reported, not raised
+        return {"ok": False, "error": exc.__class__.__name__}
+    live = Generation.objects.in_flight()
+    oldest = live.order_by("created_at").values_list("created_at", flat=True).first()
+    return {
+        "ok": True,
+        "broker": "redis" if settings.REDIS_URL else "orm",
+        "pending_tasks": pending,
+        "workers_running": len(clusters),
+        "live_jobs": live.count(),
+        "oldest_live_seconds": int((timezone.now() - oldest).total_seconds()) if oldest else None,
+    }

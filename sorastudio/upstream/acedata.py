@@ -1,0 +1,325 @@
+"""A small client for the AceDataCloud Sora API (`POST /sora/videos`, `POST /sora/tasks`).
+
+It speaks the wire format described in shared/api/upstream.md, parses leniently where the upstream is
+inconsistent, and turns every failure into one error type, `AceDataError`, that says whether retrying can help.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+Phase = Literal["pending", "processing", "succeeded", "failed", "unknown"]
+
+RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+class AceDataError(Exception):
+    """A failed call. `retryable` says whether the same call may succeed later; `retry_after` is the
+    upstream's own hint in seconds, when it gave one."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str = "",
+        trace_id: str = "",
+        retryable: bool = False,
+        retry_after: float | None = None,
+        sent: bool = True,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.trace_id = trace_id
+        self.retryable = retryable
+        self.retry_after = retry_after
+        # False only when the request certainly never reached the upstream (connection refused, DNS failure):
+        # retrying a submission is then safe; after a read timeout it may already have been accepted.
+        self.sent = sent
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.status:
+            parts.append(f"HTTP {self.status}")
+        if self.code:
+            parts.append(f"code={self.code}")
+        if self.trace_id:
+            parts.append(f"trace_id={self.trace_id}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class VideoRequest:
+    model: str
+    prompt: str
+    version: str = "1.0"
+    duration: int | None = None
+    size: str = ""
+    orientation: str = ""
+    image_urls: tuple[str, ...] = ()
+    character_url: str = ""
+    character_start: int | None = None
+    character_end: int | None = None
+    callback_url: str = ""
+
+    def to_payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"model": self.model, "prompt": self.prompt, "version": self.version}
+        if self.duration is not None:
+            payload["duration"] = self.duration
+        if self.size:
+            payload["size"] = self.size
+        if self.orientation:
+            payload["orientation"] = self.orientation
+        if self.image_urls:
+            payload["image_urls"] = list(self.image_urls)
+        if self.character_url:
+            payload["character_url"] = self.character_url
+            payload["character_start"] = self.character_start
+            payload["character_end"] = self.character_end
+        if self.callback_url:
+            payload["callback_url"] = self.callback_url
+        else:
+            # Without a callback the call would block for minutes; `async` returns the task id at once.
+            payload["async"] = True
+        return payload
+
+
+@dataclass(frozen=True)
+class Submitted:
+    task_id: str
+    trace_id: str = ""
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    task_id: str
+    phase: Phase
+    video_url: str = ""
+    error_code: str = ""
+    error_message: str = ""
+    trace_id: str = ""
+    created_at: float | None = None
+    finished_at: float | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_final(self) -> bool:
+        return self.phase in ("succeeded", "failed")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _error_from_body(status: int, body: Any, retry_after: float | None) -> AceDataError:
+    code, message, trace_id = "", "", ""
+    if isinstance(body, dict):
+        trace_id = str(body.get("trace_id") or "")
+        error = body.get("error")
+        if isinstance(error, dict):
+            code = str(error.get("code") or "")
+            message = str(error.get("message") or "")
+        elif isinstance(error, str):
+            message = error
+        message = message or str(body.get("message") or body.get("detail") or "")
+    return AceDataError(
+        message or f"upstream answered HTTP {status}",
+        status=status,
+        code=code,
+        trace_id=trace_id,
+        retryable=status in RETRYABLE_STATUSES or status >= 500,
+        retry_after=retry_after,
+    )
+
+
+def parse_task(record: dict[str, Any], task_id: str = "") -> TaskStatus:
+    """Read a task record the way the vendor's own web client does: no `response` → pending; a response
+    without `success` → processing; `success` true → succeeded; false → failed."""
+    task_id = str(record.get("id") or record.get("task_id") or task_id)
+    if not record or not task_id:
+        return TaskStatus(task_id=task_id, phase="unknown", raw=record)
+    trace_id = str(record.get("trace_id") or "")
+    created_at = _float_or_none(record.get("created_at"))
+    finished_at = _float_or_none(record.get("finished_at"))
+    response = record.get("response")
+    if not isinstance(response, dict):
+        return TaskStatus(task_id, "pending", trace_id=trace_id, created_at=created_at, raw=record)
+    trace_id = str(response.get("trace_id") or trace_id)
+    success = response.get("success")
+    items = response.get("data") if isinstance(response.get("data"), list) else []
+    first = items[0] if items and isinstance(items[0], dict) else {}
+    if success is True:
+        state = str(first.get("state") or "succeeded")
+        video_url = str(first.get("video_url") or "")
+        if state == "failed":
+            return TaskStatus(
+                task_id, "failed", error_code="generation_failed",
+                error_message="The upstream reported the video as failed.",
+                trace_id=trace_id, created_at=created_at, finished_at=finished_at, raw=record,
+            )
+        if state in ("pending", "processing") or not video_url:
+            return TaskStatus(task_id, "processing", trace_id=trace_id, created_at=created_at, raw=record)
+        return TaskStatus(
+            task_id, "succeeded", video_url=video_url, trace_id=trace_id,
+            created_at=created_at, finished_at=finished_at, raw=record,
+        )
+    if success is False:
+        error = response.get("error") if isinstance(response.get("error"), dict) else {}
+        return TaskStatus(
+            task_id, "failed",
+            error_code=str(error.get("code") or "failed"),
+            error_message=str(error.get("message") or "The upstream could not make this video."),
+            trace_id=trace_id, created_at=created_at, finished_at=finished_at, raw=record,
+        )
+    return TaskStatus(task_id, "processing", trace_id=trace_id, created_at=created_at, raw=record)
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class AceDataClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={
+                "authorization": f"Bearer {api_key}",
+                "accept": "application/json",
+                "content-type": "application/json",
+            },
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
+        )
+        # Video links point at a CDN: a separate client that never carries the API key.
+        self._downloads = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+        self._downloads.close()
+
+    def __enter__(self) -> AceDataClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _post(self, path: str, payload: dict[str, Any]) -> Any:
+        try:
+            response = self._http.post(path, json=payload)
+        except httpx.ConnectError as exc:
+            raise AceDataError(f"cannot connect to the upstream: {exc}", retryable=True, sent=False) from exc
+        except httpx.TimeoutException as exc:
+            sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+            raise AceDataError("the upstream did not answer in time", retryable=True, sent=sent) from exc
+        except httpx.TransportError as exc:
+            raise AceDataError(f"the connection to the upstream failed: {exc}", retryable=True) from exc
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if response.status_code >= 400:
+            raise _error_from_body(
+                response.status_code, body, parse_retry_after(response.headers.get("retry-after"))
+            )
+        if body is None:
+            raise AceDataError(
+                "the upstream answered with something that is not JSON",
+                status=response.status_code,
+                retryable=True,
+            )
+        return body
+
+    def submit(self, request: VideoRequest) -> Submitted:
+        body = self._post("/sora/videos", request.to_payload())
+        if not isinstance(body, dict):
+            raise AceDataError("the upstream answered with an unexpected body", retryable=True)
+        if body.get("success") is False:
+            raise _error_from_body(400, body, None)
+        task_id = str(body.get("task_id") or "")
+        if not task_id:
+            raise AceDataError("the upstream accepted the request but gave no task id", retryable=True)
+        return Submitted(task_id=task_id, trace_id=str(body.get("trace_id") or ""))
+
+    def retrieve(self, task_id: str) -> TaskStatus:
+        body = self._post("/sora/tasks", {"id": task_id, "action": "retrieve"})
+        if not isinstance(body, dict):
+            raise AceDataError("the upstream answered with an unexpected body", retryable=True)
+        return parse_task(body, task_id)
+
+    def retrieve_batch(self, task_ids: Iterable[str]) -> dict[str, TaskStatus]:
+        """Statuses by task id. An id the upstream did not return is absent from the result."""
+        ids = list(dict.fromkeys(task_ids))
+        if not ids:
+            return {}
+        body = self._post("/sora/tasks", {"ids": ids, "action": "retrieve_batch"})
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise AceDataError("the upstream answered a batch query without items", retryable=True)
+        statuses: dict[str, TaskStatus] = {}
+        for item in items:
+            if isinstance(item, dict):
+                status = parse_task(item)
+                if status.task_id:
+                    statuses[status.task_id] = status
+        return statuses
+
+    @contextmanager
+    def download(self, url: str) -> Iterator[httpx.Response]:
+        """Open a result link as a stream. Expired or missing links raise a permanent AceDataError with
+        code `link_expired`, so the caller knows to ask for a fresh link."""
+        try:
+            with self._downloads.stream("GET", url) as response:
+                if response.status_code in (401, 403, 404, 410):
+                    raise AceDataError(
+                        "the video link has expired or is gone",
+                        status=response.status_code,
+                        code="link_expired",
+                    )
+                if response.status_code >= 400:
+                    raise AceDataError(
+                        f"the video download failed with HTTP {response.status_code}",
+                        status=response.status_code,
+                        retryable=response.status_code in RETRYABLE_STATUSES or response.status_code >= 500,
+                        retry_after=parse_retry_after(response.headers.get("retry-after")),
+                    )
+                yield response
+        except httpx.TimeoutException as exc:
+            raise AceDataError("the video download timed out", retryable=True) from exc
+        except httpx.TransportError as exc:
+            raise AceDataError(f"the video download failed: {exc}", retryable=True) from exc

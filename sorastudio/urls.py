@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from sorastudio.studio import views as studio_views
+
+urlpatterns = [
+    path("", include("sorastudio.studio.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("callbacks/<str:provider>/<str:token>/", studio_views.callback, name="callback"),
+    path("healthz", studio_views.healthz, name="healthz"),
+]
+if settings.SIMULATOR_ENABLED:
+    urlpatterns.append(path("simulator/", include("sorastudio.simulator.urls")))

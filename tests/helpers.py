@@ -1,0 +1,52 @@
+"""Shared test plumbing: the upstream clients talk to the studio's own simulator, in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from django.contrib.auth import get_user_model
+from django.test.client import ClientHandler
+
+from sorastudio.studio import providers
+from sorastudio.studio.models import Membership, Team
+
+
+def django_wsgi_app() -> Any:
+    """The studio as a WSGI app, through Django's test handler so that nested requests made while a test
+    request is being served keep the test's database transaction open."""
+    handler = ClientHandler(enforce_csrf_checks=True)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        response = handler(environ)
+        headers = list(response.items())
+        for cookie in response.cookies.values():
+            headers.append(("Set-Cookie", cookie.output(header="")))
+        start_response(f"{response.status_code} {response.reason_phrase}", headers)
+        if getattr(response, "streaming", False):
+            return response.streaming_content  # type: ignore[no-any-return]
+        return [response.content]
+
+    return app
+
+
+def simulator_transport() -> httpx.BaseTransport:
+    return httpx.WSGITransport(app=django_wsgi_app())
+
+
+@contextmanager
+def upstream(transport: httpx.BaseTransport) -> Iterator[httpx.BaseTransport]:
+    previous = providers.transport_override
+    providers.transport_override = transport
+    try:
+        yield transport
+    finally:
+        providers.transport_override = previous
+
+
+def make_member(username: str, team: Team, role: str = Membership.Role.CREATOR) -> Any:
+    user = get_user_model().objects.create_user(username, password=f"{username}-pass-123")
+    Membership.objects.create(team=team, user=user, role=role)
+    return user
