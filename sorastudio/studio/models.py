@@ -460,5 +460,13 @@ class PollLease(models.Model):
         )
 
     @classmethod
+    def note(cls, provider: str, error: str = "") -> None:
+        """Remember how the last poll went, for /healthz and the admins."""
+        changes: dict[str, Any] = {"last_error": error[:500]}
+        if not error:
+            changes["last_poll_at"] = timezone.now()
+        cls.objects.update_or_create(provider=provider, defaults=changes)
+
+    @classmethod
     def release(cls, provider: str, holder: str) -> None:
         cls.objects.filter(provider=provider, holder=holder).update(holder="", expires_at=timezone.now())

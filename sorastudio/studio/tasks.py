@@ -215,9 +215,9 @@ def _poll_running(provider: str) -> None:
     except AceDataError as exc:
         # A failed poll changes nothing: the next round asks again, and the time-out bounds the wait.
         log.warning("batch poll failed: %s", exc)
-        PollLease.objects.filter(provider=provider).update(last_error=str(exc)[:500])
+        PollLease.note(provider, error=str(exc))
         return
-    PollLease.objects.filter(provider=provider).update(last_poll_at=timezone.now(), last_error="")
+    PollLease.note(provider)
 
 
 def apply_status(generation: Generation, status: TaskStatus) -> None:
