@@ -2,6 +2,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -21,12 +22,15 @@ def _studio_defaults() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _studio_test_settings(settings_override: None) -> Iterator[None]:
-    yield
+def _studio_test_settings(request: pytest.FixtureRequest) -> None:
+    # Browser tests run a real queue worker and serve its files, so they set up their own class-wide
+    # data folder, queue and upstream wiring (tests/browser.py) instead of this per-test one.
+    if request.node.get_closest_marker("browser") is None:
+        request.getfixturevalue("settings_override")
 
 
 @pytest.fixture
-def settings_override(settings: pytest.FixtureRequest) -> Iterator[None]:
+def settings_override(settings: Any) -> Iterator[None]:
     """Every test: data and media in a fresh folder, the queue in-process, and the upstream client wired to
     the simulator without a network."""
     media = Path(tempfile.mkdtemp(prefix="studio-data-"))

@@ -26,8 +26,8 @@ def django_wsgi_app() -> Any:
             headers.append(("Set-Cookie", cookie.output(header="")))
         start_response(f"{response.status_code} {response.reason_phrase}", headers)
         if getattr(response, "streaming", False):
-            return response.streaming_content  # type: ignore[no-any-return]
-        return [response.content]
+            return response.streaming_content  # type: ignore[attr-defined]
+        return [response.content]  # type: ignore[attr-defined]
 
     return app
 
@@ -44,6 +44,13 @@ def upstream(transport: httpx.BaseTransport) -> Iterator[httpx.BaseTransport]:
         yield transport
     finally:
         providers.transport_override = previous
+
+
+def read_body(response: Any) -> bytes:
+    """The whole body of a test-client response, streamed or not."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return bytes(response.content)
 
 
 def make_member(username: str, team: Team, role: str = Membership.Role.CREATOR) -> Any:

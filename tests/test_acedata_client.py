@@ -10,7 +10,13 @@ from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from sorastudio.simulator.models import SimTask
-from sorastudio.upstream.acedata import AceDataClient, AceDataError, VideoRequest, parse_retry_after, parse_task
+from sorastudio.upstream.acedata import (
+    AceDataClient,
+    AceDataError,
+    VideoRequest,
+    parse_retry_after,
+    parse_task,
+)
 from tests.helpers import simulator_transport
 
 BASE = "http://testserver/simulator/acedata"
@@ -54,19 +60,44 @@ class SubmitTests(TestCase):
 
     def test_it_sends_every_v1_field(self) -> None:
         request = VideoRequest(
-            model="sora-2-pro", prompt="p", version="1.0", duration=25, size="large", orientation="portrait",
-            image_urls=("https://example.com/a.png",), character_url="https://example.com/c.mp4",
-            character_start=1, character_end=3,
+            model="sora-2-pro",
+            prompt="p",
+            version="1.0",
+            duration=25,
+            size="large",
+            orientation="portrait",
+            image_urls=("https://example.com/a.png",),
+            character_url="https://example.com/c.mp4",
+            character_start=1,
+            character_end=3,
         )
         with client() as c:
             submitted = c.submit(request)
         body = SimTask.objects.get(pk=submitted.task_id).request
         self.assertEqual(
-            {k: body[k] for k in ("model", "duration", "size", "orientation", "image_urls", "character_url",
-                                  "character_start", "character_end")},
-            {"model": "sora-2-pro", "duration": 25, "size": "large", "orientation": "portrait",
-             "image_urls": ["https://example.com/a.png"], "character_url": "https://example.com/c.mp4",
-             "character_start": 1, "character_end": 3},
+            {
+                k: body[k]
+                for k in (
+                    "model",
+                    "duration",
+                    "size",
+                    "orientation",
+                    "image_urls",
+                    "character_url",
+                    "character_start",
+                    "character_end",
+                )
+            },
+            {
+                "model": "sora-2-pro",
+                "duration": 25,
+                "size": "large",
+                "orientation": "portrait",
+                "image_urls": ["https://example.com/a.png"],
+                "character_url": "https://example.com/c.mp4",
+                "character_start": 1,
+                "character_end": 3,
+            },
         )
 
     def test_it_reports_a_validation_error_as_permanent(self) -> None:
@@ -90,13 +121,19 @@ class SubmitTests(TestCase):
         self.assertFalse(caught.exception.retryable)
 
     def test_it_marks_rate_limits_retryable_and_honours_retry_after(self) -> None:
-        body = {"success": False, "error": {"code": "too_many_requests", "message": "slow down"}, "trace_id": "t1"}
+        body = {
+            "success": False,
+            "error": {"code": "too_many_requests", "message": "slow down"},
+            "trace_id": "t1",
+        }
         transport = scripted(httpx.Response(429, json=body, headers={"Retry-After": "7"}))
         with client(transport) as c, self.assertRaises(AceDataError) as caught:
             c.submit(VideoRequest(model="sora-2", prompt="p"))
         error = caught.exception
-        self.assertEqual((error.retryable, error.retry_after, error.code, error.trace_id),
-                         (True, 7.0, "too_many_requests", "t1"))
+        self.assertEqual(
+            (error.retryable, error.retry_after, error.code, error.trace_id),
+            (True, 7.0, "too_many_requests", "t1"),
+        )
 
     def test_it_marks_server_errors_retryable(self) -> None:
         transport = scripted(httpx.Response(502, text="<html>bad gateway</html>"))
@@ -140,9 +177,11 @@ class RetrieveTests(TestCase):
         task = SimTask.objects.get(pk=task_id)
         now = timezone.now()
         phases = []
-        for created, finishes in ((now, now + timedelta(seconds=60)),
-                                  (now - timedelta(seconds=30), now + timedelta(seconds=30)),
-                                  (now - timedelta(seconds=60), now - timedelta(seconds=1))):
+        for created, finishes in (
+            (now, now + timedelta(seconds=60)),
+            (now - timedelta(seconds=30), now + timedelta(seconds=30)),
+            (now - timedelta(seconds=60), now - timedelta(seconds=1)),
+        ):
             SimTask.objects.filter(pk=task.pk).update(created_at=created, finishes_at=finishes)
             with client() as c:
                 phases.append(c.retrieve(task_id))

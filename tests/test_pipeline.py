@@ -6,6 +6,7 @@ import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from django.core.files.storage import default_storage
@@ -54,8 +55,13 @@ class PipelineTestCase(TestCase):
         self.alice = make_member("alice", self.team)
 
     def make(self, prompt: str = "a paper boat in the rain", **params: object) -> Generation:
-        values: dict[str, object] = {"model": "sora-2", "version": "1.0", "duration": 10, "size": "small",
-                                     "orientation": "landscape"}
+        values: dict[str, object] = {
+            "model": "sora-2",
+            "version": "1.0",
+            "duration": 10,
+            "size": "small",
+            "orientation": "landscape",
+        }
         values.update(params)
         return Generation.create_for(team=self.team, user=self.alice, simulated=True, prompt=prompt, **values)
 
@@ -80,15 +86,20 @@ class HappyPathTests(PipelineTestCase):
         self.assertEqual(generation.size_bytes, len(data))
         self.assertAlmostEqual(generation.video_duration or 0, 10, delta=0.1)
         self.assertEqual((generation.width, generation.height), (640, 360))
-        self.assertTrue(default_storage.exists(generation.poster.name))
+        self.assertTrue(default_storage.exists(str(generation.poster.name)))
         for stamp in ("submitted_at", "upstream_finished_at", "archived_at", "finished_at"):
             self.assertIsNotNone(getattr(generation, stamp), stamp)
         kinds = list(generation.events.values_list("kind", flat=True))
         self.assertEqual(kinds, ["created", "submitted", "upstream_succeeded", "archived"])
 
     def test_it_sends_the_exact_parameters_upstream(self) -> None:
-        generation = self.make(model="sora-2-pro", duration=25, size="large", orientation="portrait",
-                               image_urls=["https://example.com/a.png"])
+        generation = self.make(
+            model="sora-2-pro",
+            duration=25,
+            size="large",
+            orientation="portrait",
+            image_urls=["https://example.com/a.png"],
+        )
         tasks.start(generation)
         generation.refresh_from_db()
         sent = SimTask.objects.get(pk=generation.upstream_task_id).request
@@ -238,8 +249,9 @@ class SubmitRetryTests(PipelineTestCase):
         generation = self.make("a fox [sim:used_up]")
         tasks.start(generation)
         generation.refresh_from_db()
-        self.assertEqual((generation.state, generation.error_code, generation.error_status),
-                         (State.FAILED, "used_up", 403))
+        self.assertEqual(
+            (generation.state, generation.error_code, generation.error_status), (State.FAILED, "used_up", 403)
+        )
         self.assertEqual(generation.attempts, 1)
 
     def test_a_job_with_an_upstream_task_id_is_never_submitted_again(self) -> None:
@@ -263,7 +275,7 @@ class SubmitRetryTests(PipelineTestCase):
 
 @override_settings(SIMULATOR_SECONDS=600)
 class CallbackTests(PipelineTestCase):
-    def callback(self, generation: Generation, body: object) -> httpx.Response:
+    def callback(self, generation: Generation, body: object) -> Any:
         url = reverse("callback", args=["acedata", generation.callback_token])
         return self.client.post(url, data=json.dumps(body), content_type="application/json")
 
@@ -286,8 +298,11 @@ class CallbackTests(PipelineTestCase):
         generation = self.make()
         tasks.start(generation)
         generation.refresh_from_db()
-        forged = {"success": True, "task_id": generation.upstream_task_id,
-                  "data": [{"state": "succeeded", "video_url": "https://evil.example.com/x.mp4"}]}
+        forged = {
+            "success": True,
+            "task_id": generation.upstream_task_id,
+            "data": [{"state": "succeeded", "video_url": "https://evil.example.com/x.mp4"}],
+        }
         self.callback(generation, forged)
         generation.refresh_from_db()
         self.assertEqual(generation.state, State.RUNNING)
@@ -398,7 +413,9 @@ class RecoveryTests(PipelineTestCase):
     def test_a_job_abandoned_while_submitting_is_submitted_again(self) -> None:
         generation = self.make()
         stale = timezone.now() - timedelta(minutes=10)
-        Generation.objects.filter(pk=generation.pk).update(state=State.SUBMITTING, claimed_at=stale, attempts=1)
+        Generation.objects.filter(pk=generation.pk).update(
+            state=State.SUBMITTING, claimed_at=stale, attempts=1
+        )
         tasks.step()
         generation.refresh_from_db()
         self.assertEqual(generation.state, State.RUNNING)

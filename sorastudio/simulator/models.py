@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -28,7 +28,7 @@ class SimTask(models.Model):
     def __str__(self) -> str:
         return self.id
 
-    def phase(self, now: object = None) -> str:
+    def phase(self, now: datetime | None = None) -> str:
         now = now or timezone.now()
         total = self.finishes_at - self.created_at
         if now >= self.finishes_at:

@@ -270,8 +270,12 @@ def _sleep_until(task: SimTask) -> None:
 
 def _ndjson(request: HttpRequest, task: SimTask) -> Iterator[bytes]:
     while task.phase() not in ("succeeded", "failed"):
-        snapshot = {"success": True, "task_id": task.id, "trace_id": task.trace_id,
-                    "data": [{"id": task.video_id, "state": task.phase()}]}
+        snapshot = {
+            "success": True,
+            "task_id": task.id,
+            "trace_id": task.trace_id,
+            "data": [{"id": task.video_id, "state": task.phase()}],
+        }
         yield (json.dumps(snapshot) + "\n").encode()
         time.sleep(min(1.0, max(0.0, (task.finishes_at - timezone.now()).total_seconds())))
     yield (json.dumps(_result_body(request, task)) + "\n").encode()
@@ -314,7 +318,7 @@ def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
     valid = hmac.compare_digest(signature, _signature(task_id, expires))
     if not valid or expires < time.time():
         return HttpResponse(
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code>"
+            '<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code>'
             "<Message>Signed expiry time has expired or the signature does not match.</Message></Error>",
             status=403,
             content_type="application/xml",

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
+from django.http import QueryDict
 from PIL import Image, UnidentifiedImageError
 
 from . import capabilities
@@ -115,7 +116,8 @@ class GenerationForm(forms.Form):
         """After a switch of model or version, move impossible choices to the nearest possible ones and
         say so, instead of leaving the creator with a choice that will be refused."""
         cap = self.capability
-        data = self.data.copy()
+        data = QueryDict(mutable=True)
+        data.update(self.data)
         duration = self._raw("duration")
         if duration.isdigit() and int(duration) not in cap.durations:
             nearest = min(cap.durations, key=lambda d: (abs(d - int(duration)), -d))
@@ -133,6 +135,8 @@ class GenerationForm(forms.Form):
             data["size"] = replacement
         if not cap.orientations and self._raw("orientation"):
             data["orientation"] = ""
+        if not cap.character and self._raw("character_url"):
+            self.notes.append("Characters work only in version 1.0: clear the clip or switch back to 1.0.")
         if cap.orientations and not self._raw("orientation"):
             data["orientation"] = cap.default_orientation
         self.data = data
@@ -143,17 +147,13 @@ class GenerationForm(forms.Form):
         cap = self.capability
         current = self._raw("duration") or str(cap.default_duration)
         relevant = [d for d in capabilities.ALL_DURATIONS if d in cap.durations or _same_family(d, cap)]
-        return [
-            Option(str(d), f"{d} seconds", current == str(d), cap.why_not_duration(d)) for d in relevant
-        ]
+        return [Option(str(d), f"{d} seconds", current == str(d), cap.why_not_duration(d)) for d in relevant]
 
     def size_options(self) -> list[Option]:
         cap = self.capability
         current = self._raw("size") or cap.default_size
         family = ("small", "large") if cap.version == "1.0" else tuple(s for s in cap.sizes)
-        return [
-            Option(s, capabilities.SIZE_LABELS[s], current == s, cap.why_not_size(s)) for s in family
-        ]
+        return [Option(s, capabilities.SIZE_LABELS[s], current == s, cap.why_not_size(s)) for s in family]
 
     def orientation_options(self) -> list[Option]:
         cap = self.capability
@@ -176,7 +176,9 @@ class GenerationForm(forms.Form):
             try:
                 check(url)
             except ValidationError:
-                raise ValidationError(f"“{url[:80]}” is not a web address (it should start with https://).")
+                raise ValidationError(
+                    f"“{url[:80]}” is not a web address (it should start with https://)."
+                ) from None
         return urls
 
     def clean_character_url(self) -> str:
@@ -185,11 +187,13 @@ class GenerationForm(forms.Form):
             try:
                 URLValidator(schemes=["http", "https"])(url)
             except ValidationError:
-                raise ValidationError("The character clip must be a web address starting with https://.")
+                raise ValidationError(
+                    "The character clip must be a web address starting with https://."
+                ) from None
         return url
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         cap = self.capability
         duration = data.get("duration")
         if duration in (None, ""):
@@ -200,11 +204,9 @@ class GenerationForm(forms.Form):
         data["size"] = size
         if size not in cap.sizes:
             self.add_error("size", cap.why_not_size(size) + ".")
+        # Version 2.0 has no orientation (the pixel size says it): a leftover value is dropped, not refused.
         orientation = data.get("orientation") or ""
-        if cap.orientations:
-            data["orientation"] = orientation or cap.default_orientation
-        elif orientation:
-            self.add_error("orientation", "Orientation is chosen through the size in version 2.0.")
+        data["orientation"] = (orientation or cap.default_orientation) if cap.orientations else ""
         self._clean_images(cap, data)
         self._clean_character(cap, data)
         return data

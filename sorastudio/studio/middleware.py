@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
@@ -21,16 +22,17 @@ class CurrentTeamMiddleware:
 
 
 def current_team(request: HttpRequest) -> Team:
-    memberships = Membership.objects.filter(user=request.user).select_related("team").order_by("created_at")
+    user: Any = request.user
+    memberships = Membership.objects.filter(user=user).select_related("team").order_by("created_at")
     chosen = request.session.get("team_id")
     membership = next((m for m in memberships if str(m.team_id) == chosen), None) or memberships.first()
     if membership is None:
         # Someone made with `createsuperuser` or the admin has no team yet: give them their own.
-        return ensure_personal_team(request.user)
+        return ensure_personal_team(user)
     return membership.team
 
 
-def ensure_personal_team(user: object) -> Team:
+def ensure_personal_team(user: Any) -> Team:
     name = f"{user}'s studio"
     team, _ = Team.objects.get_or_create(name=name)
     Membership.objects.get_or_create(team=team, user=user, defaults={"role": Membership.Role.ADMIN})

@@ -222,8 +222,9 @@ class Generation(models.Model):
             .order_by("-created_at")
             .values_list("created_at", "upstream_finished_at")[:20]
         )
-        if len(recent) >= 3:
-            return max(5.0, statistics.median((done - start).total_seconds() for start, done in recent))
+        spans = [(done - start).total_seconds() for start, done in recent if done is not None]
+        if len(spans) >= 3:
+            return max(5.0, statistics.median(spans))
         if self.simulated:
             return max(5.0, settings.SIMULATOR_SECONDS + 3)
         return float(capabilities.TYPICAL_SECONDS.get((self.model, self.duration), 120))
@@ -422,6 +423,9 @@ class GenerationImage(models.Model):
     class Meta:
         ordering = ["position"]
 
+    def __str__(self) -> str:
+        return f"reference image {self.position + 1} of {self.generation_id}"
+
 
 class Event(models.Model):
     """One line of a job's timeline: submitted, called back, retried, archived, failed."""
@@ -447,6 +451,9 @@ class PollLease(models.Model):
     expires_at = models.DateTimeField(default=timezone.now)
     last_poll_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"poll lease for {self.provider}"
 
     @classmethod
     def acquire(cls, provider: str, holder: str, seconds: float) -> bool:

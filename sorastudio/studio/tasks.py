@@ -105,9 +105,7 @@ def _submit_failed(generation: Generation, exc: AceDataError) -> None:
             code=exc.code,
         )
         return
-    generation.mark_failed(
-        exc.code or "submit_failed", exc.message, status=exc.status, trace_id=exc.trace_id
-    )
+    generation.mark_failed(exc.code or "submit_failed", exc.message, status=exc.status, trace_id=exc.trace_id)
 
 
 # --- Following ------------------------------------------------------------------------------------------

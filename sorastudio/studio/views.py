@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -19,23 +19,24 @@ from django_htmx.http import trigger_client_event
 
 from . import providers, tasks
 from .forms import GenerationForm
+from .http import StudioRequest
 from .models import Generation, GenerationImage, PollLease
 from .ranged import ranged_response
 
 GALLERY_PAGE = 24
 
 
-def _team_generations(request: HttpRequest) -> Any:
-    return Generation.objects.for_team(request.team)  # type: ignore[attr-defined]
+def _team_generations(request: StudioRequest) -> Any:
+    return Generation.objects.for_team(request.team)
 
 
-def _gallery(request: HttpRequest) -> Any:
+def _gallery(request: StudioRequest) -> Any:
     generations = _team_generations(request).select_related("created_by").newest_first()
     return Paginator(generations, GALLERY_PAGE).get_page(request.GET.get("page"))
 
 
 @require_http_methods(["GET", "POST"])
-def index(request: HttpRequest) -> HttpResponseBase:
+def index(request: StudioRequest) -> HttpResponseBase:
     """The studio: the prompt form beside the team's gallery. Also answers the form's htmx refreshes."""
     if request.method == "POST":
         return _create(request)
@@ -60,7 +61,7 @@ def index(request: HttpRequest) -> HttpResponseBase:
     return TemplateResponse(request, "studio/index.html", {"form": form, "page": _gallery(request)})
 
 
-def _create(request: HttpRequest) -> HttpResponseBase:
+def _create(request: StudioRequest) -> HttpResponseBase:
     form = GenerationForm(request.POST, request.FILES)
     if not form.is_valid():
         template = "studio/index.html#compose" if request.htmx else "studio/index.html"
@@ -70,7 +71,7 @@ def _create(request: HttpRequest) -> HttpResponseBase:
         return TemplateResponse(request, template, context, status=200 if request.htmx else 400)
 
     generation = Generation.create_for(
-        team=request.team,  # type: ignore[attr-defined]
+        team=request.team,
         user=request.user,
         simulated=providers.is_simulated(),
         **form.generation_params(),
@@ -84,9 +85,7 @@ def _create(request: HttpRequest) -> HttpResponseBase:
     if not request.htmx:
         return redirect("studio:index")
     fresh = GenerationForm(initial=_keep_options(form))
-    response = TemplateResponse(
-        request, "studio/created.html", {"form": fresh, "generation": generation}
-    )
+    response = TemplateResponse(request, "studio/created.html", {"form": fresh, "generation": generation})
     return trigger_client_event(response, "generation-created", {"id": str(generation.pk)})
 
 
@@ -106,7 +105,7 @@ def _uuid_or_404(value: str) -> str:
 
 
 @require_GET
-def generation(request: HttpRequest, pk: str) -> HttpResponseBase:
+def generation(request: StudioRequest, pk: str) -> HttpResponseBase:
     """A video's page. Live cards in the gallery and the page's own panel poll this view for fragments."""
     item = get_object_or_404(_team_generations(request).select_related("created_by"), pk=pk)
     context = {"generation": item, "now": timezone.now()}
@@ -120,7 +119,7 @@ def generation(request: HttpRequest, pk: str) -> HttpResponseBase:
 
 
 @require_GET
-def video(request: HttpRequest, pk: str) -> HttpResponseBase:
+def video(request: StudioRequest, pk: str) -> HttpResponseBase:
     item = get_object_or_404(_team_generations(request), pk=pk)
     if not item.succeeded:
         raise Http404("this video is not ready")
@@ -137,12 +136,15 @@ def video(request: HttpRequest, pk: str) -> HttpResponseBase:
 
 
 @require_GET
-def poster(request: HttpRequest, pk: str) -> HttpResponseBase:
+def poster(request: StudioRequest, pk: str) -> HttpResponseBase:
     item = get_object_or_404(_team_generations(request), pk=pk)
     if not item.poster:
         raise Http404("no poster yet")
     return ranged_response(
-        request, item.poster.open("rb"), size=item.poster.size, content_type="image/jpeg",
+        request,
+        item.poster.open("rb"),
+        size=item.poster.size,
+        content_type="image/jpeg",
         etag=f'"p-{item.sha256}"',
     )
 
@@ -150,7 +152,7 @@ def poster(request: HttpRequest, pk: str) -> HttpResponseBase:
 @csrf_exempt
 @login_not_required
 @require_POST
-def callback(request: HttpRequest, provider: str, token: str) -> HttpResponse:
+def callback(request: StudioRequest, provider: str, token: str) -> HttpResponse:
     """The upstream says a task ended. The body proves nothing (it is not signed), so it is only a wake-up:
     the job is re-read from the upstream by its own task id before anything changes."""
     item = Generation.objects.filter(callback_token=token).only("pk", "state").first()
@@ -164,14 +166,14 @@ def callback(request: HttpRequest, provider: str, token: str) -> HttpResponse:
 @login_not_required
 @never_cache
 @require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
+def healthz(request: StudioRequest) -> JsonResponse:
     checks: dict[str, Any] = {}
     healthy = True
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = {"ok": True, "engine": connection.vendor}
-    except Exception as exc:  # noqa: BLE001 - any failure is the answer
+    except Exception as exc:
         healthy = False
         checks["database"] = {"ok": False, "error": exc.__class__.__name__}
     checks["queue"] = _queue_health()
@@ -195,7 +197,7 @@ def _queue_health() -> dict[str, Any]:
 
     try:
         pending = get_broker().queue_size()
-    except Exception as exc:  # noqa: BLE001 - a broken broker is reported, not raised
+    except Exception as exc:
         return {"ok": False, "error": exc.__class__.__name__}
     # Cluster stats live in a per-process cache with the ORM broker, so the last finished task is the
     # signal that some worker is alive.

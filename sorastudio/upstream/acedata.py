@@ -1,7 +1,8 @@
 """A small client for the AceDataCloud Sora API (`POST /sora/videos`, `POST /sora/tasks`).
 
 It speaks the wire format described in shared/api/upstream.md, parses leniently where the upstream is
-inconsistent, and turns every failure into one error type, `AceDataError`, that says whether retrying can help.
+inconsistent, and turns every failure into one error type, `AceDataError`, that says whether retrying
+can help.
 """
 
 from __future__ import annotations
@@ -174,23 +175,39 @@ def parse_task(record: dict[str, Any], task_id: str = "") -> TaskStatus:
         video_url = str(first.get("video_url") or "")
         if state == "failed":
             return TaskStatus(
-                task_id, "failed", error_code="generation_failed",
+                task_id,
+                "failed",
+                error_code="generation_failed",
                 error_message="The upstream reported the video as failed.",
-                trace_id=trace_id, created_at=created_at, finished_at=finished_at, raw=record,
+                trace_id=trace_id,
+                created_at=created_at,
+                finished_at=finished_at,
+                raw=record,
             )
         if state in ("pending", "processing") or not video_url:
             return TaskStatus(task_id, "processing", trace_id=trace_id, created_at=created_at, raw=record)
         return TaskStatus(
-            task_id, "succeeded", video_url=video_url, trace_id=trace_id,
-            created_at=created_at, finished_at=finished_at, raw=record,
+            task_id,
+            "succeeded",
+            video_url=video_url,
+            trace_id=trace_id,
+            created_at=created_at,
+            finished_at=finished_at,
+            raw=record,
         )
     if success is False:
-        error = response.get("error") if isinstance(response.get("error"), dict) else {}
+        error = response.get("error")
+        if not isinstance(error, dict):
+            error = {}
         return TaskStatus(
-            task_id, "failed",
+            task_id,
+            "failed",
             error_code=str(error.get("code") or "failed"),
             error_message=str(error.get("message") or "The upstream could not make this video."),
-            trace_id=trace_id, created_at=created_at, finished_at=finished_at, raw=record,
+            trace_id=trace_id,
+            created_at=created_at,
+            finished_at=finished_at,
+            raw=record,
         )
     return TaskStatus(task_id, "processing", trace_id=trace_id, created_at=created_at, raw=record)
 

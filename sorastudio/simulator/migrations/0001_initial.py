@@ -5,30 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='SimTask',
+            name="SimTask",
             fields=[
-                ('id', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('provider', models.CharField(default='acedata', max_length=20)),
-                ('request', models.JSONField(default=dict)),
-                ('trace_id', models.CharField(max_length=64)),
-                ('video_id', models.CharField(max_length=80)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finishes_at', models.DateTimeField()),
-                ('outcome', models.CharField(default='succeeded', max_length=12)),
-                ('error_code', models.CharField(blank=True, max_length=60)),
-                ('error_message', models.TextField(blank=True)),
-                ('callback_url', models.TextField(blank=True)),
-                ('callback_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('links_issued', models.PositiveIntegerField(default=0)),
-                ('expire_first_link', models.BooleanField(default=False)),
+                ("id", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("provider", models.CharField(default="acedata", max_length=20)),
+                ("request", models.JSONField(default=dict)),
+                ("trace_id", models.CharField(max_length=64)),
+                ("video_id", models.CharField(max_length=80)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finishes_at", models.DateTimeField()),
+                ("outcome", models.CharField(default="succeeded", max_length=12)),
+                ("error_code", models.CharField(blank=True, max_length=60)),
+                ("error_message", models.TextField(blank=True)),
+                ("callback_url", models.TextField(blank=True)),
+                ("callback_sent_at", models.DateTimeField(blank=True, null=True)),
+                ("links_issued", models.PositiveIntegerField(default=0)),
+                ("expire_first_link", models.BooleanField(default=False)),
             ],
         ),
     ]

@@ -20,11 +20,16 @@ from sorastudio.studio.models import Generation, Membership
 class Command(BaseCommand):
     help = "Generate a video. Prints one JSON object per line; with --wait, exits 0 only if it succeeded."
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # Django gives every command a --version that prints Django's; here --version is the API version.
+        kwargs.setdefault("conflict_handler", "resolve")
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--prompt", required=True)
         parser.add_argument("--user", required=True, help="username of the person asking")
         parser.add_argument("--model", default="sora-2")
-        parser.add_argument("--version", dest="api_version", default="1.0")
+        parser.add_argument("--version", dest="api_version", default="1.0", help="API version: 1.0 or 2.0")
         parser.add_argument("--duration", type=int)
         parser.add_argument("--size")
         parser.add_argument("--orientation")
@@ -33,13 +38,17 @@ class Command(BaseCommand):
         parser.add_argument("--character-start", type=int)
         parser.add_argument("--character-end", type=int)
         parser.add_argument("--wait", action="store_true", help="wait until the job ends")
-        parser.add_argument("--wait-timeout", type=float, default=3600, help="give up waiting after N seconds")
+        parser.add_argument(
+            "--wait-timeout", type=float, default=3600, help="give up waiting after N seconds"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         user = get_user_model().objects.filter(username=opts["user"]).first()
         if user is None:
             raise CommandError(f"No user named {opts['user']!r}.")
-        membership = Membership.objects.filter(user=user).select_related("team").order_by("created_at").first()
+        membership = (
+            Membership.objects.filter(user=user).select_related("team").order_by("created_at").first()
+        )
         team = membership.team if membership else ensure_personal_team(user)
 
         data = QueryDict(mutable=True)
@@ -50,7 +59,9 @@ class Command(BaseCommand):
         data["image_urls"] = "\n".join(opts["image_urls"])
         form = GenerationForm(data)
         if not form.is_valid():
-            problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+            problems = "; ".join(
+                f"{field}: {' '.join(map(str, errors))}" for field, errors in form.errors.items()
+            )
             raise CommandError(f"Cannot generate: {problems}")
 
         generation = Generation.create_for(
@@ -82,7 +93,7 @@ def describe(generation: Generation) -> dict[str, Any]:
     return {
         "id": str(generation.pk),
         "state": generation.state,
-        "error": generation.error_code and f"{generation.error_code}: {generation.explanation}" or None,
+        "error": (generation.error_code and f"{generation.error_code}: {generation.explanation}") or None,
         "video_path": generation.video.path if generation.video and _local(generation) else None,
         "sha256": generation.sha256 or None,
         "upstream_task_id": generation.upstream_task_id or None,

@@ -40,8 +40,22 @@ class Command(BaseCommand):
         env.setdefault("PUBLIC_BASE_URL", base)
         python = sys.executable
         web = subprocess.Popen(
-            [python, "-m", "gunicorn", "sorastudio.wsgi", "--bind", addr, "--workers", "1",
-             "--threads", "16", "--timeout", "330", "--graceful-timeout", "5"],
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "sorastudio.wsgi",
+                "--bind",
+                addr,
+                "--workers",
+                "1",
+                "--threads",
+                "16",
+                "--timeout",
+                "330",
+                "--graceful-timeout",
+                "5",
+            ],
             env=env,
         )
         worker = subprocess.Popen([python, "manage.py", "qcluster"], env=env, cwd=settings.BASE_DIR)
@@ -49,7 +63,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Sora Studio is running at {base}/"))
         if not no_demo:
             self.stdout.write(f"Log in as  {DEMO_USER}  with password  {DEMO_PASSWORD}")
-        provider = "the built-in simulator (offline)" if settings.SORA_PROVIDER == "simulator" else "AceDataCloud"
+        provider = (
+            "the built-in simulator (offline)" if settings.SORA_PROVIDER == "simulator" else "AceDataCloud"
+        )
         self.stdout.write(f"Videos are made by {provider}. Press Ctrl-C to stop.")
         self.stdout.flush()
 

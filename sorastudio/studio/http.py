@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
+
+if TYPE_CHECKING:
+    from .models import Team
+
+
+class StudioRequest(HttpRequest):
+    """The request as the studio's middleware leaves it, for type checking: htmx details and the team
+    every query of the request is scoped to (always set on pages behind the login)."""
+
+    htmx: HtmxDetails
+    team: Team
