@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -96,8 +97,6 @@ def _keep_options(form: GenerationForm) -> dict[str, Any]:
 
 
 def _uuid_or_404(value: str) -> str:
-    import uuid
-
     try:
         return str(uuid.UUID(value))
     except ValueError:
