@@ -373,7 +373,7 @@ class FailureDisplayTests(StudioTestCase):
         api_call = response.context["api_call"]
         self.assertEqual(json.loads(api_call)["model"], "sora-2")
         self.assertContains(response, generation.sha256)
-        self.assertContains(response, "Archived")
+        self.assertContains(response, "Saved to the studio&#x27;s storage")
 
 
 @override_settings(SORA_PROVIDER="acedata", ACEDATA_API_KEY="sk-live-very-secret", SIMULATOR_BASE_URL="x")

@@ -427,6 +427,19 @@ class GenerationImage(models.Model):
         return f"reference image {self.position + 1} of {self.generation_id}"
 
 
+EVENT_LABELS = {
+    "created": "Asked for",
+    "submitted": "Sent to the video service",
+    "callback": "Called back by the video service",
+    "retry": "Will try again",
+    "upstream_succeeded": "Made by the video service",
+    "link_refreshed": "Fetched a fresh download link",
+    "archived": "Saved to the studio's storage",
+    "failed": "Failed",
+    "timed_out": "Timed out",
+}
+
+
 class Event(models.Model):
     """One line of a job's timeline: submitted, called back, retried, archived, failed."""
 
@@ -440,6 +453,10 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.at:%H:%M:%S}"
+
+    @property
+    def label(self) -> str:
+        return EVENT_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
 
 
 class PollLease(models.Model):
