@@ -17,46 +17,15 @@ from typing import Any, Literal
 
 import httpx
 
+from .errors import UpstreamError
+
 Phase = Literal["pending", "processing", "succeeded", "failed", "unknown"]
 
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
-class AceDataError(Exception):
-    """A failed call. `retryable` says whether the same call may succeed later; `retry_after` is the
-    upstream's own hint in seconds, when it gave one."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: str = "",
-        trace_id: str = "",
-        retryable: bool = False,
-        retry_after: float | None = None,
-        sent: bool = True,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
-        self.trace_id = trace_id
-        self.retryable = retryable
-        self.retry_after = retry_after
-        # False only when the request certainly never reached the upstream (connection refused, DNS failure):
-        # retrying a submission is then safe; after a read timeout it may already have been accepted.
-        self.sent = sent
-
-    def __str__(self) -> str:
-        parts = [self.message]
-        if self.status:
-            parts.append(f"HTTP {self.status}")
-        if self.code:
-            parts.append(f"code={self.code}")
-        if self.trace_id:
-            parts.append(f"trace_id={self.trace_id}")
-        return " ".join(parts)
+class AceDataError(UpstreamError):
+    """Any failure of a call to the AceDataCloud API (see UpstreamError for what it carries)."""
 
 
 @dataclass(frozen=True)
