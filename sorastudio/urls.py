@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("callbacks/<str:provider>/<str:token>/", studio_views.callback, name="callback"),
+    path("references/<str:token>", studio_views.reference_image, name="reference_image"),
     path("healthz", studio_views.healthz, name="healthz"),
 ]
 if settings.SIMULATOR_ENABLED:

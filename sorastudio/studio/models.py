@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 import statistics
@@ -239,6 +240,19 @@ class Generation(models.Model):
         stem = slugify(self.prompt)[:60].strip("-") or "video"
         return f"{stem}-{self.model}-{self.duration}s.mp4"
 
+    def reference_images(self, *, inline: bool) -> list[str]:
+        """The reference images in order: given addresses first, then uploads, either inline as base64
+        data URIs (for APIs that take them) or as signed addresses under the studio's public URL."""
+        images = [url for url in self.image_urls if url]
+        for upload in self.uploads.all():
+            if inline:
+                with upload.file.open("rb") as fh:
+                    encoded = base64.b64encode(fh.read()).decode("ascii")
+                images.append(f"data:{upload.content_type};base64,{encoded}")
+            else:
+                images.append(upload.public_url())
+        return images
+
     def api_payload(self) -> dict[str, Any]:
         """The request's creative fields, as the upstream API names them."""
         payload: dict[str, Any] = {
@@ -425,6 +439,14 @@ class GenerationImage(models.Model):
 
     def __str__(self) -> str:
         return f"reference image {self.position + 1} of {self.generation_id}"
+
+    def public_url(self) -> str:
+        """A signed address the upstream can fetch this image from, for APIs that only take URLs."""
+        from django.core import signing
+
+        token = signing.dumps(self.pk, salt="reference-image")
+        base = settings.PUBLIC_BASE_URL or settings.SIMULATOR_BASE_URL
+        return base + reverse("reference_image", args=[token])
 
 
 EVENT_LABELS = {

@@ -6,7 +6,6 @@ duplicate delivery, a second worker or a callback racing a poll finds the claim 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import os
@@ -27,14 +26,13 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
-from sorastudio.upstream.acedata import AceDataClient, AceDataError, TaskStatus, VideoRequest
+from sorastudio.upstream.errors import UpstreamError
 
 from . import media, providers
 from .models import Generation, PollLease, State
+from .providers import Status, Upstream
 
 log = logging.getLogger(__name__)
-
-PROVIDER = "acedata"
 DOWNLOAD_CHUNK = 1024 * 1024
 
 
@@ -57,44 +55,22 @@ def start(generation: Generation) -> None:
 # --- Submitting -----------------------------------------------------------------------------------------
 
 
-def build_request(generation: Generation) -> VideoRequest:
-    images = [url for url in generation.image_urls if url]
-    for upload in generation.uploads.all():
-        with upload.file.open("rb") as fh:
-            encoded = base64.b64encode(fh.read()).decode("ascii")
-        images.append(f"data:{upload.content_type};base64,{encoded}")
-    return VideoRequest(
-        model=generation.model,
-        prompt=generation.prompt,
-        version=generation.version,
-        duration=generation.duration,
-        size=generation.size,
-        orientation=generation.orientation,
-        image_urls=tuple(images),
-        character_url=generation.character_url,
-        character_start=generation.character_start,
-        character_end=generation.character_end,
-        callback_url=providers.callback_url(generation.callback_token),
-    )
-
-
 def submit(pk: str) -> None:
     generation = Generation.objects.filter(pk=pk).first()
     if generation is None or not generation.claim_for_submit():
         return
-    request = build_request(generation)
     try:
-        with providers.acedata_client() as client:
-            submitted = client.submit(request)
-    except AceDataError as exc:
+        with providers.upstream(generation.provider) as upstream:
+            task_id, trace_id = upstream.submit(generation)
+    except UpstreamError as exc:
         _submit_failed(generation, exc)
         return
     # The task id is saved before anything else happens, so this job is never submitted twice.
-    generation.mark_submitted(submitted.task_id, submitted.trace_id)
-    kick()
+    generation.mark_submitted(task_id, trace_id)
+    kick(generation.provider)
 
 
-def _submit_failed(generation: Generation, exc: AceDataError) -> None:
+def _submit_failed(generation: Generation, exc: UpstreamError) -> None:
     log.warning("submit of %s failed: %s", generation.pk, exc)
     if exc.retryable and generation.attempts < settings.SUBMIT_MAX_ATTEMPTS:
         generation.retry_later(
@@ -111,12 +87,12 @@ def _submit_failed(generation: Generation, exc: AceDataError) -> None:
 # --- Following ------------------------------------------------------------------------------------------
 
 
-def kick() -> None:
-    """Make sure somebody is following live jobs; cheap when a follower is already running."""
-    enqueue("follow", PROVIDER)
+def kick(provider: str) -> None:
+    """Make sure somebody is following a provider's live jobs; cheap when a follower already runs."""
+    enqueue("follow", provider)
 
 
-def follow(provider: str = PROVIDER) -> None:
+def follow(provider: str) -> None:
     """Poll live jobs every POLL_INTERVAL seconds for a while, then hand over to a fresh task.
 
     django-q2's scheduler only runs every ~30 s, so the fast poll loop lives in a task that renews itself;
@@ -136,28 +112,37 @@ def follow(provider: str = PROVIDER) -> None:
         if not step(provider):
             PollLease.release(provider, holder)
             # A job may have arrived between the last look and the release: look once more.
-            if Generation.objects.in_flight().exists():
-                kick()
+            if Generation.objects.in_flight().filter(provider=provider).exists():
+                kick(provider)
             return
         time.sleep(interval)
     PollLease.release(provider, holder)
-    kick()
+    kick(provider)
 
 
 def tick() -> None:
     """The one-minute schedule: a safety net that restarts following after a crash or restart."""
-    if Generation.objects.in_flight().exists():
-        kick()
+    live = Generation.objects.in_flight().values_list("provider", flat=True).distinct()
+    for provider in set(live):
+        kick(provider)
 
 
-def step(provider: str = PROVIDER) -> bool:
-    """One round of following: time out, recover, dispatch and poll. True while any job is live."""
+def step(provider: str | None = None) -> bool:
+    """One round of following: time out, recover, dispatch and poll (one provider's jobs, or every
+    provider's). True while any of those jobs is live."""
     now = timezone.now()
     _time_out_old_jobs(now)
     _recover_abandoned_claims(now)
     _dispatch_due(now)
-    _poll_running(provider)
-    return Generation.objects.in_flight().exists()
+    names = (
+        [provider]
+        if provider
+        else sorted(set(Generation.objects.being_followed().values_list("provider", flat=True)))
+    )
+    for name in names:
+        _poll_running(name)
+    live = Generation.objects.in_flight()
+    return (live.filter(provider=provider) if provider else live).exists()
 
 
 def _time_out_old_jobs(now: object) -> None:
@@ -198,27 +183,25 @@ def _dispatch_due(now: object) -> None:
 
 
 def _poll_running(provider: str) -> None:
-    running = list(Generation.objects.being_followed().only("pk", "upstream_task_id", "upstream_phase"))
-    if not running:
+    running = Generation.objects.being_followed().filter(provider=provider)
+    by_task = {g.upstream_task_id: g for g in running.only("pk", "upstream_task_id", "upstream_phase")}
+    if not by_task:
         return
-    by_task = {g.upstream_task_id: g for g in running}
-    ids = list(by_task)
     try:
-        with providers.acedata_client() as client:
-            for start_at in range(0, len(ids), settings.POLL_BATCH_SIZE):
-                statuses = client.retrieve_batch(ids[start_at : start_at + settings.POLL_BATCH_SIZE])
-                for task_id, status in statuses.items():
-                    if task_id in by_task:
-                        apply_status(by_task[task_id], status)
-    except AceDataError as exc:
+        with providers.upstream(provider) as upstream:
+            statuses = upstream.statuses(list(by_task))
+    except UpstreamError as exc:
         # A failed poll changes nothing: the next round asks again, and the time-out bounds the wait.
         log.warning("batch poll failed: %s", exc)
         PollLease.note(provider, error=str(exc))
         return
     PollLease.note(provider)
+    for task_id, status in statuses.items():
+        if task_id in by_task:
+            apply_status(by_task[task_id], status)
 
 
-def apply_status(generation: Generation, status: TaskStatus) -> None:
+def apply_status(generation: Generation, status: Status) -> None:
     if status.phase == "succeeded":
         if generation.mark_upstream_succeeded(status.video_url, status.trace_id):
             enqueue("archive", str(generation.pk))
@@ -238,9 +221,9 @@ def refresh(pk: str, source: str = "callback") -> None:
     if generation is None or generation.state != State.RUNNING or not generation.upstream_task_id:
         return
     try:
-        with providers.acedata_client() as client:
-            status = client.retrieve(generation.upstream_task_id)
-    except AceDataError as exc:
+        with providers.upstream(generation.provider) as upstream:
+            status = upstream.retrieve(generation.upstream_task_id)
+    except UpstreamError as exc:
         log.warning("refresh of %s after %s failed: %s", pk, source, exc)
         return
     apply_status(generation, status)
@@ -275,9 +258,9 @@ def archive(pk: str) -> None:
     if generation is None or not generation.claim_for_archive(stale_after=settings.Q_TIMEOUT):
         return
     try:
-        with providers.acedata_client() as client:
-            _archive_with_fresh_link(generation, client)
-    except AceDataError as exc:
+        with providers.upstream(generation.provider) as upstream:
+            _archive_with_fresh_link(generation, upstream)
+    except UpstreamError as exc:
         log.warning("archive of %s failed: %s", pk, exc)
         if exc.retryable and generation.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
             generation.retry_later(
@@ -291,26 +274,26 @@ def archive(pk: str) -> None:
         generation.mark_failed("archive_failed", f"The downloaded file is not a playable video: {exc}")
 
 
-def _archive_with_fresh_link(generation: Generation, client: AceDataClient) -> None:
+def _archive_with_fresh_link(generation: Generation, upstream: Upstream) -> None:
     try:
-        _archive_from(generation, client, generation.video_url)
-    except AceDataError as exc:
+        _archive_from(generation, upstream, generation.video_url)
+    except UpstreamError as exc:
         if exc.code != "link_expired":
             raise
         # Signed links expire; a fresh retrieve usually hands out a new one. One more try, then give up.
-        status = client.retrieve(generation.upstream_task_id)
+        status = upstream.retrieve(generation.upstream_task_id)
         if status.phase != "succeeded" or not status.video_url:
             raise
         Generation.objects.filter(pk=generation.pk).update(video_url=status.video_url)
         generation.log("link_refreshed")
-        _archive_from(generation, client, status.video_url)
+        _archive_from(generation, upstream, status.video_url)
 
 
-def _archive_from(generation: Generation, client: AceDataClient, url: str) -> None:
+def _archive_from(generation: Generation, upstream: Upstream, url: str) -> None:
     digest = hashlib.sha256()
     size = 0
     with _scratch(".mp4") as video_tmp, _scratch(".jpg") as poster_tmp:
-        with client.download(url) as response, video_tmp.open("wb") as out:
+        with upstream.download(url) as response, video_tmp.open("wb") as out:
             for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
                 out.write(chunk)
                 digest.update(chunk)

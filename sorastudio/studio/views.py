@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core import signing
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
@@ -25,6 +26,7 @@ from .models import Generation, GenerationImage, PollLease
 from .ranged import ranged_response
 
 GALLERY_PAGE = 24
+REFERENCE_LINK_SECONDS = 7 * 24 * 3600
 
 
 def _team_generations(request: StudioRequest) -> Any:
@@ -74,7 +76,7 @@ def _create(request: StudioRequest) -> HttpResponseBase:
     generation = Generation.create_for(
         team=request.team,
         user=request.user,
-        simulated=providers.is_simulated(),
+        simulated=providers.is_simulated(providers.ACEDATA),
         **form.generation_params(),
     )
     for position, upload in enumerate(form.cleaned_data.get("images") or []):
@@ -148,6 +150,21 @@ def poster(request: StudioRequest, pk: str) -> HttpResponseBase:
     )
 
 
+@login_not_required
+@require_GET
+def reference_image(request: StudioRequest, token: str) -> HttpResponseBase:
+    """An uploaded reference image for an upstream that only takes addresses. The signed token is the
+    permission: it names one image and expires after a week."""
+    try:
+        pk = signing.loads(token, salt="reference-image", max_age=REFERENCE_LINK_SECONDS)
+    except signing.BadSignature:
+        raise Http404("no such image") from None
+    image = get_object_or_404(GenerationImage, pk=pk)
+    return ranged_response(
+        request, image.file.open("rb"), size=image.file.size, content_type=image.content_type
+    )
+
+
 @csrf_exempt
 @login_not_required
 @require_POST
@@ -155,7 +172,7 @@ def callback(request: StudioRequest, provider: str, token: str) -> HttpResponse:
     """The upstream says a task ended. The body proves nothing (it is not signed), so it is only a wake-up:
     the job is re-read from the upstream by its own task id before anything changes."""
     item = Generation.objects.filter(callback_token=token).only("pk", "state").first()
-    if item is None or provider != "acedata":
+    if item is None or item.provider != provider:
         raise Http404("unknown callback")
     item.log("callback")
     tasks.enqueue("refresh", str(item.pk), "callback")
@@ -176,7 +193,7 @@ def healthz(request: StudioRequest) -> JsonResponse:
         healthy = False
         checks["database"] = {"ok": False, "error": exc.__class__.__name__}
     checks["queue"] = _queue_health()
-    lease = PollLease.objects.filter(provider="acedata").first() if healthy else None
+    lease = PollLease.objects.filter(provider=providers.ACEDATA).first() if healthy else None
     provider = providers.describe()
     checks["provider"] = {
         "ok": not (lease and lease.last_error),

@@ -65,7 +65,10 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot generate: {problems}")
 
         generation = Generation.create_for(
-            team=team, user=user, simulated=providers.is_simulated(), **form.generation_params()
+            team=team,
+            user=user,
+            simulated=providers.is_simulated(providers.ACEDATA),
+            **form.generation_params(),
         )
         tasks.start(generation)
         self._emit(generation)
