@@ -1,3 +1,4 @@
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -10,6 +11,16 @@ from django_q.conf import Conf
 
 from sorastudio.studio import providers
 from tests.helpers import simulator_transport
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """A test database file of this run's own, so that two runs on one machine never share one."""
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        test = database.setdefault("TEST", {})
+        name = Path(test.get("NAME") or django_settings.DATA_DIR / "test-studio.sqlite3")
+        test["NAME"] = str(name.with_name(f"{name.stem}-{os.getpid()}{name.suffix}"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,6 +1,6 @@
 """Renders the simulator's stand-in for a generated video: a real H.264 MP4 that shows the prompt, a caption,
-a running timecode and a progress bar, so that playback, seeking and archiving can be exercised end to end
-without a real provider.
+a running timecode and a progress bar (and, when asked, a watermark text), so that playback, seeking and
+archiving can be exercised end to end without a real provider.
 
 Speed matters because the simulator renders on request: everything that never changes (background, prompt,
 caption, the bar's track) is drawn once; per frame only the timecode digits that changed are swapped in from
@@ -33,6 +33,8 @@ CAPTION_COLOUR: RGB = (232, 232, 238)
 TRACK_COLOUR: RGB = (62, 62, 70)
 FILL_COLOUR: RGB = (245, 245, 250)
 MARKER_COLOUR: RGB = (255, 210, 80)
+WATERMARK_BOX_COLOUR: RGB = (0, 0, 0)
+WATERMARK_BOX_OPACITY = 0.55  # the box darkens what is beneath it without hiding it
 
 # Pillow's built-in font covers little beyond ASCII; these common characters cannot be reduced to ASCII by
 # Unicode decomposition, so they get a hand-made stand-in instead of the font's empty box.
@@ -85,8 +87,12 @@ def render_video(
     seconds: float,
     fps: int = 24,
     caption: str = "",
+    watermark: str = "",
 ) -> None:
     """Write a browser-playable H.264 MP4 of exactly ``round(seconds * fps)`` frames to ``path``.
+
+    A non-empty ``watermark`` is drawn on every frame in a semi-transparent box at the bottom right, just
+    above the timecode; the prompt makes room for it.
 
     Width and height are rounded down to even numbers. The file appears atomically: it is written next to
     ``path`` under a hidden temporary name and renamed into place, so a reader never sees a partial file.
@@ -104,7 +110,9 @@ def render_video(
     # Absolute, so FFmpeg cannot read a "name:" prefix as a protocol. It must be a real path, not a Python
     # file object, because the faststart pass reopens the output by name to move the moov atom up front.
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
-    layout = _Layout.build(width, height, prompt=prompt, caption=caption, fps=fps, frame_count=frame_count)
+    layout = _Layout.build(
+        width, height, prompt=prompt, caption=caption, fps=fps, frame_count=frame_count, watermark=watermark
+    )
     try:
         _encode(tmp, layout)
         os.replace(tmp, path)
@@ -172,7 +180,15 @@ class _Layout:
 
     @classmethod
     def build(
-        cls, width: int, height: int, *, prompt: str, caption: str, fps: int, frame_count: int
+        cls,
+        width: int,
+        height: int,
+        *,
+        prompt: str,
+        caption: str,
+        fps: int,
+        frame_count: int,
+        watermark: str = "",
     ) -> _Layout:
         unit = min(width, height)
         margin = max(3, round(unit * 0.05))
@@ -220,7 +236,15 @@ class _Layout:
             x += cell_width
         _text(draw, (x, cell_top + baseline), total, small, CAPTION_COLOUR, anchor="ls")
 
-        _draw_prompt(draw, prompt, (margin, top, width - margin, cell_top - margin // 2), unit)
+        prompt_bottom = cell_top - margin // 2
+        watermark = _fold(" ".join(watermark[:1000].split()))
+        if watermark:
+            # Drawn into the static image, clear of the timecode cells and the bar strip, so it is on every
+            # frame and nothing redrawn per frame ever covers it.
+            box_top = _draw_watermark(image, watermark, right=width - margin, bottom=prompt_bottom, unit=unit)
+            prompt_bottom = box_top - margin // 2
+
+        _draw_prompt(draw, prompt, (margin, top, width - margin, prompt_bottom), unit)
 
         # Sprites are cut from the finished static image, so each carries exactly the background beneath it.
         cells = []
@@ -323,6 +347,24 @@ def _draw_prompt(draw: ImageDraw.ImageDraw, prompt: str, box: tuple[int, int, in
     for line in lines:
         _text(draw, (left + max_width / 2, y), line, font, TEXT_COLOUR, anchor="mm")
         y += line_height
+
+
+def _draw_watermark(image: Image.Image, text: str, *, right: int, bottom: int, unit: int) -> int:
+    """Draw ``text`` right-aligned in a semi-transparent dark box whose bottom-right corner is at
+    (``right``, ``bottom``); return the box's top edge."""
+    font = _font(max(8, round(unit * 0.04)))
+    pad = max(2, round(font.size * 0.4))
+    left_limit = image.width - right
+    text = _ellipsize(text, font, max(1, right - left_limit - 2 * pad))
+    box_width = _advance(font, text) + 2 * (pad + _stroke(font))
+    box_height = _line_height(font) + 2 * pad
+    box = (max(0, right - box_width), max(0, bottom - box_height), max(1, right), max(1, bottom))
+    region = image.crop(box)
+    shade = Image.new("RGB", region.size, WATERMARK_BOX_COLOUR)
+    image.paste(Image.blend(region, shade, WATERMARK_BOX_OPACITY), box[:2])
+    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    _text(ImageDraw.Draw(image), centre, text, font, TEXT_COLOUR, anchor="mm")
+    return box[1]
 
 
 def _wrap(paragraphs: list[str], font: Font, max_width: int, *, limit: int) -> list[str]:

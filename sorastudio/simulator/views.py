@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import json
 import logging
 import random
@@ -25,28 +24,25 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import close_old_connections
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from sorastudio.studio import capabilities
-from sorastudio.studio.ranged import ranged_response
 
+from .common import LINK_LIFETIME as LINK_LIFETIME  # the link scheme now lives in .common
+from .common import link_is_valid, link_refused, serve_video, signature, signed_link
 from .models import SimTask
 from .render import render_video, simulated_frame_size
 
 log = logging.getLogger(__name__)
-
-LINK_LIFETIME = timedelta(days=6)
 
 
 def _error(status: int, code: str, message: str, **headers: str) -> JsonResponse:
@@ -145,21 +141,11 @@ def _video_id() -> str:
 
 
 def _signature(task_id: str, expires: int) -> str:
-    key = (settings.SECRET_KEY + ":simulator").encode()
-    return hmac.new(key, f"{task_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+    return signature(task_id, expires)
 
 
 def _video_url(request: HttpRequest | None, task: SimTask) -> str:
-    if task.expire_first_link and task.links_issued == 0:
-        expires = int(time.time()) - 60
-    else:
-        expires = int((timezone.now() + LINK_LIFETIME).timestamp())
-    SimTask.objects.filter(pk=task.pk).update(links_issued=task.links_issued + 1)
-    task.links_issued += 1
-    path = reverse("simulator:video_file", args=[task.id])
-    query = urlencode({"se": expires, "sp": "r", "sig": _signature(task.id, expires)})
-    base = request.build_absolute_uri("/").rstrip("/") if request else settings.SIMULATOR_BASE_URL
-    return f"{base}{path}?{query}"
+    return signed_link(request, task, "simulator:video_file")
 
 
 def _result_body(request: HttpRequest | None, task: SimTask) -> dict[str, Any]:
@@ -310,26 +296,13 @@ def acedata_tasks(request: HttpRequest) -> HttpResponseBase:
 @login_not_required
 @require_GET
 def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
-    try:
-        expires = int(request.GET.get("se", ""))
-    except ValueError:
-        expires = 0
-    signature = request.GET.get("sig", "")
-    valid = hmac.compare_digest(signature, _signature(task_id, expires))
-    if not valid or expires < time.time():
-        return HttpResponse(
-            '<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code>'
-            "<Message>Signed expiry time has expired or the signature does not match.</Message></Error>",
-            status=403,
-            content_type="application/xml",
-        )
-    task = SimTask.objects.filter(id=task_id, outcome="succeeded").first()
+    if not link_is_valid(request, task_id):
+        return link_refused()
+    # Only this provider's tasks: another simulated API's task has no AceDataCloud request to render.
+    task = SimTask.objects.filter(id=task_id, provider=capabilities.ACEDATA, outcome="succeeded").first()
     if task is None or task.phase() != "succeeded":
         raise Http404("no such video")
-    path = render_for(task)
-    return ranged_response(
-        request, path.open("rb"), size=path.stat().st_size, content_type="video/mp4", etag=f'"{task.id}"'
-    )
+    return serve_video(request, render_for(task), etag=task.id)
 
 
 def render_for(task: SimTask) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ACEDATA = "acedata"
+SORA2API = "sora2api"
 
 MODELS: dict[str, str] = {"sora-2": "Sora 2", "sora-2-pro": "Sora 2 Pro"}
 VERSIONS: dict[str, str] = {"1.0": "Version 1.0", "2.0": "Version 2.0"}

@@ -1,0 +1,292 @@
+"""Sora2API, simulated: same paths (under both the documented `/api/v1/sora2/` prefix and the
+`/api/v1/sora2api/` one the vendor's public clients use), validation, envelope bodies and quirks as the real
+service (see shared/api/upstream.md, section 2), so the studio's client cannot tell it from the real thing.
+
+Trigger words in a prompt make the failure paths easy to try by hand, as in the AceDataCloud simulator:
+  "real person" or "celebrity"  generate answers 200; record-info then reports the refusal (successFlag 3)
+  "[sim:error]"                  the task fails as "task creation failed" (successFlag 2)
+  "[sim:slow]"                   the task takes three times as long
+  "[sim:expired]"                the first video link handed out has already expired
+  "[sim:used_up]"                generate is refused: not enough credits (402)
+
+Where the vendor says nothing, the simulator assumes:
+  * Every video is 10 seconds long: Sora2API takes no duration and does not document the one it makes.
+  * `createTime` / `completeTime` are UTC; the vendor does not name a time zone.
+  * An optional field sent as null counts as absent.
+  * An error answers with the HTTP status equal to its `code`. The one exception is record-info for an unknown
+    task, which answers HTTP 200 with `code` 404, as clients of the real service see it.
+  * Result links are signed like the AceDataCloud simulator's and last 15 days, the vendor's stated retention.
+  * A refusal carries the numeric errorCode 400 and a task-creation failure 500; the vendor shows `errorCode`
+    as a number but does not list its values.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import close_old_connections
+from django.http import Http404, HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from sorastudio.studio import capabilities
+
+from .common import link_is_valid, link_refused, serve_video, signed_link
+from .models import SimTask
+from .render import render_video, simulated_frame_size
+
+log = logging.getLogger(__name__)
+
+PROVIDER = capabilities.SORA2API
+ASPECT_RATIOS = ("landscape", "portrait")
+QUALITIES = ("standard", "hd")
+# Nominal landscape frame sizes; portrait swaps them. The rendered file is scaled down from these.
+NOMINAL_SIZES = {"hd": (1280, 720), "standard": (854, 480)}
+VIDEO_SECONDS = 10
+WATERMARK_MAX_LENGTH = 50
+LINK_LIFETIME = timedelta(days=15)
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+FILE_ROUTE = "simulator:sora2api_video_file"
+
+
+def _envelope(code: int, msg: str, data: Any = None, *, status: int | None = None) -> JsonResponse:
+    """Every answer of this API: `code` is the real status, and errors use it as the HTTP status too."""
+    return JsonResponse({"code": code, "msg": msg, "data": data}, status=status or code)
+
+
+def _authorized(request: HttpRequest) -> JsonResponse | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _envelope(401, "Missing or invalid API key")
+    return None
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _envelope(400, "Invalid request parameters or malformed JSON")
+    if not isinstance(body, dict):
+        return _envelope(400, "The request body must be a JSON object")
+    return body
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://")) and len(value) > 8
+
+
+def validate_request(body: dict[str, Any]) -> str:
+    """The problem with a generate request, in the upstream's words, or "" when it is acceptable."""
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        return "prompt is required"
+    aspect_ratio = body.get("aspectRatio")
+    if aspect_ratio is not None and aspect_ratio not in ASPECT_RATIOS:
+        return "aspectRatio must be landscape or portrait"
+    quality = body.get("quality")
+    if quality is not None and quality not in QUALITIES:
+        return "quality must be standard or hd"
+    images = body.get("imageUrls")
+    if images is not None:
+        if not isinstance(images, list):
+            return "imageUrls must be a list of image URLs"
+        if not all(_is_url(image) for image in images):
+            return "Images must be publicly accessible URLs"
+    watermark = body.get("watermark")
+    if watermark is not None and (not isinstance(watermark, str) or len(watermark) > WATERMARK_MAX_LENGTH):
+        return f"watermark must be text of at most {WATERMARK_MAX_LENGTH} characters"
+    callback = body.get("callBackUrl")
+    if callback is not None and not _is_url(callback):
+        return "callBackUrl must be an http(s) URL"
+    return ""
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    success_flag: int  # 1 succeeded, 2 task creation failed, 3 generation failed
+    error_code: str = ""
+    error_message: str = ""
+
+
+def _outcome_for(prompt: str) -> _Outcome:
+    text = prompt.lower()
+    if "real person" in text or "celebrity" in text:
+        return _Outcome(
+            3, "400", "This request was rejected by the safety system: the content may depict a real person."
+        )
+    if "[sim:error]" in text:
+        return _Outcome(2, "500", "Task creation failed because of an internal error.")
+    return _Outcome(1)
+
+
+def _success_flag(task: SimTask) -> int:
+    phase = task.phase()
+    if phase == "succeeded":
+        return 1
+    if phase == "failed":
+        # SimTask keeps only "failed"; the prompt, stored with the task, says which kind of failure it was.
+        flag = _outcome_for(str(task.request.get("prompt", ""))).success_flag
+        return flag if flag != 1 else 3
+    return 0
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def _error_code(code: str) -> int | str:
+    # The vendor shows errorCode as a number; codes the simulator stores as digits go out as numbers.
+    return int(code) if code.isdigit() else code
+
+
+def _record(request: HttpRequest | None, task: SimTask) -> dict[str, Any]:
+    """record-info's `data` for a task, as the vendor documents it."""
+    flag = _success_flag(task)
+    record: dict[str, Any] = {
+        "taskId": task.id,
+        "paramJson": json.dumps(task.request, ensure_ascii=False),
+        "createTime": _stamp(task.created_at),
+        "completeTime": _stamp(task.finishes_at) if flag else None,
+        "response": None,
+        "successFlag": flag,
+        "errorCode": None,
+        "errorMessage": None,
+    }
+    if flag == 1:
+        record["response"] = {"imageUrl": signed_link(request, task, FILE_ROUTE, LINK_LIFETIME)}
+        record["errorCode"] = 0  # as in the vendor's own example of a finished task
+    elif flag > 1:
+        record["errorCode"] = _error_code(task.error_code)
+        record["errorMessage"] = task.error_message
+    return record
+
+
+def _callback_body(task: SimTask) -> dict[str, Any]:
+    """The record-info body, with `code` 500 when the task failed, as the vendor documents callbacks."""
+    record = _record(None, task)
+    if record["successFlag"] == 1:
+        return {"code": 200, "msg": "success", "data": record}
+    return {"code": 500, "msg": task.error_message or "generation failed", "data": record}
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def generate(request: HttpRequest) -> HttpResponseBase:
+    if refused := _authorized(request):
+        return refused
+    body = _json_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    if problem := validate_request(body):
+        return _envelope(400, problem)
+    prompt = str(body["prompt"])
+    if "[sim:used_up]" in prompt.lower():
+        return _envelope(402, "Insufficient credits: the account does not have enough credits for this task")
+
+    outcome = _outcome_for(prompt)
+    seconds = settings.SIMULATOR_SECONDS * (3 if "[sim:slow]" in prompt.lower() else 1)
+    now = timezone.now()
+    task_id = "sora2_task_" + uuid.uuid4().hex
+    task = SimTask.objects.create(
+        id=task_id,
+        provider=PROVIDER,
+        request=body,
+        trace_id="",  # this API has no trace ids
+        video_id=task_id,
+        created_at=now,
+        finishes_at=now + timedelta(seconds=seconds),
+        outcome="succeeded" if outcome.success_flag == 1 else "failed",
+        error_code=outcome.error_code,
+        error_message=outcome.error_message,
+        callback_url=str(body.get("callBackUrl") or ""),
+        expire_first_link="[sim:expired]" in prompt.lower(),
+    )
+    if task.callback_url:
+        _schedule_callback(task.id, seconds)
+    return _envelope(200, "success", {"taskId": task.id})
+
+
+@csrf_exempt
+@login_not_required
+@require_GET
+def record_info(request: HttpRequest) -> HttpResponseBase:
+    if refused := _authorized(request):
+        return refused
+    task_id = request.GET.get("taskId", "").strip()
+    if not task_id:
+        return _envelope(400, "taskId is required")
+    task = SimTask.objects.filter(id=task_id, provider=PROVIDER).first()
+    if task is None:
+        return _envelope(404, "record not found", status=200)
+    return _envelope(200, "success", _record(request, task))
+
+
+@login_not_required
+@require_GET
+def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
+    if not link_is_valid(request, task_id):
+        return link_refused()
+    task = SimTask.objects.filter(id=task_id, provider=PROVIDER, outcome="succeeded").first()
+    if task is None or task.phase() != "succeeded":
+        raise Http404("no such video")
+    return serve_video(request, render_for(task), etag=task.id)
+
+
+def render_for(task: SimTask) -> Path:
+    """Render the task's video once and keep it: every later link to it serves the same bytes."""
+    folder = Path(settings.DATA_DIR) / "simulator"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{task.id}.mp4"
+    if path.exists():
+        return path
+    body = task.request
+    quality = body.get("quality") or "standard"
+    long_side, short_side = NOMINAL_SIZES[quality]
+    nominal = (short_side, long_side) if body.get("aspectRatio") == "portrait" else (long_side, short_side)
+    width, height = simulated_frame_size(*nominal)
+    render_video(
+        path,
+        prompt=str(body["prompt"]),
+        width=width,
+        height=height,
+        seconds=VIDEO_SECONDS,
+        caption=f"Sora2API · {quality} · simulated",
+        watermark=str(body.get("watermark") or ""),
+    )
+    return path
+
+
+def _schedule_callback(task_id: str, delay: float) -> None:
+    # Webhooks are best effort, upstream and here alike: a callback lost with its process is made up for
+    # by the studio's polling.
+    timer = threading.Timer(delay + 0.2, _deliver_callback, args=[task_id])
+    timer.daemon = True
+    timer.start()
+
+
+def _deliver_callback(task_id: str) -> None:
+    close_old_connections()
+    try:
+        task = SimTask.objects.get(pk=task_id, provider=PROVIDER)
+        if task.callback_sent_at:
+            return
+        httpx.post(task.callback_url, json=_callback_body(task), timeout=10)
+        SimTask.objects.filter(pk=task_id).update(callback_sent_at=timezone.now())
+    except Exception:
+        log.warning("simulator callback for %s failed", task_id, exc_info=True)
+    finally:
+        close_old_connections()

@@ -1,0 +1,417 @@
+"""A small client for Sora2API (`POST …/generate`, `GET …/record-info`).
+
+It speaks the wire format described in shared/api/upstream.md (section 2) and the vendor's own quick-start
+page, parses leniently where the two disagree or say nothing, and turns every failure into one error type,
+`Sora2APIError`, that says whether retrying can help.
+
+Things about this API that shape the code:
+
+* Every body is an envelope `{"code": N, "msg": "...", "data": ...}` and `code` is the real status: the HTTP
+  status may be 200 while `code` says 402. The effective status is `code` whenever it is a status-like
+  number other than 200, else the HTTP status.
+* The vendor's published path prefix is `/api/v1/sora2`, while its public clients use `/api/v1/sora2api`;
+  the prefix is a constructor argument.
+* A task's state is `successFlag`: 0 generating, 1 succeeded, 2 task creation failed, 3 generation failed.
+  Every value other than 0 is final; moderation refusals only show up here, after generate said 200.
+* There is no trace id anywhere in this API, so `Submitted.trace_id` and `RecordInfo.trace_id` stay "" —
+  the fields exist so the pipeline can treat these objects like AceDataCloud's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from .acedata import parse_retry_after
+from .errors import UpstreamError
+
+Phase = Literal["pending", "processing", "succeeded", "failed", "unknown"]
+
+DEFAULT_PATH_PREFIX = "/api/v1/sora2"
+
+# What the vendor documents for `code`; anything else becomes "error_<N>".
+CODE_NAMES: dict[int, str] = {
+    400: "bad_request",
+    401: "invalid_token",
+    402: "insufficient_credits",
+    404: "not_found",
+    422: "unprocessable",
+    429: "too_many_requests",
+    455: "service_unavailable",
+    500: "api_error",
+    501: "not_implemented",
+    505: "version_not_supported",
+}
+
+# 455 is the vendor's own "service unavailable": a maintenance window, so worth retrying. 501 and 505 are
+# 5xx but say the request itself can never work here, so retrying would only repeat the failure.
+RETRYABLE_STATUSES = frozenset({408, 429, 455})
+PERMANENT_SERVER_STATUSES = frozenset({501, 505})
+
+# Link answers that mean "this signed link is no good any more"; the caller should ask for a fresh one.
+EXPIRED_LINK_STATUSES = frozenset({401, 403, 404, 410})
+
+# Used to recover the task id from a 2xx generate answer that is not valid JSON (truncated, or with junk
+# around it): failing instead would make the caller retry and pay for a second video.
+_TASK_ID_TEXT = re.compile(r'"taskId"\s*:\s*"([^"\\]{1,200})"')
+
+
+class Sora2APIError(UpstreamError):
+    """Any failure of a call to Sora2API (see UpstreamError for what it carries)."""
+
+
+def code_name(status: int) -> str:
+    """The normalised error code for a status, e.g. 402 → "insufficient_credits"."""
+    return CODE_NAMES.get(status, f"error_{status}")
+
+
+def is_retryable(status: int) -> bool:
+    if status in RETRYABLE_STATUSES:
+        return True
+    return status >= 500 and status not in PERMANENT_SERVER_STATUSES
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    prompt: str
+    aspect_ratio: str = "landscape"  # landscape | portrait
+    quality: str = "standard"  # standard | hd
+    image_urls: tuple[str, ...] = ()  # public http(s) URLs only: this API takes no base64 images
+    watermark: str = ""  # text drawn on the video
+    callback_url: str = ""
+
+    def to_payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "prompt": self.prompt,
+            "aspectRatio": self.aspect_ratio,
+            "quality": self.quality,
+        }
+        if self.image_urls:
+            payload["imageUrls"] = list(self.image_urls)
+        if self.watermark:
+            payload["watermark"] = self.watermark
+        if self.callback_url:
+            payload["callBackUrl"] = self.callback_url
+        return payload
+
+
+@dataclass(frozen=True)
+class Submitted:
+    task_id: str
+    trace_id: str = ""
+
+
+@dataclass(frozen=True)
+class RecordInfo:
+    """One task as record-info (or a callback) describes it. Field names match acedata's `TaskStatus`,
+    so the pipeline reads both the same way."""
+
+    task_id: str
+    phase: Phase
+    video_url: str = ""
+    error_code: str = ""
+    error_message: str = ""
+    trace_id: str = ""
+    success_flag: int | None = None
+    created_at: str = ""  # "YYYY-MM-DD HH:MM:SS" as the upstream wrote it; its time zone is not documented
+    completed_at: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_final(self) -> bool:
+        return self.phase in ("succeeded", "failed")
+
+
+_FAILURE_MESSAGES = {
+    2: "The upstream could not create the task.",
+    3: "The upstream could not generate the video.",
+}
+
+
+def parse_record(data: dict[str, Any], task_id: str = "") -> RecordInfo:
+    """Read a task record: record-info's `data`, or a whole callback body (the envelope is unwrapped).
+
+    successFlag 0 → processing; 1 → succeeded; every other value → failed, since the vendor documents all
+    of them as final. A record without successFlag is the older callback shape (`resultUrls`): a link
+    means success, an envelope `code` other than 200 means failure. An empty record → unknown.
+    """
+    raw = data if isinstance(data, dict) else {}
+    record = raw
+    envelope_code: int | None = None
+    envelope_msg = ""
+    if "data" in raw and ("code" in raw or "msg" in raw):
+        envelope_code = _status_or_none(raw.get("code"))
+        envelope_msg = _text(raw.get("msg"))
+        inner = raw.get("data")
+        record = inner if isinstance(inner, dict) else {}
+
+    task_id = _text(record.get("taskId")) or task_id
+    if not record:
+        return RecordInfo(task_id=task_id, phase="unknown", raw=raw)
+
+    created_at = _text(record.get("createTime"))
+    completed_at = _text(record.get("completeTime"))
+
+    def info(phase: Phase, **fields: Any) -> RecordInfo:
+        return RecordInfo(task_id, phase, created_at=created_at, completed_at=completed_at, raw=raw, **fields)
+
+    flag = _int_or_none(record.get("successFlag"))
+    video_url = _video_url(record)
+    if flag is None:
+        if video_url:
+            return info("succeeded", video_url=video_url)
+        if envelope_code is not None and envelope_code != 200:
+            message = _text(record.get("errorMessage")) or envelope_msg
+            return info(
+                "failed",
+                error_code=_error_code(record.get("errorCode")),
+                error_message=message or "The upstream could not generate the video.",
+            )
+        return info("processing")
+
+    if flag == 0:
+        return info("processing", success_flag=0)
+    if flag == 1:
+        if not video_url:
+            # Final by the vendor's rules, but a success without a link cannot be archived. Reading it as
+            # still processing lets the next poll pick up the link, and the pipeline's own time-out ends
+            # the wait if it never comes.
+            return info("processing", success_flag=1)
+        return info("succeeded", video_url=video_url, success_flag=1)
+    default_message = _FAILURE_MESSAGES.get(
+        flag, f"The upstream reported the task as ended without a video (successFlag {flag})."
+    )
+    return info(
+        "failed",
+        error_code=_error_code(record.get("errorCode")),
+        error_message=_text(record.get("errorMessage")) or default_message,
+        success_flag=flag,
+    )
+
+
+def _video_url(record: dict[str, Any]) -> str:
+    """The result link: `response.imageUrl` (sic: it is the mp4) today, `resultUrls[0]` in the older
+    callback shape, found either inside `response` or on the record itself."""
+    response = _maybe_json(record.get("response"))
+    places: list[Any] = []
+    if isinstance(response, dict):
+        places += [response.get("imageUrl"), _first(response.get("resultUrls"))]
+    places.append(_first(record.get("resultUrls")))
+    for value in places:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
+def _first(value: Any) -> Any:
+    value = _maybe_json(value)
+    if isinstance(value, list) and value:
+        return value[0]
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return value
+    return None
+
+
+def _maybe_json(value: Any) -> Any:
+    # Some of the vendor's payloads nest JSON as strings (`paramJson` always does); accept that anywhere.
+    if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _error_code(value: Any) -> str:
+    # The vendor's own example shows `errorCode: 0` on a success, so 0 means "no code" like null does.
+    if value is None or value == "" or value == 0 or isinstance(value, bool):
+        return "generation_failed"
+    return str(value)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def _status_or_none(value: Any) -> int | None:
+    number = _int_or_none(value)
+    return number if number is not None and 100 <= number <= 599 else None
+
+
+def _effective_status(http_status: int, body: Any) -> int:
+    """`code` when it is a status other than 200, else the HTTP status: a 200 whose body says 402 is a 402,
+    and a 500 whose body still says 200 is a 500."""
+    if isinstance(body, dict):
+        code = _status_or_none(body.get("code"))
+        if code is not None and code != 200:
+            return code
+    return http_status
+
+
+def _error(status: int, body: Any, retry_after: float | None) -> Sora2APIError:
+    message = ""
+    if isinstance(body, dict):
+        message = _text(body.get("msg") or body.get("message"))
+    return Sora2APIError(
+        message or f"upstream answered with status {status}",
+        status=status,
+        code=code_name(status),
+        retryable=is_retryable(status),
+        retry_after=retry_after,
+    )
+
+
+def _normalise_prefix(prefix: str) -> str:
+    prefix = "/" + prefix.strip("/")
+    return "" if prefix == "/" else prefix
+
+
+class Sora2APIClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        path_prefix: str = DEFAULT_PATH_PREFIX,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.path_prefix = _normalise_prefix(path_prefix)
+        timeouts = httpx.Timeout(timeout, connect=min(timeout, 10.0))
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+            timeout=timeouts,
+            transport=transport,
+        )
+        # Result links point at a CDN: a separate client that never carries the API key.
+        self._downloads = httpx.Client(timeout=timeouts, transport=transport, follow_redirects=True)
+
+    def close(self) -> None:
+        self._http.close()
+        self._downloads.close()
+
+    def __enter__(self) -> Sora2APIClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> tuple[int, Any, httpx.Response]:
+        """Send one request; return the effective status, the parsed body (None when it is not JSON) and
+        the response. Only transport failures raise here; what a status means is up to the caller."""
+        try:
+            response = self._http.request(method, self.path_prefix + path, params=params, json=payload)
+        except httpx.ConnectError as exc:
+            raise Sora2APIError(f"cannot connect to the upstream: {exc}", retryable=True, sent=False) from exc
+        except httpx.TimeoutException as exc:
+            # Only a connect (or pool) timeout proves the request never left; after a read timeout the
+            # upstream may well have accepted it.
+            sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+            raise Sora2APIError("the upstream did not answer in time", retryable=True, sent=sent) from exc
+        except httpx.TransportError as exc:
+            raise Sora2APIError(f"the connection to the upstream failed: {exc}", retryable=True) from exc
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        return _effective_status(response.status_code, body), body, response
+
+    @staticmethod
+    def _not_json(response: httpx.Response) -> Sora2APIError:
+        return Sora2APIError(
+            "the upstream answered with something that is not JSON",
+            status=response.status_code,
+            code="malformed_response",
+            retryable=True,
+        )
+
+    def generate(self, req: GenerateRequest) -> Submitted:
+        status, body, response = self._call("POST", "/generate", payload=req.to_payload())
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        if not 200 <= status < 300:
+            raise _error(status, body, retry_after)
+        if not isinstance(body, dict):
+            if match := _TASK_ID_TEXT.search(response.text):
+                return Submitted(task_id=match.group(1))
+            raise self._not_json(response)
+        data = body.get("data")
+        task_id = _text(data.get("taskId")) if isinstance(data, dict) else ""
+        task_id = task_id or _text(body.get("taskId"))
+        if not task_id:
+            raise Sora2APIError(
+                "the upstream accepted the request but gave no task id",
+                status=status,
+                code="no_task_id",
+                retryable=True,
+            )
+        return Submitted(task_id=task_id)
+
+    def record_info(self, task_id: str) -> RecordInfo:
+        """The task's state. An id the upstream does not know (yet) reads as phase "unknown", not as an
+        error: a record can lag behind the generate call, and that must not fail the job."""
+        status, body, response = self._call("GET", "/record-info", params={"taskId": task_id})
+        if status == 404:
+            return RecordInfo(task_id=task_id, phase="unknown", raw=body if isinstance(body, dict) else {})
+        if not 200 <= status < 300:
+            raise _error(status, body, parse_retry_after(response.headers.get("retry-after")))
+        if not isinstance(body, dict):
+            raise self._not_json(response)
+        data = body.get("data")
+        if not isinstance(data, dict) or not data:
+            return RecordInfo(task_id=task_id, phase="unknown", raw=body)
+        return parse_record(data, task_id)
+
+    @contextmanager
+    def download(self, url: str) -> Iterator[httpx.Response]:
+        """Open a result link as a stream. Expired or missing links raise a permanent Sora2APIError with
+        code `link_expired`, so the caller knows to ask for a fresh link."""
+        try:
+            with self._downloads.stream("GET", url) as response:
+                if response.status_code in EXPIRED_LINK_STATUSES:
+                    raise Sora2APIError(
+                        "the video link has expired or is gone",
+                        status=response.status_code,
+                        code="link_expired",
+                    )
+                if response.status_code >= 400:
+                    raise Sora2APIError(
+                        f"the video download failed with HTTP {response.status_code}",
+                        status=response.status_code,
+                        code=code_name(response.status_code),
+                        retryable=is_retryable(response.status_code),
+                        retry_after=parse_retry_after(response.headers.get("retry-after")),
+                    )
+                yield response
+        except httpx.TimeoutException as exc:
+            raise Sora2APIError("the video download timed out", retryable=True) from exc
+        except httpx.TransportError as exc:
+            raise Sora2APIError(f"the video download failed: {exc}", retryable=True) from exc
