@@ -214,11 +214,22 @@ if env_bool("HTTPS", not DEBUG):
 
 # --- Providers --------------------------------------------------------------------------------------------
 
-SORA_PROVIDER = env_choice("SORA_PROVIDER", "simulator", {"simulator", "acedata"})
+# "simulator" (offline, both APIs), or the real providers: acedata, sora2api, or both (comma-separated).
+SORA_PROVIDER = env_str("SORA_PROVIDER", "simulator") or "simulator"
+REAL_PROVIDERS = [] if SORA_PROVIDER == "simulator" else env_list("SORA_PROVIDER", [])
+if set(REAL_PROVIDERS) - {"acedata", "sora2api"}:
+    raise ImproperlyConfigured(
+        "SORA_PROVIDER must be simulator, or acedata and/or sora2api (comma-separated), "
+        f"not {SORA_PROVIDER!r}"
+    )
 ACEDATA_API_KEY = env_str("ACEDATA_API_KEY")
 ACEDATA_BASE_URL = env_str("ACEDATA_BASE_URL", "https://api.acedata.cloud").rstrip("/")
-if SORA_PROVIDER == "acedata" and not ACEDATA_API_KEY:
-    raise ImproperlyConfigured("SORA_PROVIDER=acedata needs ACEDATA_API_KEY")
+SORA2API_API_KEY = env_str("SORA2API_API_KEY")
+SORA2API_BASE_URL = env_str("SORA2API_BASE_URL", "https://api.sora2api.ai").rstrip("/")
+SORA2API_PATH_PREFIX = "/" + env_str("SORA2API_PATH_PREFIX", "/api/v1/sora2").strip("/")
+for _provider, _key in (("acedata", ACEDATA_API_KEY), ("sora2api", SORA2API_API_KEY)):
+    if _provider in REAL_PROVIDERS and not _key:
+        raise ImproperlyConfigured(f"SORA_PROVIDER={_provider} needs {_provider.upper()}_API_KEY")
 # The address at which the upstream (or the simulator) can reach this studio; with it, jobs ask for callbacks.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL").rstrip("/")
 # Where the studio reaches its own simulator. It is the studio's own address by default.

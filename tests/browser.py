@@ -240,7 +240,7 @@ class BrowserTestCase(StaticLiveServerTestCase):
             page.get_by_role("button", name="Generate video").click()
         trigger = json.loads(answer.value.headers.get("hx-trigger") or "{}")
         self.assertIn("generation-created", trigger, "the form was not accepted")
-        pk = trigger["generation-created"]["id"]
+        pk = trigger["generation-created"]["ids"][0]
         card = page.locator(f"#card-{pk}")
         expect(card).to_be_visible(timeout=QUICK)
         return pk, card

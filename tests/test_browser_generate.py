@@ -216,9 +216,11 @@ class TestGenerateWithCallbacks(BrowserTestCase):
             return page.locator(f".facts dt:text-is('{name}') + dd")
 
         expect(fact("Made by")).to_contain_text("alice")
-        expect(fact("Model")).to_have_text("Sora 2 (API version 1.0) · simulated")
+        expect(fact("Service")).to_have_text("AceDataCloud (simulated)")
+        expect(fact("Model")).to_have_text("Sora 2 (API version 1.0)")
         expect(fact("Length")).to_have_text("10 seconds")
-        expect(fact("Size")).to_have_text("Standard, portrait")
+        expect(fact("Size")).to_have_text("Standard")
+        expect(fact("Orientation")).to_have_text("Portrait")
         expect(fact("File")).to_have_text(re.compile(rf"^{shape['width']} × {shape['height']}, 10\.0 s, "))
         expect(fact("Trace id")).to_have_text(UUID)
         # The timeline shows the simulator's call back to the studio.
@@ -240,6 +242,8 @@ class TestGenerateWithCallbacks(BrowserTestCase):
                 "duration": 10,
                 "size": "small",
                 "orientation": "portrait",
+                # Exactly what was sent, with the job's secret callback token hidden.
+                "callback_url": f"{self.live_server_url}/callbacks/acedata/…/",
             },
         )
 

@@ -248,7 +248,7 @@ class CallbackDeliveryTests(SimulatorTestCase):
 
 
 def frames(data: bytes, indexes: set[int]) -> dict[int, np.ndarray]:
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         return {
             i: frame.to_ndarray(format="rgb24")
             for i, frame in enumerate(container.decode(video=0))

@@ -146,7 +146,7 @@ class CreateTests(StudioTestCase):
                     "character_end": "2",
                 },
                 "character_url",
-                "only available in version 1.0",
+                "only available with AceDataCloud version 1.0",
             ),
             ({"image_urls": "not a url"}, "image_urls", "is not a web address"),
             (
@@ -370,8 +370,10 @@ class FailureDisplayTests(StudioTestCase):
         generation = self.generate()
         response = self.client.get(reverse("studio:generation", args=[generation.pk]))
         self.assertContains(response, "Show the API call")
-        api_call = response.context["api_call"]
-        self.assertEqual(json.loads(api_call)["model"], "sora-2")
+        path, _, body = response.context["api_call"].partition("\n")
+        self.assertEqual(path, "POST /sora/videos")
+        self.assertEqual(json.loads(body)["model"], "sora-2")
+        self.assertEqual(json.loads(body)["async"], True)
         self.assertContains(response, generation.sha256)
         self.assertContains(response, "Saved to the studio&#x27;s storage")
 
@@ -402,5 +404,5 @@ class HealthTests(TestCase):
         self.assertTrue(body["ok"])
         self.assertTrue(body["checks"]["database"]["ok"])
         self.assertEqual(body["checks"]["queue"]["broker"], "orm")
-        self.assertEqual(body["checks"]["provider"]["name"], "acedata")
-        self.assertTrue(body["checks"]["provider"]["simulated"])
+        for name in ("acedata", "sora2api"):
+            self.assertTrue(body["checks"][f"provider:{name}"]["simulated"])

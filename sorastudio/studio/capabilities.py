@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 ACEDATA = "acedata"
 SORA2API = "sora2api"
 
+PROVIDERS: dict[str, str] = {ACEDATA: "AceDataCloud", SORA2API: "Sora2API"}
 MODELS: dict[str, str] = {"sora-2": "Sora 2", "sora-2-pro": "Sora 2 Pro"}
 VERSIONS: dict[str, str] = {"1.0": "Version 1.0", "2.0": "Version 2.0"}
+QUALITY_LABELS: dict[str, str] = {"standard": "Standard", "hd": "HD"}
+WATERMARK_MAX = 50
 
 SIZE_LABELS: dict[str, str] = {
     "small": "Standard",
@@ -42,28 +45,41 @@ class Capability:
     # v2.0 uses only the first reference image and wants its pixel size to match `size`.
     first_image_only: bool = False
     character: bool = False
+    qualities: tuple[str, ...] = ()
+    default_quality: str = ""
+    watermark: bool = False
+    # Sora2API fetches reference images itself, so uploads must be reachable at a public address.
+    images_need_urls: bool = False
     reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def family(self) -> str:
+        """How the creator knows this combination: "Version 2.0", or the provider's name."""
+        return VERSIONS.get(self.version) or PROVIDERS[self.provider]
 
     def why_not_duration(self, seconds: int) -> str:
         if seconds in self.durations:
             return ""
         return self.reasons.get(f"duration:{seconds}") or (
-            f"{VERSIONS[self.version]} makes videos of {_join(self.durations)} seconds"
+            f"{self.family} makes videos of {_join(self.durations)} seconds"
         )
 
     def why_not_size(self, size: str) -> str:
         if size in self.sizes:
             return ""
+        if not self.sizes:
+            return f"{self.family} takes a quality instead of a size"
         return self.reasons.get(f"size:{size}") or (
-            f"{VERSIONS[self.version]} offers {', '.join(SIZE_LABELS[s] for s in self.sizes)}"
+            f"{self.family} offers {', '.join(SIZE_LABELS[s] for s in self.sizes)}"
         )
 
-    def pixel_size(self, size: str, orientation: str) -> tuple[int, int]:
+    def pixel_size(self, size: str, orientation: str, quality: str = "") -> tuple[int, int]:
         """The nominal frame size in pixels (width, height) for a request."""
         if "x" in size:
             width, height = (int(part) for part in size.split("x"))
             return width, height
-        long_side, short_side = (1280, 720) if size == "large" else (854, 480)
+        sharp = size == "large" or quality == "hd"
+        long_side, short_side = (1280, 720) if sharp else (854, 480)
         if orientation == "portrait":
             return short_side, long_side
         return long_side, short_side
@@ -146,8 +162,46 @@ CAPABILITIES: dict[tuple[str, str, str], Capability] = {
 }
 
 
+CAPABILITIES[(SORA2API, "", "sora-2")] = Capability(
+    SORA2API,
+    "",
+    "sora-2",
+    # Sora2API takes no length: its videos are about ten seconds.
+    durations=(10,),
+    default_duration=10,
+    sizes=(),
+    default_size="",
+    orientations=("landscape", "portrait"),
+    default_orientation="landscape",
+    qualities=("standard", "hd"),
+    default_quality="standard",
+    max_images=4,
+    images_need_urls=True,
+    watermark=True,
+)
+
+
 def capability(provider: str, version: str, model: str) -> Capability | None:
     return CAPABILITIES.get((provider, version, model))
+
+
+def versions_for(provider: str) -> list[str]:
+    return sorted({c.version for c in CAPABILITIES.values() if c.provider == provider and c.version})
+
+
+def models_for(provider: str, version: str) -> list[str]:
+    return [c.model for c in CAPABILITIES.values() if c.provider == provider and c.version == version]
+
+
+def resolve(provider: str, version: str, model: str) -> Capability:
+    """The capability for what was asked, falling back to the nearest valid combination."""
+    if provider not in PROVIDERS:
+        provider = ACEDATA
+    versions = versions_for(provider)
+    version = (version if version in versions else versions[0]) if versions else ""
+    models = models_for(provider, version)
+    model = model if model in models else models[0]
+    return CAPABILITIES[(provider, version, model)]
 
 
 # Typical generation times (seconds) seen upstream, used for the progress estimate until the studio has

@@ -10,10 +10,11 @@ from django.core.validators import URLValidator
 from django.http import QueryDict
 from PIL import Image, UnidentifiedImageError
 
-from . import capabilities
-from .capabilities import ACEDATA, Capability
+from . import capabilities, providers
+from .capabilities import ACEDATA, SORA2API, Capability
 
 MAX_PROMPT = 4000
+MAX_JOBS_PER_SUBMIT = 20
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
@@ -70,13 +71,15 @@ def check_image(upload: UploadedFile) -> UploadedFile:
 
 
 class GenerationForm(forms.Form):
+    provider = forms.ChoiceField(choices=list(capabilities.PROVIDERS.items()), required=False)
     prompt = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=MAX_PROMPT,
+        max_length=MAX_PROMPT * 5,
         error_messages={"required": "Describe the video you want."},
     )
-    model = forms.ChoiceField(choices=list(capabilities.MODELS.items()), initial="sora-2")
-    version = forms.ChoiceField(choices=list(capabilities.VERSIONS.items()), initial="1.0")
+    batch = forms.BooleanField(required=False)
+    model = forms.ChoiceField(choices=list(capabilities.MODELS.items()), initial="sora-2", required=False)
+    version = forms.ChoiceField(choices=list(capabilities.VERSIONS.items()), initial="1.0", required=False)
     duration = forms.TypedChoiceField(
         coerce=int, choices=[(d, f"{d} seconds") for d in capabilities.ALL_DURATIONS], required=False
     )
@@ -84,14 +87,26 @@ class GenerationForm(forms.Form):
     orientation = forms.ChoiceField(
         choices=[("", "—"), *capabilities.ORIENTATION_LABELS.items()], required=False
     )
+    aspect_ratio = forms.ChoiceField(
+        choices=[("", "—"), *capabilities.ORIENTATION_LABELS.items()], required=False
+    )
+    quality = forms.ChoiceField(choices=[("", "—"), *capabilities.QUALITY_LABELS.items()], required=False)
+    watermark = forms.CharField(required=False, max_length=capabilities.WATERMARK_MAX, strip=True)
     image_urls = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     images = MultipleImageField()
     character_url = forms.CharField(required=False, max_length=2000)
     character_start = forms.IntegerField(required=False, min_value=0, max_value=600)
     character_end = forms.IntegerField(required=False, min_value=0, max_value=600)
+    variations = forms.TypedChoiceField(
+        coerce=int, choices=[(n, str(n)) for n in range(1, 5)], required=False, initial=1
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, usable: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.usable = usable if usable is not None else providers.usable()
+        provider_field = self.fields["provider"]
+        assert isinstance(provider_field, forms.ChoiceField)
+        provider_field.choices = [(p, capabilities.PROVIDERS[p]) for p in self.usable]
         self.notes: list[str] = []
 
     # --- Which capability applies ------------------------------------------------------------------------
@@ -106,42 +121,66 @@ class GenerationForm(forms.Form):
 
     @property
     def capability(self) -> Capability:
-        model = self._raw("model") if self._raw("model") in capabilities.MODELS else "sora-2"
-        version = self._raw("version") if self._raw("version") in capabilities.VERSIONS else "1.0"
-        cap = capabilities.capability(ACEDATA, version, model)
-        assert cap is not None
-        return cap
+        provider = self._raw("provider")
+        if provider not in self.usable:
+            provider = self.usable[0] if self.usable else ACEDATA
+        return capabilities.resolve(provider, self._raw("version"), self._raw("model"))
 
     def autocorrect(self) -> None:
-        """After a switch of model or version, move impossible choices to the nearest possible ones and
-        say so, instead of leaving the creator with a choice that will be refused."""
+        """After a switch of provider, model or version, move impossible choices to the nearest possible
+        ones and say so, instead of leaving the creator with a choice that will be refused."""
         cap = self.capability
         data = QueryDict(mutable=True)
         data.update(self.data)
         duration = self._raw("duration")
         if duration.isdigit() and int(duration) not in cap.durations:
             nearest = min(cap.durations, key=lambda d: (abs(d - int(duration)), -d))
-            self.notes.append(
-                f"Length changed from {duration} to {nearest} seconds: {cap.why_not_duration(int(duration))}."
-            )
+            if len(cap.durations) > 1:
+                self.notes.append(
+                    f"Length changed from {duration} to {nearest} seconds: "
+                    f"{cap.why_not_duration(int(duration))}."
+                )
             data["duration"] = str(nearest)
         size = self._raw("size")
         if size and size not in cap.sizes:
-            replacement = _nearest_size(size, cap)
-            self.notes.append(
-                f"Size changed from {capabilities.SIZE_LABELS.get(size, size)} to "
-                f"{capabilities.SIZE_LABELS[replacement]}: {cap.why_not_size(size)}."
-            )
-            data["size"] = replacement
+            if cap.sizes:
+                replacement = _nearest_size(size, cap)
+                self.notes.append(
+                    f"Size changed from {capabilities.SIZE_LABELS.get(size, size)} to "
+                    f"{capabilities.SIZE_LABELS[replacement]}: {cap.why_not_size(size)}."
+                )
+                data["size"] = replacement
+            else:
+                data["size"] = ""
         if not cap.orientations and self._raw("orientation"):
             data["orientation"] = ""
-        if not cap.character and self._raw("character_url"):
-            self.notes.append("Characters work only in version 1.0: clear the clip or switch back to 1.0.")
         if cap.orientations and not self._raw("orientation"):
             data["orientation"] = cap.default_orientation
+        if not cap.character and self._raw("character_url"):
+            self.notes.append(
+                "Characters work only with AceDataCloud version 1.0: clear the clip or switch back."
+            )
         self.data = data
 
     # --- What the template shows -------------------------------------------------------------------------
+
+    def provider_options(self) -> list[Option]:
+        current = self.capability.provider
+        return [Option(p, capabilities.PROVIDERS[p], p == current) for p in self.usable]
+
+    def version_options(self) -> list[Option]:
+        cap = self.capability
+        return [
+            Option(v, capabilities.VERSIONS[v], v == cap.version)
+            for v in capabilities.versions_for(cap.provider)
+        ]
+
+    def model_options(self) -> list[Option]:
+        cap = self.capability
+        return [
+            Option(m, capabilities.MODELS[m], m == cap.model)
+            for m in capabilities.models_for(cap.provider, cap.version)
+        ]
 
     def duration_options(self) -> list[Option]:
         cap = self.capability
@@ -152,13 +191,19 @@ class GenerationForm(forms.Form):
     def size_options(self) -> list[Option]:
         cap = self.capability
         current = self._raw("size") or cap.default_size
-        family = ("small", "large") if cap.version == "1.0" else tuple(s for s in cap.sizes)
+        family = ("small", "large") if cap.version == "1.0" else cap.sizes
         return [Option(s, capabilities.SIZE_LABELS[s], current == s, cap.why_not_size(s)) for s in family]
 
     def orientation_options(self) -> list[Option]:
         cap = self.capability
-        current = self._raw("orientation") or cap.default_orientation
+        field = "aspect_ratio" if cap.provider == SORA2API else "orientation"
+        current = self._raw(field) or self._raw("orientation") or cap.default_orientation
         return [Option(o, capabilities.ORIENTATION_LABELS[o], current == o) for o in cap.orientations]
+
+    def quality_options(self) -> list[Option]:
+        cap = self.capability
+        current = self._raw("quality") or cap.default_quality
+        return [Option(q, capabilities.QUALITY_LABELS[q], current == q) for q in cap.qualities]
 
     # --- Validation --------------------------------------------------------------------------------------
 
@@ -194,32 +239,74 @@ class GenerationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if not self.usable:
+            raise ValidationError("No video service is set up for this studio. Tell an admin.")
         cap = self.capability
+        data.update(provider=cap.provider, model=cap.model, version=cap.version)
         duration = data.get("duration")
         if duration in (None, ""):
             data["duration"] = cap.default_duration
         elif duration not in cap.durations:
             self.add_error("duration", cap.why_not_duration(int(duration)) + ".")
-        size = data.get("size") or cap.default_size
-        data["size"] = size
-        if size not in cap.sizes:
-            self.add_error("size", cap.why_not_size(size) + ".")
-        # Version 2.0 has no orientation (the pixel size says it): a leftover value is dropped, not refused.
-        orientation = data.get("orientation") or ""
-        data["orientation"] = (orientation or cap.default_orientation) if cap.orientations else ""
+        self._clean_shape(cap, data)
+        self._clean_prompts(data)
         self._clean_images(cap, data)
         self._clean_character(cap, data)
         return data
 
+    def _clean_shape(self, cap: Capability, data: dict[str, Any]) -> None:
+        if cap.sizes:
+            size = data.get("size") or cap.default_size
+            data["size"] = size
+            if size not in cap.sizes:
+                self.add_error("size", cap.why_not_size(size) + ".")
+        else:
+            data["size"] = ""
+        # Sora2API calls it aspectRatio; version 2.0 has none (the pixel size says it), so a leftover
+        # value is dropped rather than refused.
+        chosen = data.get("aspect_ratio") if cap.provider == SORA2API else data.get("orientation")
+        data["orientation"] = (chosen or cap.default_orientation) if cap.orientations else ""
+        if cap.qualities:
+            data["quality"] = data.get("quality") or cap.default_quality
+        else:
+            data["quality"] = ""
+        if not cap.watermark:
+            data["watermark"] = ""
+
+    def _clean_prompts(self, data: dict[str, Any]) -> None:
+        prompt = data.get("prompt") or ""
+        if data.get("batch"):
+            prompts = [line.strip() for line in prompt.splitlines() if line.strip()]
+        else:
+            prompts = [prompt] if prompt else []
+        data["prompts"] = prompts
+        data["variations"] = data.get("variations") or 1
+        too_long = [p for p in prompts if len(p) > MAX_PROMPT]
+        if too_long:
+            self.add_error("prompt", f"Keep each prompt under {MAX_PROMPT} characters.")
+        if len(prompts) * data["variations"] > MAX_JOBS_PER_SUBMIT:
+            self.add_error(
+                "prompt",
+                f"That would make {len(prompts) * data['variations']} videos at once; "
+                f"the most in one go is {MAX_JOBS_PER_SUBMIT}.",
+            )
+
     def _clean_images(self, cap: Capability, data: dict[str, Any]) -> None:
-        count = len(data.get("image_urls") or []) + len(data.get("images") or [])
+        uploads = data.get("images") or []
+        count = len(data.get("image_urls") or []) + len(uploads)
+        field = "images" if uploads else "image_urls"
         if count > cap.max_images:
             if cap.first_image_only:
                 message = "Version 2.0 uses a single reference image. Keep one and remove the others."
             else:
                 message = f"Use at most {cap.max_images} reference images."
-            field = "images" if data.get("images") else "image_urls"
             self.add_error(field, message)
+        if uploads and cap.images_need_urls and not _reachable():
+            self.add_error(
+                "images",
+                f"{cap.family} fetches images from the web, and this studio has no public address. "
+                "Give image addresses instead, or ask an admin to set PUBLIC_BASE_URL.",
+            )
 
     def _clean_character(self, cap: Capability, data: dict[str, Any]) -> None:
         url = data.get("character_url")
@@ -230,7 +317,7 @@ class GenerationForm(forms.Form):
             data["character_start"] = data["character_end"] = None
             return
         if not cap.character:
-            self.add_error("character_url", "Characters are only available in version 1.0.")
+            self.add_error("character_url", "Characters are only available with AceDataCloud version 1.0.")
             return
         if start is None:
             self.add_error("character_start", "Say where the character appears in the clip (in seconds).")
@@ -244,15 +331,19 @@ class GenerationForm(forms.Form):
                     f"The character's part of the clip must last 1 to 3 seconds (it is {span} now).",
                 )
 
-    def generation_params(self) -> dict[str, Any]:
+    def generation_params(self, prompt: str | None = None) -> dict[str, Any]:
+        """One job's parameters (for a batch, pass the prompt of that line)."""
         data = self.cleaned_data
         return {
-            "prompt": data["prompt"],
+            "provider": data["provider"],
+            "prompt": prompt if prompt is not None else data["prompts"][0],
             "model": data["model"],
             "version": data["version"],
             "duration": data["duration"],
             "size": data["size"],
             "orientation": data.get("orientation") or "",
+            "quality": data.get("quality") or "",
+            "watermark": data.get("watermark") or "",
             "image_urls": data.get("image_urls") or [],
             "character_url": data.get("character_url") or "",
             "character_start": data.get("character_start"),
@@ -260,15 +351,23 @@ class GenerationForm(forms.Form):
         }
 
 
+def _reachable() -> bool:
+    from django.conf import settings
+
+    return bool(settings.PUBLIC_BASE_URL) or providers.is_simulated()
+
+
 def _same_family(seconds: int, cap: Capability) -> bool:
     """Durations worth showing (disabled, with a reason) because they belong to this version."""
     if cap.version == "1.0":
         return seconds in (10, 15, 25)
-    return seconds in (4, 8, 12)
+    if cap.version == "2.0":
+        return seconds in (4, 8, 12)
+    return False
 
 
 def _nearest_size(size: str, cap: Capability) -> str:
     if cap.version == "2.0":
-        landscape = size == "1280x720" or size == "1792x1024"
+        landscape = size in ("1280x720", "1792x1024")
         return "1280x720" if landscape else cap.default_size
     return "large" if size in ("1024x1792", "1792x1024") and "large" in cap.sizes else cap.default_size

@@ -122,6 +122,9 @@ class Generation(models.Model):
     character_url = models.URLField(max_length=2000, blank=True)
     character_start = models.PositiveSmallIntegerField(null=True, blank=True)
     character_end = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Sora2API's options (its aspectRatio is kept in `orientation`).
+    quality = models.CharField(max_length=10, blank=True)
+    watermark = models.CharField(max_length=capabilities.WATERMARK_MAX, blank=True)
 
     state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED, db_index=True)
     upstream_phase = models.CharField(max_length=20, blank=True)
@@ -140,6 +143,17 @@ class Generation(models.Model):
     error_after_submit = models.BooleanField(default=False)
 
     video_url = models.TextField(blank=True)
+    # The request exactly as it went upstream (inline images shortened, the callback token hidden).
+    sent_payload = models.JSONField(default=dict, blank=True)
+
+    # How this job relates to others: the job it re-runs, the submit it came from (variations share a
+    # group), and the batch of prompts it was part of.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
+    )
+    group = models.UUIDField(null=True, blank=True, db_index=True)
+    variation = models.PositiveSmallIntegerField(default=1)
+    batch = models.UUIDField(null=True, blank=True, db_index=True)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -253,30 +267,38 @@ class Generation(models.Model):
                 images.append(upload.public_url())
         return images
 
-    def api_payload(self) -> dict[str, Any]:
-        """The request's creative fields, as the upstream API names them."""
-        payload: dict[str, Any] = {
-            "model": self.model,
-            "prompt": self.prompt,
-            "version": self.version,
-            "duration": self.duration,
-            "size": self.size,
-        }
-        if self.orientation:
-            payload["orientation"] = self.orientation
-        if self.image_urls:
-            payload["image_urls"] = list(self.image_urls)
-        if self.character_url:
-            payload["character_url"] = self.character_url
-            payload["character_start"] = self.character_start
-            payload["character_end"] = self.character_end
-        return payload
-
     def form_initial(self) -> dict[str, Any]:
         """The form's fields, filled from this job: for "edit & retry"."""
-        initial = self.api_payload()
+        initial = self.params()
         initial["image_urls"] = "\n".join(u for u in self.image_urls if not u.startswith("data:"))
+        if self.provider == capabilities.SORA2API:
+            initial["aspect_ratio"] = initial.pop("orientation")
         return initial
+
+    @property
+    def summary(self) -> str:
+        """The settings in a line, the way a creator reads them."""
+        parts = [self.model_label if self.provider == capabilities.ACEDATA else self.provider_label]
+        if self.version and self.provider == capabilities.ACEDATA:
+            parts.append(f"v{self.version}")
+        parts.append(f"{self.duration} s")
+        if self.size:
+            parts.append(self.size_label)
+        if self.quality:
+            parts.append(self.quality_label)
+        if self.orientation:
+            parts.append(self.orientation)
+        if self.watermark:
+            parts.append(f"watermark “{self.watermark}”")
+        return " · ".join(parts)
+
+    @property
+    def provider_label(self) -> str:
+        return capabilities.PROVIDERS.get(self.provider, self.provider)
+
+    @property
+    def quality_label(self) -> str:
+        return capabilities.QUALITY_LABELS.get(self.quality, self.quality)
 
     # --- Changing state -----------------------------------------------------------------------------------
     # Every transition is a conditional UPDATE on the state the caller believes the job is in; the row
@@ -305,12 +327,13 @@ class Generation(models.Model):
             attempts=F("attempts") + 1,
         )
 
-    def mark_submitted(self, task_id: str, trace_id: str = "") -> bool:
+    def mark_submitted(self, task_id: str, trace_id: str = "", sent: dict[str, Any] | None = None) -> bool:
         won = self._transition(
             (State.SUBMITTING,),
             state=State.RUNNING,
             upstream_task_id=task_id,
             trace_id=trace_id,
+            sent_payload=sent or {},
             upstream_phase="pending",
             submitted_at=timezone.now(),
             claimed_at=None,
@@ -416,6 +439,88 @@ class Generation(models.Model):
             generation = cls.objects.create(team=team, created_by=user, simulated=simulated, **params)
             generation.log("created")
         return generation
+
+    @classmethod
+    def create_request(
+        cls,
+        *,
+        team: Team,
+        user: Any,
+        simulated: bool,
+        params: dict[str, Any],
+        prompts: list[str],
+        variations: int = 1,
+        uploads: list[Any] | None = None,
+    ) -> list[Generation]:
+        """Everything one submit asks for: each prompt (several for a batch) times the variations. The
+        variations of a prompt share a group, the prompts of a batch share a batch; uploaded images are
+        stored once and shared by every job."""
+        batch = uuid.uuid4() if len(prompts) > 1 else None
+        created: list[Generation] = []
+        stored: list[tuple[str, str]] = []
+        with transaction.atomic():
+            for prompt in prompts:
+                group = uuid.uuid4() if variations > 1 else None
+                for number in range(1, variations + 1):
+                    generation = cls.create_for(
+                        team=team,
+                        user=user,
+                        simulated=simulated,
+                        **{**params, "prompt": prompt},
+                        group=group,
+                        variation=number,
+                        batch=batch,
+                    )
+                    for position, upload in enumerate(uploads or []):
+                        image = GenerationImage(
+                            generation=generation, position=position, content_type=upload.content_type
+                        )
+                        if len(stored) <= position:
+                            image.file = upload
+                            image.save()
+                            stored.append((image.file.name, upload.content_type))
+                        else:
+                            image.file.name = stored[position][0]
+                            image.save()
+                    created.append(generation)
+        return created
+
+    def params(self) -> dict[str, Any]:
+        """Everything that was asked, to ask again."""
+        return {name: getattr(self, name) for name in PARAM_FIELDS}
+
+    def rerun(self, user: Any, *, simulated: bool) -> Generation:
+        """The same request again, by `user`, linked to this one; uploaded images are shared, not copied."""
+        with transaction.atomic():
+            again = Generation.create_for(
+                team=self.team, user=user, simulated=simulated, parent=self, **self.params()
+            )
+            for upload in self.uploads.all():
+                GenerationImage.objects.create(
+                    generation=again,
+                    position=upload.position,
+                    file=upload.file.name,
+                    content_type=upload.content_type,
+                )
+            self.log("rerun", by=str(user), new=str(again.pk))
+        return again
+
+
+PARAM_FIELDS = (
+    "provider",
+    "prompt",
+    "model",
+    "version",
+    "duration",
+    "size",
+    "orientation",
+    "image_urls",
+    "character_url",
+    "character_start",
+    "character_end",
+    "quality",
+    "watermark",
+)
 
 
 _SIGNATURE = re.compile(r"([?&](?:sig|signature|token|key)=)[^&\s]+", re.IGNORECASE)

@@ -2,26 +2,30 @@
 
 Each upstream has its own client module (sorastudio/upstream/); an adapter here turns a Generation into that
 API's request and its answers into a status the pipeline understands. The built-in simulator serves every
-API offline; a real account is used for each provider named in SORA_PROVIDER whose key is set.
+API offline; with SORA_PROVIDER naming real providers, each of those is used with its own key.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from django.conf import settings
 from django.urls import reverse
 
 from sorastudio.upstream.acedata import AceDataClient, VideoRequest
+from sorastudio.upstream.errors import UpstreamError
+from sorastudio.upstream.sora2api import GenerateRequest, Sora2APIClient
+
+from .capabilities import ACEDATA, PROVIDERS, SORA2API
 
 if TYPE_CHECKING:
     from .models import Generation
 
-ACEDATA = "acedata"
-LABELS = {ACEDATA: "AceDataCloud Sora"}
+__all__ = ["ACEDATA", "SORA2API"]
 
 # Tests point the clients at the studio itself (httpx.WSGITransport) through this hook.
 transport_override: httpx.BaseTransport | None = None
@@ -66,6 +70,14 @@ def is_simulated(provider: str = ACEDATA) -> bool:
     return settings.SORA_PROVIDER == "simulator"
 
 
+def usable() -> list[str]:
+    """The providers the form offers: both on the simulator, else those with a key."""
+    if is_simulated():
+        return list(PROVIDERS)
+    chosen = {name.strip() for name in settings.SORA_PROVIDER.split(",")}
+    return [name for name in PROVIDERS if name in chosen]
+
+
 def callback_url(provider: str, token: str) -> str:
     """Where the upstream should call us back for one job, or "" when the studio is not reachable."""
     if not settings.PUBLIC_BASE_URL:
@@ -73,33 +85,104 @@ def callback_url(provider: str, token: str) -> str:
     return settings.PUBLIC_BASE_URL + reverse("callback", args=[provider, token])
 
 
+def _simulator(path: str) -> str:
+    return settings.SIMULATOR_BASE_URL + "/simulator/" + path
+
+
+# --- Requests -----------------------------------------------------------------------------------------
+
+
+def acedata_request(generation: Generation, *, preview: bool = False) -> VideoRequest:
+    return VideoRequest(
+        model=generation.model,
+        prompt=generation.prompt,
+        version=generation.version,
+        duration=generation.duration,
+        size=generation.size,
+        orientation=generation.orientation,
+        image_urls=tuple(_images(generation, inline=True, preview=preview)),
+        character_url=generation.character_url,
+        character_start=generation.character_start,
+        character_end=generation.character_end,
+        callback_url=callback_url(ACEDATA, generation.callback_token),
+    )
+
+
+def sora2api_request(generation: Generation, *, preview: bool = False) -> GenerateRequest:
+    return GenerateRequest(
+        prompt=generation.prompt,
+        aspect_ratio=generation.orientation or "landscape",
+        quality=generation.quality or "standard",
+        image_urls=tuple(_images(generation, inline=False, preview=preview)),
+        watermark=generation.watermark,
+        callback_url=callback_url(SORA2API, generation.callback_token),
+    )
+
+
+def _images(generation: Generation, *, inline: bool, preview: bool) -> list[str]:
+    if preview and generation._state.adding:
+        return [url for url in generation.image_urls if url]
+    return generation.reference_images(inline=inline)
+
+
+def api_call(generation: Generation) -> dict[str, Any]:
+    """The request as it was (or would be) sent, for the "Show the API call" panel: inline images are
+    shortened and the callback's secret token is hidden."""
+    if generation.sent_payload:
+        return {"path": _path(generation.provider, "generate"), "body": generation.sent_payload}
+    if generation.provider == SORA2API:
+        payload = sora2api_request(generation, preview=True).to_payload()
+    else:
+        payload = acedata_request(generation, preview=True).to_payload()
+    return {"path": _path(generation.provider, "generate"), "body": redact_payload(payload)}
+
+
+def _path(provider: str, action: str) -> str:
+    if provider == SORA2API:
+        return f"POST {settings.SORA2API_PATH_PREFIX}/generate"
+    return "POST /sora/videos"
+
+
+_TOKEN = re.compile(r"(/callbacks/[^/]+/)[^/]+(/?)")
+
+
+def redact_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(payload)
+    for key in ("image_urls", "imageUrls"):
+        if key in shown:
+            shown[key] = [_short(value) for value in shown[key]]
+    for key in ("callback_url", "callBackUrl"):
+        if key in shown:
+            shown[key] = _TOKEN.sub(r"\1…\2", shown[key])
+    return shown
+
+
+def _short(value: str) -> str:
+    if value.startswith("data:"):
+        kind = value[5 : value.find(";")] if ";" in value else "image"
+        return f"data:{kind};base64,… ({len(value) * 3 // 4 // 1024} KB)"
+    return value
+
+
+# --- Adapters -----------------------------------------------------------------------------------------
+
+
 class AceDataUpstream:
     name = ACEDATA
 
     def __init__(self) -> None:
         simulated = is_simulated(ACEDATA)
-        base = settings.SIMULATOR_BASE_URL + "/simulator/acedata" if simulated else settings.ACEDATA_BASE_URL
+        base = _simulator("acedata") if simulated else settings.ACEDATA_BASE_URL
         # The simulator accepts any non-empty bearer token; a real key never leaves this adapter.
         key = "simulator" if simulated else settings.ACEDATA_API_KEY
-        self.base_url = base
         self.client = AceDataClient(
             base, key, timeout=settings.UPSTREAM_TIMEOUT, transport=transport_override
         )
+        self.sent: dict[str, Any] = {}
 
     def submit(self, generation: Generation) -> tuple[str, str]:
-        request = VideoRequest(
-            model=generation.model,
-            prompt=generation.prompt,
-            version=generation.version,
-            duration=generation.duration,
-            size=generation.size,
-            orientation=generation.orientation,
-            image_urls=tuple(generation.reference_images(inline=True)),
-            character_url=generation.character_url,
-            character_start=generation.character_start,
-            character_end=generation.character_end,
-            callback_url=callback_url(ACEDATA, generation.callback_token),
-        )
+        request = acedata_request(generation)
+        self.sent = redact_payload(request.to_payload())
         submitted = self.client.submit(request)
         return submitted.task_id, submitted.trace_id
 
@@ -120,11 +203,60 @@ class AceDataUpstream:
         self.client.close()
 
 
-ADAPTERS: dict[str, type[AceDataUpstream]] = {ACEDATA: AceDataUpstream}
+class Sora2APIUpstream:
+    name = SORA2API
+
+    def __init__(self) -> None:
+        simulated = is_simulated(SORA2API)
+        base = _simulator("sora2api") if simulated else settings.SORA2API_BASE_URL
+        key = "simulator" if simulated else settings.SORA2API_API_KEY
+        self.client = Sora2APIClient(
+            base,
+            key,
+            path_prefix=settings.SORA2API_PATH_PREFIX,
+            timeout=settings.UPSTREAM_TIMEOUT,
+            transport=transport_override,
+        )
+        self.sent: dict[str, Any] = {}
+
+    def submit(self, generation: Generation) -> tuple[str, str]:
+        request = sora2api_request(generation)
+        self.sent = redact_payload(request.to_payload())
+        submitted = self.client.generate(request)
+        return submitted.task_id, submitted.trace_id
+
+    def statuses(self, task_ids: Sequence[str]) -> dict[str, Status]:
+        # Sora2API has no batch query: one record-info a task. A task whose read fails is left out (it is
+        # asked again next round); only when every read fails is the poll itself a failure.
+        found: dict[str, Status] = {}
+        last_error: UpstreamError | None = None
+        for task_id in task_ids:
+            try:
+                found[task_id] = self.client.record_info(task_id)
+            except UpstreamError as exc:
+                last_error = exc
+        if last_error is not None and not found:
+            raise last_error
+        return found
+
+    def retrieve(self, task_id: str) -> Status:
+        return self.client.record_info(task_id)
+
+    def download(self, url: str) -> AbstractContextManager[httpx.Response]:
+        return self.client.download(url)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+ADAPTERS: dict[str, type[AceDataUpstream] | type[Sora2APIUpstream]] = {
+    ACEDATA: AceDataUpstream,
+    SORA2API: Sora2APIUpstream,
+}
 
 
 @contextmanager
-def upstream(provider: str) -> Iterator[Upstream]:
+def upstream(provider: str) -> Iterator[AceDataUpstream | Sora2APIUpstream]:
     adapter = ADAPTERS[provider]()
     try:
         yield adapter
@@ -132,13 +264,9 @@ def upstream(provider: str) -> Iterator[Upstream]:
         adapter.close()
 
 
-def usable() -> list[str]:
-    return list(ADAPTERS)
-
-
-def describe() -> dict[str, str | bool]:
+def describe() -> dict[str, Any]:
     return {
-        "name": ACEDATA,
-        "simulated": is_simulated(ACEDATA),
+        "names": usable(),
+        "simulated": is_simulated(),
         "callbacks": bool(settings.PUBLIC_BASE_URL),
     }

@@ -62,11 +62,12 @@ def submit(pk: str) -> None:
     try:
         with providers.upstream(generation.provider) as upstream:
             task_id, trace_id = upstream.submit(generation)
+            sent = upstream.sent
     except UpstreamError as exc:
         _submit_failed(generation, exc)
         return
     # The task id is saved before anything else happens, so this job is never submitted twice.
-    generation.mark_submitted(task_id, trace_id)
+    generation.mark_submitted(task_id, trace_id, sent)
     kick(generation.provider)
 
 

@@ -8,4 +8,5 @@ urlpatterns = [
     path("generations/<uuid:pk>/", views.generation, name="generation"),
     path("generations/<uuid:pk>/video.mp4", views.video, name="video"),
     path("generations/<uuid:pk>/poster.jpg", views.poster, name="poster"),
+    path("generations/<uuid:pk>/rerun", views.rerun, name="rerun"),
 ]

@@ -35,7 +35,9 @@ def _team_generations(request: StudioRequest) -> Any:
 
 def _gallery(request: StudioRequest) -> Any:
     generations = _team_generations(request).select_related("created_by").newest_first()
-    return Paginator(generations, GALLERY_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(generations, GALLERY_PAGE).get_page(request.GET.get("page"))
+    page.items = gallery_items(page.object_list)  # type: ignore[attr-defined]
+    return page
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,29 +75,49 @@ def _create(request: StudioRequest) -> HttpResponseBase:
             context["page"] = _gallery(request)
         return TemplateResponse(request, template, context, status=200 if request.htmx else 400)
 
-    generation = Generation.create_for(
+    data = form.cleaned_data
+    created = Generation.create_request(
         team=request.team,
         user=request.user,
-        simulated=providers.is_simulated(providers.ACEDATA),
-        **form.generation_params(),
+        simulated=providers.is_simulated(data["provider"]),
+        params=form.generation_params(),
+        prompts=data["prompts"],
+        variations=data["variations"],
+        uploads=data.get("images") or [],
     )
-    for position, upload in enumerate(form.cleaned_data.get("images") or []):
-        GenerationImage.objects.create(
-            generation=generation, position=position, file=upload, content_type=upload.content_type or ""
-        )
-    tasks.start(generation)
+    for generation in created:
+        tasks.start(generation)
 
     if not request.htmx:
         return redirect("studio:index")
     fresh = GenerationForm(initial=_keep_options(form))
-    response = TemplateResponse(request, "studio/created.html", {"form": fresh, "generation": generation})
-    return trigger_client_event(response, "generation-created", {"id": str(generation.pk)})
+    context = {"form": fresh, "items": gallery_items(created[::-1])}
+    response = TemplateResponse(request, "studio/created.html", context)
+    return trigger_client_event(response, "generation-created", {"ids": [str(g.pk) for g in created]})
 
 
 def _keep_options(form: GenerationForm) -> dict[str, Any]:
     """After a submit the form keeps the chosen options, ready for the next prompt."""
     data = form.cleaned_data
-    return {name: data.get(name) for name in ("model", "version", "duration", "size", "orientation")}
+    kept = ("provider", "model", "version", "duration", "size", "orientation", "quality", "variations")
+    initial = {name: data.get(name) for name in kept}
+    initial["aspect_ratio"] = data.get("orientation")
+    return initial
+
+
+def gallery_items(generations: Any) -> list[dict[str, Any]]:
+    """The gallery's cards: a job on its own, or the variations of one submit together on one card
+    (they are made at the same moment, so they sit side by side in the newest-first order)."""
+    items: list[dict[str, Any]] = []
+    for generation in generations:
+        last = items[-1] if items else None
+        if generation.group and last and last["group"] == generation.group:
+            last["generations"].append(generation)
+        else:
+            items.append({"group": generation.group, "generations": [generation]})
+    for item in items:
+        item["generations"].sort(key=lambda g: g.variation)
+    return items
 
 
 def _uuid_or_404(value: str) -> str:
@@ -115,8 +137,25 @@ def generation(request: StudioRequest, pk: str) -> HttpResponseBase:
     if request.htmx and request.htmx.target == "detail":
         return TemplateResponse(request, "studio/generation.html#detail", context)
     context["events"] = item.events.all()
-    context["api_call"] = json.dumps(item.api_payload(), indent=2)
+    context["reruns"] = _team_generations(request).filter(parent=item).newest_first()
+    if item.group:
+        context["siblings"] = _team_generations(request).filter(group=item.group).exclude(pk=item.pk)
+    call = providers.api_call(item)
+    context["api_call"] = f"{call['path']}\n{json.dumps(call['body'], indent=2)}"
     return TemplateResponse(request, "studio/generation.html", context)
+
+
+@require_POST
+def rerun(request: StudioRequest, pk: str) -> HttpResponseBase:
+    """The same request again, exactly: the new job is linked to the one it repeats."""
+    original = get_object_or_404(_team_generations(request), pk=pk)
+    if original.is_live:
+        return redirect(original)
+    again = original.rerun(request.user, simulated=providers.is_simulated(original.provider))
+    tasks.start(again)
+    if not request.htmx:
+        return redirect("studio:index")
+    return TemplateResponse(request, "studio/index.html#item", {"item": gallery_items([again])[0]})
 
 
 @require_GET
@@ -193,16 +232,16 @@ def healthz(request: StudioRequest) -> JsonResponse:
         healthy = False
         checks["database"] = {"ok": False, "error": exc.__class__.__name__}
     checks["queue"] = _queue_health()
-    lease = PollLease.objects.filter(provider=providers.ACEDATA).first() if healthy else None
-    provider = providers.describe()
-    checks["provider"] = {
-        "ok": not (lease and lease.last_error),
-        "name": provider["name"],
-        "simulated": provider["simulated"],
-        "callbacks": provider["callbacks"],
-        "last_poll_at": lease.last_poll_at.isoformat() if lease and lease.last_poll_at else None,
-        "last_error": "upstream unreachable" if lease and lease.last_error else None,
-    }
+    leases = {lease.provider: lease for lease in PollLease.objects.all()} if healthy else {}
+    for name in providers.usable():
+        lease = leases.get(name)
+        checks[f"provider:{name}"] = {
+            "ok": not (lease and lease.last_error),
+            "simulated": providers.is_simulated(name),
+            "callbacks": bool(settings.PUBLIC_BASE_URL),
+            "last_poll_at": lease.last_poll_at.isoformat() if lease and lease.last_poll_at else None,
+            "last_error": "the last status poll failed" if lease and lease.last_error else None,
+        }
     body = {"ok": healthy, "checks": checks}
     return JsonResponse(body, status=200 if healthy else 503)
 
