@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from pathlib import Path
 
 from django.core.management import CommandError, call_command
@@ -113,3 +114,55 @@ class GenerateCommandTests(TestCase):
             self.run_command("--prompt", "x", "--user", "zed")
         self.assertEqual(Generation.objects.count(), 0)
         self.assertFalse(Generation.objects.filter(state=State.QUEUED).exists())
+
+
+class GenerateManyTests(TestCase):
+    def setUp(self) -> None:
+        self.team = Team.objects.create(name="Studio")
+        make_member("alice", self.team)
+
+    def run_command(self, *args: str) -> tuple[list[dict[str, object]], int]:
+        return GenerateCommandTests.run_command(self, *args)  # type: ignore[arg-type]
+
+    def test_it_makes_a_sora2api_video_with_its_own_options(self) -> None:
+        lines, code = self.run_command(
+            "--prompt",
+            "a kite",
+            "--user",
+            "alice",
+            "--provider",
+            "sora2api",
+            "--aspect-ratio",
+            "portrait",
+            "--quality",
+            "hd",
+            "--watermark",
+            "Kite Co",
+            "--wait",
+        )
+        self.assertEqual((code, lines[-1]["state"]), (0, "succeeded"))
+        generation = Generation.objects.get(pk=str(lines[-1]["id"]))
+        sent = SimTask.objects.get(pk=generation.upstream_task_id).request
+        self.assertEqual(
+            sent, {"prompt": "a kite", "aspectRatio": "portrait", "quality": "hd", "watermark": "Kite Co"}
+        )
+
+    def test_it_makes_variations(self) -> None:
+        lines, code = self.run_command("--prompt", "a kite", "--user", "alice", "--variations", "3", "--wait")
+        self.assertEqual(code, 0)
+        self.assertEqual(len({line["id"] for line in lines}), 3)
+        self.assertEqual(len(set(Generation.objects.values_list("group", flat=True))), 1)
+
+    def test_it_makes_one_job_per_line_of_a_prompt_file_and_waits_for_all(self) -> None:
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+            fh.write("a red kite\n\na blue kite\na real person flying a kite\n")
+        self.addCleanup(Path(fh.name).unlink)
+        lines, code = self.run_command("--prompt-file", fh.name, "--user", "alice", "--wait")
+        self.assertEqual(code, 1)  # one of them was refused
+        final = {line["id"]: line["state"] for line in lines}
+        self.assertEqual(sorted(final.values()), ["failed", "succeeded", "succeeded"])
+        self.assertEqual(Generation.objects.count(), 3)
+
+    def test_it_says_plainly_when_the_prompt_file_is_missing(self) -> None:
+        with self.assertRaisesMessage(CommandError, "Cannot read"):
+            self.run_command("--prompt-file", "/nonexistent/prompts.txt", "--user", "alice")

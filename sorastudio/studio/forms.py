@@ -71,7 +71,8 @@ def check_image(upload: UploadedFile) -> UploadedFile:
 
 
 class GenerationForm(forms.Form):
-    provider = forms.ChoiceField(choices=list(capabilities.PROVIDERS.items()), required=False)
+    # Checked against the usable providers in clean_provider, with a plain message.
+    provider = forms.CharField(required=False)
     prompt = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=MAX_PROMPT * 5,
@@ -101,12 +102,16 @@ class GenerationForm(forms.Form):
         coerce=int, choices=[(n, str(n)) for n in range(1, 5)], required=False, initial=1
     )
 
-    def __init__(self, *args: Any, usable: list[str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        usable: list[str] | None = None,
+        max_jobs: int = MAX_JOBS_PER_SUBMIT,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.max_jobs = max_jobs
         self.usable = usable if usable is not None else providers.usable()
-        provider_field = self.fields["provider"]
-        assert isinstance(provider_field, forms.ChoiceField)
-        provider_field.choices = [(p, capabilities.PROVIDERS[p]) for p in self.usable]
         self.notes: list[str] = []
 
     # --- Which capability applies ------------------------------------------------------------------------
@@ -207,6 +212,13 @@ class GenerationForm(forms.Form):
 
     # --- Validation --------------------------------------------------------------------------------------
 
+    def clean_provider(self) -> str:
+        provider = self.data.get("provider") or (self.usable[0] if self.usable else "")
+        if provider not in self.usable:
+            name = capabilities.PROVIDERS.get(provider, provider)
+            raise ValidationError(f"{name} is not set up in this studio. Choose another service.")
+        return str(provider)
+
     def clean_prompt(self) -> str:
         prompt = self.cleaned_data["prompt"].strip()
         if not prompt:
@@ -284,11 +296,11 @@ class GenerationForm(forms.Form):
         too_long = [p for p in prompts if len(p) > MAX_PROMPT]
         if too_long:
             self.add_error("prompt", f"Keep each prompt under {MAX_PROMPT} characters.")
-        if len(prompts) * data["variations"] > MAX_JOBS_PER_SUBMIT:
+        if len(prompts) * data["variations"] > self.max_jobs:
             self.add_error(
                 "prompt",
                 f"That would make {len(prompts) * data['variations']} videos at once; "
-                f"the most in one go is {MAX_JOBS_PER_SUBMIT}.",
+                f"the most in one go is {self.max_jobs}.",
             )
 
     def _clean_images(self, cap: Capability, data: dict[str, Any]) -> None:

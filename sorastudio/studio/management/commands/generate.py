@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -16,6 +17,8 @@ from sorastudio.studio.forms import GenerationForm
 from sorastudio.studio.middleware import ensure_personal_team
 from sorastudio.studio.models import Generation, Membership
 
+MAX_JOBS = 500  # a prompt file may be long; the form in the browser stops at 20 a submit
+
 
 class Command(BaseCommand):
     help = "Generate a video. Prints one JSON object per line; with --wait, exits 0 only if it succeeded."
@@ -26,18 +29,25 @@ class Command(BaseCommand):
         return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--prompt", required=True)
+        what = parser.add_mutually_exclusive_group(required=True)
+        what.add_argument("--prompt", help="what the video shows")
+        what.add_argument("--prompt-file", type=Path, help="a text file: one job per non-empty line")
         parser.add_argument("--user", required=True, help="username of the person asking")
+        parser.add_argument("--provider", help="acedata or sora2api (default: the first usable one)")
         parser.add_argument("--model", default="sora-2")
         parser.add_argument("--version", dest="api_version", default="1.0", help="API version: 1.0 or 2.0")
         parser.add_argument("--duration", type=int)
         parser.add_argument("--size")
         parser.add_argument("--orientation")
+        parser.add_argument("--aspect-ratio", help="Sora2API: landscape or portrait")
+        parser.add_argument("--quality", help="Sora2API: standard or hd")
+        parser.add_argument("--watermark", help="Sora2API: text shown on the video")
         parser.add_argument("--image-url", action="append", default=[], dest="image_urls")
         parser.add_argument("--character-url")
         parser.add_argument("--character-start", type=int)
         parser.add_argument("--character-end", type=int)
-        parser.add_argument("--wait", action="store_true", help="wait until the job ends")
+        parser.add_argument("--variations", type=int, default=1, help="1 to 4 videos per prompt")
+        parser.add_argument("--wait", action="store_true", help="wait until every job ends")
         parser.add_argument(
             "--wait-timeout", type=float, default=3600, help="give up waiting after N seconds"
         )
@@ -51,41 +61,81 @@ class Command(BaseCommand):
         )
         team = membership.team if membership else ensure_personal_team(user)
 
-        data = QueryDict(mutable=True)
-        data.update({"prompt": opts["prompt"], "model": opts["model"], "version": opts["api_version"]})
-        for name in ("duration", "size", "orientation", "character_url", "character_start", "character_end"):
-            if opts.get(name) is not None:
-                data[name] = str(opts[name])
-        data["image_urls"] = "\n".join(opts["image_urls"])
-        form = GenerationForm(data)
+        form = GenerationForm(self._form_data(opts), max_jobs=MAX_JOBS)
         if not form.is_valid():
             problems = "; ".join(
                 f"{field}: {' '.join(map(str, errors))}" for field, errors in form.errors.items()
             )
             raise CommandError(f"Cannot generate: {problems}")
-
-        generation = Generation.create_for(
+        data = form.cleaned_data
+        jobs = Generation.create_request(
             team=team,
             user=user,
-            simulated=providers.is_simulated(providers.ACEDATA),
-            **form.generation_params(),
+            simulated=providers.is_simulated(data["provider"]),
+            params=form.generation_params(),
+            prompts=data["prompts"],
+            variations=data["variations"],
         )
-        tasks.start(generation)
-        self._emit(generation)
+        for generation in jobs:
+            tasks.start(generation)
+            generation.refresh_from_db()
+            self._emit(generation)
         if not opts["wait"]:
             return
-        deadline = time.monotonic() + opts["wait_timeout"]
-        last_state = generation.state
-        while generation.is_live and time.monotonic() < deadline:
-            time.sleep(1)
-            generation.refresh_from_db()
-            if generation.state != last_state:
-                last_state = generation.state
-                if generation.is_live:
-                    self._emit(generation)
-        self._emit(generation)
-        if generation.state != "succeeded":
+        if not self._wait(jobs, opts["wait_timeout"]):
             sys.exit(1)
+
+    def _form_data(self, opts: dict[str, Any]) -> QueryDict:
+        data = QueryDict(mutable=True)
+        if opts["prompt_file"]:
+            try:
+                text = opts["prompt_file"].read_text(encoding="utf-8")
+            except OSError as exc:
+                raise CommandError(f"Cannot read {opts['prompt_file']}: {exc.strerror}") from None
+            data.update({"prompt": text, "batch": "1"})
+        else:
+            data["prompt"] = opts["prompt"]
+        data.update({"model": opts["model"], "version": opts["api_version"]})
+        names = (
+            "provider",
+            "duration",
+            "size",
+            "orientation",
+            "aspect_ratio",
+            "quality",
+            "watermark",
+            "character_url",
+            "character_start",
+            "character_end",
+            "variations",
+        )
+        for name in names:
+            if opts.get(name) is not None:
+                data[name] = str(opts[name])
+        data["image_urls"] = "\n".join(opts["image_urls"])
+        return data
+
+    def _wait(self, jobs: list[Generation], timeout: float) -> bool:
+        """Print each job's final line as it ends; True when every one succeeded."""
+        deadline = time.monotonic() + timeout
+        waiting = {g.pk: g for g in jobs}
+        for generation in jobs:
+            if not generation.is_live:
+                waiting.pop(generation.pk)
+        while waiting and time.monotonic() < deadline:
+            time.sleep(1)
+            for generation in Generation.objects.filter(pk__in=list(waiting)):
+                if not generation.is_live:
+                    self._emit(generation)
+                    waiting.pop(generation.pk)
+        for generation in Generation.objects.filter(pk__in=list(waiting)):
+            self._emit(generation)  # still live when the wait ran out
+        return not waiting and all(
+            state == "succeeded"
+            for state in Generation.objects.filter(pk__in=[g.pk for g in jobs]).values_list(
+                "state", flat=True
+            )
+        )
 
     def _emit(self, generation: Generation) -> None:
         self.stdout.write(json.dumps(describe(generation)))
