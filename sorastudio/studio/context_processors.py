@@ -4,8 +4,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from . import providers
+from . import presets, providers
 
 
 def studio(request: HttpRequest) -> dict[str, Any]:
-    return {"team": getattr(request, "team", None), "provider": providers.describe()}
+    return {
+        "team": getattr(request, "team", None),
+        "provider": providers.describe(),
+        # The form's presets: every render of the form shows them, the page and its htmx fragments alike.
+        "presets": presets.PRESETS,
+    }

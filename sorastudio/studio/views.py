@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from . import providers, tasks
+from . import presets, providers, tasks
 from .forms import GenerationForm
 from .http import StudioRequest
 from .models import Generation, GenerationImage, PollLease
@@ -53,17 +53,72 @@ def index(request: StudioRequest) -> HttpResponseBase:
     if request.htmx and request.htmx.target == "gallery":
         return TemplateResponse(request, "studio/index.html#gallery", {"page": _gallery(request)})
 
+    preset = presets.BY_SLUG.get(request.GET.get("preset", ""))
     source = request.GET.get("from")
-    if source:
+    if preset:
+        form = GenerationForm(initial=preset.initial(request.GET.get("prompt", "")))
+        if request.htmx:
+            return TemplateResponse(request, "studio/index.html#compose", {"form": form})
+    elif source:
         original = get_object_or_404(_team_generations(request), pk=_uuid_or_404(source))
         form = GenerationForm(initial=original.form_initial())
-    elif {"model", "version"} & set(request.GET):
+    elif {"provider", "model", "version"} & set(request.GET):
         form = GenerationForm(request.GET)
         form.autocorrect()
         form.errors.clear()
     else:
         form = GenerationForm()
     return TemplateResponse(request, "studio/index.html", {"form": form, "page": _gallery(request)})
+
+
+@require_POST
+def api_preview(request: StudioRequest) -> HttpResponseBase:
+    """ "Show the API call" on the form: the JSON that would be sent for what is filled in, without
+    creating anything."""
+    form = GenerationForm(request.POST, request.FILES)
+    context: dict[str, Any] = {"form": form}
+    if form.is_valid():
+        draft = Generation(team=request.team, created_by=request.user, **form.generation_params())
+        call = providers.api_call(draft)
+        context["api_call"] = f"{call['path']}\n{json.dumps(call['body'], indent=2, ensure_ascii=False)}"
+        uploads = len(form.cleaned_data.get("images") or [])
+        context["uploads"] = uploads
+        context["jobs"] = len(form.cleaned_data["prompts"]) * form.cleaned_data["variations"]
+    return TemplateResponse(request, "studio/api_preview.html", context)
+
+
+@require_GET
+def history(request: StudioRequest) -> HttpResponseBase:
+    """The creator's own prompts, newest first, each once, searchable; one click uses one again."""
+    query = request.GET.get("q", "").strip()
+    mine = _team_generations(request).filter(created_by=request.user).newest_first()
+    if query:
+        mine = mine.filter(prompt__icontains=query)
+    seen: dict[str, dict[str, Any]] = {}
+    for generation in mine.only(
+        "pk",
+        "prompt",
+        "created_at",
+        "provider",
+        "model",
+        "version",
+        "duration",
+        "size",
+        "quality",
+        "orientation",
+        "watermark",
+        "state",
+    )[:2000]:
+        entry = seen.get(generation.prompt)
+        if entry is None:
+            seen[generation.prompt] = {"latest": generation, "count": 1}
+        else:
+            entry["count"] += 1
+    page = Paginator(list(seen.values()), 50).get_page(request.GET.get("page"))
+    context = {"page": page, "q": query}
+    if request.htmx and request.htmx.target == "history-results":
+        return TemplateResponse(request, "studio/history.html#results", context)
+    return TemplateResponse(request, "studio/history.html", context)
 
 
 def _create(request: StudioRequest) -> HttpResponseBase:
