@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from sorastudio.studio import characters as studio_characters
 from sorastudio.studio import views as studio_views
 
 urlpatterns = [
@@ -10,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("callbacks/<str:provider>/<str:token>/", studio_views.callback, name="callback"),
     path("references/<str:token>", studio_views.reference_image, name="reference_image"),
+    path("clips/<str:token>", studio_characters.clip_view, name="character_clip"),
     path("healthz", studio_views.healthz, name="healthz"),
 ]
 if settings.SIMULATOR_ENABLED:

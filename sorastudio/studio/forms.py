@@ -10,8 +10,9 @@ from django.core.validators import URLValidator
 from django.http import QueryDict
 from PIL import Image, UnidentifiedImageError
 
-from . import capabilities, providers
+from . import capabilities, characters, providers
 from .capabilities import ACEDATA, SORA2API, Capability
+from .images import DEFAULT_FIT, FIT_MODES, fit_image
 
 MAX_PROMPT = 4000
 MAX_JOBS_PER_SUBMIT = 20
@@ -47,24 +48,42 @@ class MultipleImageField(forms.FileField):
 
 
 def check_image(upload: UploadedFile) -> UploadedFile:
-    """Accept a real PNG, JPEG or WebP image of a sensible size; say plainly what is wrong otherwise."""
+    """Accept a real PNG, JPEG or WebP image of a sensible size; say plainly what is wrong otherwise: not an
+    image, too big (in bytes or in pixels), or cut short (every pixel is decoded: a cut JPEG fails only then).
+    """
     name = upload.name or "the file"
     if upload.size and upload.size > MAX_IMAGE_BYTES:
         raise ValidationError(f"{name} is larger than 10 MB. Use a smaller image.")
+    megapixels = MAX_IMAGE_PIXELS // 1_000_000
     try:
         with Image.open(upload) as image:
             kind = image.format or ""
-            if image.width * image.height > MAX_IMAGE_PIXELS:
-                raise ValidationError(f"{name} is too large ({image.width} × {image.height} pixels).")
-            image.verify()
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            width, height = image.size
+    except Image.DecompressionBombError:  # so many pixels that Pillow will not even open it
         raise ValidationError(
-            f"{name} is not an image we can read, or it is damaged. Use a PNG, JPEG or WebP file."
+            f"{name} is too large: the most is {megapixels} megapixels. Use a smaller image."
         ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError(f"{name} is not an image we can read. Use a PNG, JPEG or WebP file.") from None
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ValidationError(
+            f"{name} is too large ({width} × {height} pixels; the most is {megapixels} megapixels). "
+            "Use a smaller image."
+        )
     if kind not in IMAGE_TYPES:
         raise ValidationError(f"{name} is a {kind or 'unknown'} image. Use a PNG, JPEG or WebP file.")
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image.verify()
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(
+            f"{name} is cut short or damaged, so it is not an image we can read. "
+            "Save it again or use another file."
+        ) from None
     upload.seek(0)
     upload.content_type = IMAGE_TYPES[kind]
     return upload
@@ -95,9 +114,16 @@ class GenerationForm(forms.Form):
     watermark = forms.CharField(required=False, max_length=capabilities.WATERMARK_MAX, strip=True)
     image_urls = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     images = MultipleImageField()
+    # Version 2.0 wants its one image at the video's pixel size: crop it, pad it, or send it unchanged.
+    image_fit = forms.ChoiceField(choices=list(FIT_MODES.items()), initial=DEFAULT_FIT, required=False)
     character_url = forms.CharField(required=False, max_length=2000)
     character_start = forms.IntegerField(required=False, min_value=0, max_value=600)
     character_end = forms.IntegerField(required=False, min_value=0, max_value=600)
+    # A clip from the creator's computer instead of an address; a saved character (its id) instead of both;
+    # and the name to save this one under.
+    character_clip = forms.FileField(required=False)
+    character = forms.CharField(required=False, max_length=64)
+    character_name = forms.CharField(required=False, max_length=80, strip=True)
     variations = forms.TypedChoiceField(
         coerce=int, choices=[(n, str(n)) for n in range(1, 5)], required=False, initial=1
     )
@@ -107,10 +133,13 @@ class GenerationForm(forms.Form):
         *args: Any,
         usable: list[str] | None = None,
         max_jobs: int = MAX_JOBS_PER_SUBMIT,
+        team: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.max_jobs = max_jobs
+        self.team = team  # whose saved characters can be used; None: none
+        self.clip_seconds: float | None = None
         self.usable = usable if usable is not None else providers.usable()
         self.notes: list[str] = []
 
@@ -249,6 +278,13 @@ class GenerationForm(forms.Form):
                 ) from None
         return url
 
+    def clean_character_clip(self) -> UploadedFile | None:
+        upload = self.cleaned_data.get("character_clip")
+        if not upload:
+            return None
+        self.clip_seconds = characters.check_clip(upload)
+        return upload
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not self.usable:
@@ -319,18 +355,55 @@ class GenerationForm(forms.Form):
                 f"{cap.family} fetches images from the web, and this studio has no public address. "
                 "Give image addresses instead, or ask an admin to set PUBLIC_BASE_URL.",
             )
+        data["image_fit"] = data.get("image_fit") or DEFAULT_FIT
+        fits = cap.first_image_only and len(uploads) == 1 and count <= cap.max_images
+        if fits and data["size"] in cap.sizes:
+            # The upload is replaced by the fitted image: that is what is stored and sent upstream.
+            width, height = cap.pixel_size(data["size"], "")
+            data["images"] = [fit_image(uploads[0], width, height, data["image_fit"])]
 
     def _clean_character(self, cap: Capability, data: dict[str, Any]) -> None:
-        url = data.get("character_url")
+        saved = self._saved_character(data)
+        url, upload = data.get("character_url"), data.get("character_clip")
+        name = data.get("character_name") or ""
         start, end = data.get("character_start"), data.get("character_end")
-        if not url:
+        if not (url or upload or data.get("character_stored")):
             if start is not None or end is not None:
-                self.add_error("character_url", "Add the character clip's address, or clear the times.")
+                self.add_error(
+                    "character_url", "Add the character clip (an address or a file), or clear the times."
+                )
+            if name:
+                self.add_error("character_name", "Add the character's clip to save it under a name.")
             data["character_start"] = data["character_end"] = None
             return
+        clip_field = "character" if saved else "character_clip" if upload else "character_url"
         if not cap.character:
-            self.add_error("character_url", "Characters are only available with AceDataCloud version 1.0.")
+            self.add_error(clip_field, "Characters are only available with AceDataCloud version 1.0.")
             return
+        if url and upload:
+            self.add_error("character_clip", "Give the clip's address or pick a file, not both: clear one.")
+        if (upload or data.get("character_stored")) and not _reachable():
+            self.add_error(
+                clip_field,
+                "The video service fetches the clip from the web, and this studio has no public address. "
+                "Give the clip's address instead, or ask an admin to set PUBLIC_BASE_URL.",
+            )
+        if name:
+            if saved:
+                self.add_error(
+                    "character_name",
+                    f"“{saved.name}” is already saved: clear the name, or choose no saved character.",
+                )
+            elif characters.name_taken(self.team, name):
+                self.add_error("character_name", characters.name_taken_message(name))
+            elif self.team is None:
+                self.add_error("character_name", "Characters can only be saved from the studio's page.")
+        if upload and end is not None and self.clip_seconds and end > self.clip_seconds + 0.5:
+            self.add_error(
+                "character_end",
+                f"The clip lasts only {self.clip_seconds:.1f} seconds: "
+                f"the character's part must end by {int(self.clip_seconds + 0.5)} s.",
+            )
         if start is None:
             self.add_error("character_start", "Say where the character appears in the clip (in seconds).")
         if end is None:
@@ -342,6 +415,27 @@ class GenerationForm(forms.Form):
                     "character_end",
                     f"The character's part of the clip must last 1 to 3 seconds (it is {span} now).",
                 )
+
+    def _saved_character(self, data: dict[str, Any]) -> Any:
+        """The saved character chosen, whose clip and times replace the ones typed; None if none."""
+        chosen = (data.get("character") or "").strip()
+        data["character"] = None
+        data["character_stored"] = ""
+        if not chosen:
+            return None
+        saved = characters.find(self.team, chosen)
+        if saved is None:
+            self.add_error("character", "There is no such character in your team. Choose another one.")
+            return None
+        data.update(
+            character=saved,
+            character_url=saved.clip_url,
+            character_stored=saved.clip.name if saved.clip else "",
+            character_clip=None,
+            character_start=saved.start,
+            character_end=saved.end,
+        )
+        return saved
 
     def generation_params(self, prompt: str | None = None) -> dict[str, Any]:
         """One job's parameters (for a batch, pass the prompt of that line)."""
@@ -360,6 +454,9 @@ class GenerationForm(forms.Form):
             "character_url": data.get("character_url") or "",
             "character_start": data.get("character_start"),
             "character_end": data.get("character_end"),
+            # A saved character's stored clip; a freshly uploaded one is stored by characters.attach.
+            "character_clip": data.get("character_stored") or "",
+            "character": data.get("character"),
         }
 
 

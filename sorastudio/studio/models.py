@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -122,6 +123,11 @@ class Generation(models.Model):
     character_url = models.URLField(max_length=2000, blank=True)
     character_start = models.PositiveSmallIntegerField(null=True, blank=True)
     character_end = models.PositiveSmallIntegerField(null=True, blank=True)
+    # An uploaded clip (kept in our storage, sent as a signed link) and the saved character used, if any.
+    character_clip = models.FileField(upload_to="characters/%Y/%m/", blank=True, max_length=300)
+    character = models.ForeignKey(
+        "Character", null=True, blank=True, on_delete=models.SET_NULL, related_name="generations"
+    )
     # Sora2API's options (its aspectRatio is kept in `orientation`).
     quality = models.CharField(max_length=10, blank=True)
     watermark = models.CharField(max_length=capabilities.WATERMARK_MAX, blank=True)
@@ -271,6 +277,7 @@ class Generation(models.Model):
         """The form's fields, filled from this job: for "edit & retry"."""
         initial = self.params()
         initial["image_urls"] = "\n".join(u for u in self.image_urls if not u.startswith("data:"))
+        initial["character"] = str(self.character_id) if self.character_id else ""
         if self.provider == capabilities.SORA2API:
             initial["aspect_ratio"] = initial.pop("orientation")
         return initial
@@ -493,7 +500,13 @@ class Generation(models.Model):
         """The same request again, by `user`, linked to this one; uploaded images are shared, not copied."""
         with transaction.atomic():
             again = Generation.create_for(
-                team=self.team, user=user, simulated=simulated, parent=self, **self.params()
+                team=self.team,
+                user=user,
+                simulated=simulated,
+                parent=self,
+                character_clip=self.character_clip.name,
+                character_id=self.character_id,
+                **self.params(),
             )
             for upload in self.uploads.all():
                 GenerationImage.objects.create(
@@ -621,3 +634,35 @@ class PollLease(models.Model):
     @classmethod
     def release(cls, provider: str, holder: str) -> None:
         cls.objects.filter(provider=provider, holder=holder).update(holder="", expires_at=timezone.now())
+
+
+class Character(models.Model):
+    """A character saved by a team, to reuse by name: a clip (an address, or a file in our storage) and the
+    whole seconds of it where the character appears."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="characters")
+    name = models.CharField(max_length=80)
+    clip_url = models.URLField(max_length=2000, blank=True)
+    clip = models.FileField(upload_to="characters/%Y/%m/", blank=True, max_length=300)
+    start = models.PositiveSmallIntegerField()
+    end = models.PositiveSmallIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="characters"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "team", name="one_character_name_per_team"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def preview_url(self) -> str:
+        """Where the creator's browser can play the clip."""
+        from .characters import clip_path
+
+        return clip_path(self.clip.name or "") if self.clip else self.clip_url

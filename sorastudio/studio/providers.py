@@ -101,7 +101,7 @@ def acedata_request(generation: Generation, *, preview: bool = False) -> VideoRe
         size=generation.size,
         orientation=generation.orientation,
         image_urls=tuple(_images(generation, inline=True, preview=preview)),
-        character_url=generation.character_url,
+        character_url=_character_url(generation),
         character_start=generation.character_start,
         character_end=generation.character_end,
         callback_url=callback_url(ACEDATA, generation.callback_token),
@@ -117,6 +117,15 @@ def sora2api_request(generation: Generation, *, preview: bool = False) -> Genera
         watermark=generation.watermark,
         callback_url=callback_url(SORA2API, generation.callback_token),
     )
+
+
+def _character_url(generation: Generation) -> str:
+    """The clip's address: the one given, or a signed link to the clip uploaded to the studio."""
+    if generation.character_url or not generation.character_clip:
+        return generation.character_url
+    from .characters import clip_url
+
+    return clip_url(generation.character_clip.name or "")
 
 
 def _images(generation: Generation, *, inline: bool, preview: bool) -> list[str]:
@@ -144,6 +153,7 @@ def _path(provider: str, action: str) -> str:
 
 
 _TOKEN = re.compile(r"(/callbacks/[^/]+/)[^/]+(/?)")
+_CLIP_TOKEN = re.compile(r"(/clips/)[^/?#]+")
 
 
 def redact_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -154,6 +164,9 @@ def redact_payload(payload: dict[str, Any]) -> dict[str, Any]:
     for key in ("callback_url", "callBackUrl"):
         if key in shown:
             shown[key] = _TOKEN.sub(r"\1…\2", shown[key])
+    ours = (settings.PUBLIC_BASE_URL or settings.SIMULATOR_BASE_URL) + "/clips/"
+    if str(shown.get("character_url", "")).startswith(ours):
+        shown["character_url"] = _CLIP_TOKEN.sub(r"\1…", shown["character_url"])  # a week's access
     return shown
 
 

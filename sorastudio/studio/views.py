@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from . import presets, providers, tasks
+from . import characters, presets, providers, tasks
 from .forms import GenerationForm
 from .http import StudioRequest
 from .models import Generation, GenerationImage, PollLease
@@ -75,7 +75,7 @@ def index(request: StudioRequest) -> HttpResponseBase:
 def api_preview(request: StudioRequest) -> HttpResponseBase:
     """ "Show the API call" on the form: the JSON that would be sent for what is filled in, without
     creating anything."""
-    form = GenerationForm(request.POST, request.FILES)
+    form = GenerationForm(request.POST, request.FILES, team=request.team)
     context: dict[str, Any] = {"form": form}
     if form.is_valid():
         draft = Generation(team=request.team, created_by=request.user, **form.generation_params())
@@ -122,8 +122,10 @@ def history(request: StudioRequest) -> HttpResponseBase:
 
 
 def _create(request: StudioRequest) -> HttpResponseBase:
-    form = GenerationForm(request.POST, request.FILES)
-    if not form.is_valid():
+    form = GenerationForm(request.POST, request.FILES, team=request.team)
+    # Stores an uploaded character clip and saves the character if it was named.
+    character = characters.attach(form, team=request.team, user=request.user) if form.is_valid() else None
+    if character is None:
         template = "studio/index.html#compose" if request.htmx else "studio/index.html"
         context: dict[str, Any] = {"form": form}
         if not request.htmx:
@@ -135,7 +137,7 @@ def _create(request: StudioRequest) -> HttpResponseBase:
         team=request.team,
         user=request.user,
         simulated=providers.is_simulated(data["provider"]),
-        params=form.generation_params(),
+        params={**form.generation_params(), **character},
         prompts=data["prompts"],
         variations=data["variations"],
         uploads=data.get("images") or [],
@@ -154,7 +156,8 @@ def _create(request: StudioRequest) -> HttpResponseBase:
 def _keep_options(form: GenerationForm) -> dict[str, Any]:
     """After a submit the form keeps the chosen options, ready for the next prompt."""
     data = form.cleaned_data
-    kept = ("provider", "model", "version", "duration", "size", "orientation", "quality", "variations")
+    kept: tuple[str, ...] = ("provider", "model", "version", "duration", "size", "orientation", "quality")
+    kept += ("variations", "image_fit")
     initial = {name: data.get(name) for name in kept}
     initial["aspect_ratio"] = data.get("orientation")
     return initial
@@ -188,7 +191,10 @@ def generation(request: StudioRequest, pk: str) -> HttpResponseBase:
     item = get_object_or_404(_team_generations(request).select_related("created_by"), pk=pk)
     context = {"generation": item, "now": timezone.now()}
     if request.htmx and request.htmx.target == f"card-{item.pk}":
-        return TemplateResponse(request, "studio/index.html#card", context)
+        # Only live cards poll, so a finished answer here is the moment the job ended: say it once
+        # to screen readers (the card itself is not a live region, or it would speak every 2 s).
+        context["announce"] = not item.is_live
+        return TemplateResponse(request, "studio/card.html", context)
     if request.htmx and request.htmx.target == "detail":
         return TemplateResponse(request, "studio/generation.html#detail", context)
     context["events"] = item.events.all()

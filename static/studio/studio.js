@@ -13,3 +13,48 @@ document.addEventListener("click", (event) => {
     video.play().catch(() => {});
   }
 });
+
+// The colour theme: auto (the system's) → dark → light → auto, remembered in this browser.
+const THEMES = ["auto", "dark", "light"];
+function showTheme(button, theme) {
+  button.textContent = `Theme: ${theme}`;
+  button.setAttribute("aria-label", theme === "auto" ? "Colour theme: follows the system" : `Colour theme: ${theme}`);
+}
+document.addEventListener("DOMContentLoaded", () => {
+  const button = document.querySelector("[data-theme-toggle]");
+  if (button) showTheme(button, document.documentElement.dataset.theme || "auto");
+});
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-theme-toggle]");
+  if (!button) return;
+  const root = document.documentElement;
+  const next = THEMES[(THEMES.indexOf(root.dataset.theme || "auto") + 1) % THEMES.length];
+  if (next === "auto") delete root.dataset.theme;
+  else root.dataset.theme = next;
+  try {
+    if (next === "auto") localStorage.removeItem("sorastudio-theme");
+    else localStorage.setItem("sorastudio-theme", next);
+  } catch (e) {
+    // Not remembered when storage is blocked; the choice still applies to this page.
+  }
+  showTheme(button, next);
+});
+
+// On phones the form is a drawer: open it from the gallery, close it with its button or Escape.
+function setDrawer(open) {
+  const panel = document.getElementById("compose-panel");
+  if (!panel) return;
+  panel.classList.toggle("open", open);
+  for (const opener of document.querySelectorAll("[data-drawer-open]")) opener.setAttribute("aria-expanded", String(open));
+  if (open) panel.querySelector("textarea, input, select")?.focus();
+  else document.querySelector("[data-drawer-open]")?.focus();
+}
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-drawer-open]")) setDrawer(true);
+  else if (event.target.closest("[data-drawer-close]")) setDrawer(false);
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && document.querySelector(".compose-panel.open")) setDrawer(false);
+});
+// A submitted job appears in the gallery: on a phone, close the drawer so it can be seen.
+document.body.addEventListener("generation-created", () => setDrawer(false));
