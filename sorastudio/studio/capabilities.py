@@ -135,32 +135,22 @@ CAPABILITIES: dict[tuple[str, str, str], Capability] = {
         character=True,
         reasons=_V1_REASONS,
     ),
-    (ACEDATA, "2.0", "sora-2"): Capability(
-        ACEDATA,
-        "2.0",
-        "sora-2",
-        durations=(4, 8, 12),
-        default_duration=4,
-        sizes=_V2_SIZES,
-        default_size="720x1280",
-        max_images=1,
-        first_image_only=True,
-        reasons=_V2_REASONS,
-    ),
-    (ACEDATA, "2.0", "sora-2-pro"): Capability(
-        ACEDATA,
-        "2.0",
-        "sora-2-pro",
-        durations=(4, 8, 12),
-        default_duration=4,
-        sizes=_V2_SIZES,
-        default_size="720x1280",
-        max_images=1,
-        first_image_only=True,
-        reasons=_V2_REASONS,
-    ),
 }
 
+for _model in MODELS:
+    # Version 2.0 offers the same choices with either model.
+    CAPABILITIES[(ACEDATA, "2.0", _model)] = Capability(
+        ACEDATA,
+        "2.0",
+        _model,
+        durations=(4, 8, 12),
+        default_duration=4,
+        sizes=_V2_SIZES,
+        default_size="720x1280",
+        max_images=1,
+        first_image_only=True,
+        reasons=_V2_REASONS,
+    )
 
 CAPABILITIES[(SORA2API, "", "sora-2")] = Capability(
     SORA2API,
