@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from sorastudio.studio import characters as studio_characters
 from sorastudio.studio import views as studio_views
@@ -13,6 +15,8 @@ urlpatterns = [
     path("references/<str:token>", studio_views.reference_image, name="reference_image"),
     path("clips/<str:token>", studio_characters.clip_view, name="character_clip"),
     path("healthz", studio_views.healthz, name="healthz"),
+    # Choosing a language works before logging in too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
 ]
 if settings.SIMULATOR_ENABLED:
     urlpatterns.append(path("simulator/", include("sorastudio.simulator.urls")))

@@ -6,6 +6,8 @@ from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
     from .models import Team
 
 
@@ -15,3 +17,4 @@ class StudioRequest(HttpRequest):
 
     htmx: HtmxDetails
     team: Team
+    user: User  # behind the login there is always a real user

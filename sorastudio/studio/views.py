@@ -73,7 +73,7 @@ def index(request: StudioRequest) -> HttpResponseBase:
 
 @require_POST
 def api_preview(request: StudioRequest) -> HttpResponseBase:
-    """ "Show the API call" on the form: the JSON that would be sent for what is filled in, without
+    """The form's "Show the API call": the JSON that would be sent for what is filled in, without
     creating anything."""
     form = GenerationForm(request.POST, request.FILES, team=request.team)
     context: dict[str, Any] = {"form": form}

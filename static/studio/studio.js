@@ -58,3 +58,10 @@ document.addEventListener("keydown", (event) => {
 });
 // A submitted job appears in the gallery: on a phone, close the drawer so it can be seen.
 document.body.addEventListener("generation-created", () => setDrawer(false));
+
+// Selects marked data-autosubmit (the language switcher) submit their form on change; the button beside
+// them is for browsers without scripts.
+document.addEventListener("change", (event) => {
+  const select = event.target.closest("select[data-autosubmit]");
+  if (select) select.form.requestSubmit();
+});
