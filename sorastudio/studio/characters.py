@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -114,7 +115,7 @@ def _container(path: str) -> str:
 # --- Storing and linking ----------------------------------------------------------------------------------
 
 
-def store_clip(upload: UploadedFile) -> str:
+def store_clip(upload: File) -> str:
     """Keep the clip in the studio's storage; return its storage name."""
     path = PurePosixPath(upload.name or "clip.mp4")
     stem = get_valid_filename(path.stem)[:60] or "clip"

@@ -124,8 +124,8 @@ def history(request: StudioRequest) -> HttpResponseBase:
 def _create(request: StudioRequest) -> HttpResponseBase:
     form = GenerationForm(request.POST, request.FILES, team=request.team)
     # Stores an uploaded character clip and saves the character if it was named.
-    character = characters.attach(form, team=request.team, user=request.user) if form.is_valid() else None
-    if character is None:
+    clip = characters.attach(form, team=request.team, user=request.user) if form.is_valid() else None
+    if clip is None:
         template = "studio/index.html#compose" if request.htmx else "studio/index.html"
         context: dict[str, Any] = {"form": form}
         if not request.htmx:
@@ -137,7 +137,7 @@ def _create(request: StudioRequest) -> HttpResponseBase:
         team=request.team,
         user=request.user,
         simulated=providers.is_simulated(data["provider"]),
-        params={**form.generation_params(), **character},
+        params={**form.generation_params(), **clip},
         prompts=data["prompts"],
         variations=data["variations"],
         uploads=data.get("images") or [],

@@ -69,7 +69,16 @@
       };
       requestAnimationFrame(tick);
     });
-    video.addEventListener("pause", () => stopLoop(fieldset, video));
+    // A part that ends where the clip does: the clip's end pauses it, and the loop starts it again.
+    video.addEventListener("pause", () => {
+      if (!video.ended) stopLoop(fieldset, video);
+    });
+    video.addEventListener("ended", () => {
+      const start = readTime(startInput(fieldset));
+      if (!looping.has(video) || start === null) return stopLoop(fieldset, video);
+      video.currentTime = start;
+      video.play().catch(() => stopLoop(fieldset, video));
+    });
     find(fieldset, "[data-clip-screen]").append(video);
     return video;
   }
