@@ -479,3 +479,65 @@ class RecoveryTests(PipelineTestCase):
         generation.refresh_from_db()
         self.assertEqual(generation.state, State.FAILED)
         self.assertEqual(Event.objects.count(), before)
+
+
+@override_settings(SIMULATOR_SECONDS=600)
+class Sora2APIPipelineTests(PipelineTestCase):
+    def make_sora2(self, prompt: str = "a kite over dunes") -> Generation:
+        return self.make(prompt, provider="sora2api", version="", size="", quality="hd", watermark="W")
+
+    def test_it_follows_sora2api_jobs_with_one_record_info_each(self) -> None:
+        jobs = [self.make_sora2(f"kite {n}") for n in range(3)]
+        recorder = Recorder()
+        with upstream(recorder):
+            for job in jobs:
+                tasks.start(job)
+            recorder.requests.clear()
+            tasks.step()
+        reads = recorder.calls("/record-info")
+        self.assertEqual(len(reads), 3)
+        self.assertEqual(recorder.calls("/sora/tasks"), [])
+        for job in jobs:
+            self.finish_upstream(job)
+        tasks.step()
+        self.assertEqual(set(Generation.objects.values_list("state", flat=True)), {State.SUCCEEDED})
+
+    def test_a_sora2api_callback_is_only_a_wake_up(self) -> None:
+        generation = self.make_sora2()
+        recorder = Recorder()
+        with upstream(recorder):
+            tasks.start(generation)
+            generation.refresh_from_db()
+            url = reverse("callback", args=["sora2api", generation.callback_token])
+            forged = {
+                "code": 200,
+                "data": {
+                    "taskId": generation.upstream_task_id,
+                    "successFlag": 1,
+                    "response": {"imageUrl": "https://evil.example.com/x.mp4"},
+                },
+            }
+            self.client.post(url, data=json.dumps(forged), content_type="application/json")
+            generation.refresh_from_db()
+            self.assertEqual(generation.state, State.RUNNING)  # the simulator says it is still generating
+
+            self.finish_upstream(generation)
+            self.client.post(url, data="{}", content_type="application/json")
+        generation.refresh_from_db()
+        self.assertEqual(generation.state, State.SUCCEEDED)
+        self.assertIn("/simulator/sora2api/files/", generation.video_url)
+        self.assertTrue(recorder.calls("/record-info"))
+
+    def test_a_callback_to_the_wrong_provider_path_is_refused(self) -> None:
+        generation = self.make_sora2()
+        url = reverse("callback", args=["acedata", generation.callback_token])
+        self.assertEqual(self.client.post(url, data="{}", content_type="application/json").status_code, 404)
+
+    def test_a_refusal_after_acceptance_fails_the_job_with_its_reason(self) -> None:
+        generation = self.make_sora2("a real person flying a kite")
+        tasks.start(generation)
+        self.finish_upstream(generation)
+        tasks.step()
+        generation.refresh_from_db()
+        self.assertEqual(generation.state, State.FAILED)
+        self.assertIn("real person", generation.error_message)

@@ -50,12 +50,14 @@ from .render import render_video, simulated_frame_size
 log = logging.getLogger(__name__)
 
 PROVIDER = capabilities.SORA2API
-ASPECT_RATIOS = ("landscape", "portrait")
-QUALITIES = ("standard", "hd")
+# The same table that drives the studio's form decides what this simulated API accepts.
+_CAPABILITY = capabilities.CAPABILITIES[(PROVIDER, "", "sora-2")]
+ASPECT_RATIOS = _CAPABILITY.orientations
+QUALITIES = _CAPABILITY.qualities
 # Nominal landscape frame sizes; portrait swaps them. The rendered file is scaled down from these.
 NOMINAL_SIZES = {"hd": (1280, 720), "standard": (854, 480)}
-VIDEO_SECONDS = 10
-WATERMARK_MAX_LENGTH = 50
+VIDEO_SECONDS = _CAPABILITY.default_duration
+WATERMARK_MAX_LENGTH = capabilities.WATERMARK_MAX
 LINK_LIFETIME = timedelta(days=15)
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 

@@ -63,6 +63,8 @@ def index(request: StudioRequest) -> HttpResponseBase:
         original = get_object_or_404(_team_generations(request), pk=_uuid_or_404(source))
         form = GenerationForm(initial=original.form_initial())
     elif {"provider", "model", "version"} & set(request.GET):
+        # The "Update the options" button of browsers without scripts: the values are shown again as
+        # typed, without judging them yet (an empty prompt is not an error at this point).
         form = GenerationForm(request.GET)
         form.autocorrect()
         form.errors.clear()
