@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from sorastudio.studio.models import Membership, Team
+from sorastudio.studio.models import Generation, Membership, Team
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 - a local demo login, printed on purpose
@@ -25,13 +25,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000", help="address for the web server")
-        parser.add_argument("--no-demo", action="store_true", help="do not create the demo login")
+        parser.add_argument(
+            "--no-demo", action="store_true", help="create neither the demo login nor the demo teams"
+        )
 
     def handle(self, *args: Any, addr: str, no_demo: bool, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready.")
         if not no_demo:
             ensure_demo_login()
+            if not Generation.objects.exists():
+                # A first start: the demo teams and their videos, so the gallery has something to show.
+                call_command("seed_demo")
 
         base = f"http://{addr}"
         env = dict(os.environ)

@@ -1,0 +1,137 @@
+"""Demo data: two teams with their people and a dozen finished videos each, made by the real pipeline on the
+built-in simulator, in-process, so no server needs to be running."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from django.contrib.auth import get_user_model
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections
+from django.test import override_settings
+from django_q.conf import Conf
+
+from sorastudio.studio import providers, tasks
+from sorastudio.studio.models import Generation, Membership, Team
+
+PASSWORD = "demo-pass-123"  # noqa: S105 - demo accounts, printed on purpose
+PEOPLE = {
+    "Studio": [
+        ("alice", Membership.Role.CREATOR),
+        ("bob", Membership.Role.REVIEWER),
+        ("dana", Membership.Role.ADMIN),
+    ],
+    "Agency": [("carol", Membership.Role.ADMIN)],
+}
+PROMPTS = [
+    "A paper boat drifting down a rainy street gutter, macro shot",
+    "A red fox trotting through fresh snow at dawn, slow tracking shot",
+    "A lighthouse at night, waves crashing, the beam sweeping over the sea",
+    "A cat in a tiny astronaut suit floating through a kitchen",
+    "Neon-lit noodle bar in the rain, handheld camera, steam rising",
+    "A hot-air balloon rising over lavender fields at sunrise",
+    "A wooden toy train circling a Christmas tree, cosy warm light",
+    "Time-lapse of clouds rolling over a mountain ridge",
+    "A glass of iced lemonade on a sunny terrace, slow push in",
+    "An origami crane unfolding itself on a desk",
+    "A street painter finishing a mural, wide shot, golden hour",
+    "A kite dancing above sand dunes, drone shot",
+]
+SHAPES: list[dict[str, Any]] = [
+    {
+        "provider": "acedata",
+        "model": "sora-2",
+        "version": "1.0",
+        "duration": 10,
+        "size": "small",
+        "orientation": "landscape",
+    },
+    {
+        "provider": "acedata",
+        "model": "sora-2-pro",
+        "version": "1.0",
+        "duration": 15,
+        "size": "large",
+        "orientation": "portrait",
+    },
+    {"provider": "acedata", "model": "sora-2", "version": "2.0", "duration": 4, "size": "1280x720"},
+    {
+        "provider": "sora2api",
+        "model": "sora-2",
+        "version": "",
+        "duration": 10,
+        "size": "",
+        "quality": "hd",
+        "orientation": "landscape",
+        "watermark": "Demo",
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo teams (Studio: alice, bob, dana; Agency: carol) with a dozen videos each."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--videos", type=int, default=12, help="videos to make in each team")
+
+    def handle(self, *args: Any, videos: int, **options: Any) -> None:
+        if videos < 0 or videos > 100:
+            raise CommandError("--videos must be between 0 and 100")
+        people = self._people()
+        made = 0
+        for team_name, members in PEOPLE.items():
+            team = Team.objects.get(name=team_name)
+            missing = videos - Generation.objects.filter(team=team).count()
+            creators = [people[name] for name, _ in members]
+            made += self._videos(team, creators, max(0, missing))
+        self.stdout.write(self.style.SUCCESS(f"Demo ready: {made} new videos."))
+        for team_name, members in PEOPLE.items():
+            names = ", ".join(f"{name} ({role.label.lower()})" for name, role in members)
+            self.stdout.write(f"  {team_name}: {names}")
+        self.stdout.write(f"  Every demo login uses the password {PASSWORD}")
+
+    def _people(self) -> dict[str, Any]:
+        user_model = get_user_model()
+        people = {}
+        for team_name, members in PEOPLE.items():
+            team, _ = Team.objects.get_or_create(name=team_name)
+            for name, role in members:
+                user = user_model.objects.filter(username=name).first()
+                if user is None:
+                    user = user_model.objects.create_user(name, password=PASSWORD)
+                Membership.objects.update_or_create(team=team, user=user, defaults={"role": role})
+                people[name] = user
+        return people
+
+    def _videos(self, team: Team, creators: list[Any], count: int) -> int:
+        # The simulator answers in-process and at once, and the queue runs inline: the same pipeline as a
+        # real job, without a web server or a worker.
+        transport = httpx.WSGITransport(app=WSGIHandler())
+        previous = Conf.SYNC, providers.transport_override
+        Conf.SYNC, providers.transport_override = True, transport
+        # The simulator's requests are served inside this process, on this database connection: Django
+        # must not close it at the end of each of them (its test client does the same).
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            with override_settings(
+                SIMULATOR_SECONDS=0, PUBLIC_BASE_URL="", SIMULATOR_BASE_URL="http://localhost"
+            ):
+                for number in range(count):
+                    shape = SHAPES[number % len(SHAPES)]
+                    generation = Generation.create_for(
+                        team=team,
+                        user=creators[number % len(creators)],
+                        simulated=True,
+                        prompt=PROMPTS[number % len(PROMPTS)],
+                        **shape,
+                    )
+                    tasks.start(generation)
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
+            Conf.SYNC, providers.transport_override = previous
+        return count

@@ -1,0 +1,49 @@
+"""`manage.py seed_demo`: two teams, their people and finished videos, made by the real pipeline."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.test import TestCase
+
+from sorastudio.studio.models import Generation, Membership, State, Team
+
+
+class SeedDemoTests(TestCase):
+    def seed(self, videos: int = 4) -> str:
+        out = io.StringIO()
+        call_command("seed_demo", "--videos", str(videos), stdout=out)
+        return out.getvalue()
+
+    def test_it_creates_the_teams_people_and_finished_videos(self) -> None:
+        output = self.seed()
+        roles = {
+            (m.team.name, m.user.username): m.role for m in Membership.objects.select_related("team", "user")
+        }
+        self.assertEqual(
+            roles,
+            {
+                ("Studio", "alice"): "creator",
+                ("Studio", "bob"): "reviewer",
+                ("Studio", "dana"): "admin",
+                ("Agency", "carol"): "admin",
+            },
+        )
+        for name in ("alice", "bob", "dana", "carol"):
+            self.assertIsNotNone(authenticate(username=name, password="demo-pass-123"), name)
+        for team in Team.objects.all():
+            videos = Generation.objects.filter(team=team)
+            self.assertEqual(videos.count(), 4)
+            self.assertEqual(set(videos.values_list("state", flat=True)), {State.SUCCEEDED})
+            self.assertTrue(all(Path(g.video.path).is_file() for g in videos))
+        self.assertEqual(set(Generation.objects.values_list("provider", flat=True)), {"acedata", "sora2api"})
+        self.assertIn("demo-pass-123", output)
+
+    def test_running_it_again_adds_nothing(self) -> None:
+        self.seed(videos=1)
+        self.seed(videos=1)
+        self.assertEqual(Generation.objects.count(), 2)
+        self.assertEqual(Membership.objects.count(), 4)
