@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint lock install install-dev chromium clean
+.PHONY: run test lint lock install install-dev chromium clean messages compile-messages
 
 run: install
 	$(PY) manage.py runstudio
@@ -17,6 +17,16 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy sorastudio tests
+
+# After changing user-facing strings: `make messages`, translate the new entries of
+# sorastudio/locale/zh_Hans/LC_MESSAGES/django.po, then `make compile-messages` and commit both files.
+# Both need GNU gettext; nothing else does, since the compiled django.mo is committed (tests/test_i18n.py
+# fails when it no longer matches the .po).
+messages: install-dev
+	$(PY) manage.py makemessages -l zh_Hans --ignore ".venv/*" --ignore "tests/*" --ignore "sorastudio/simulator/*"
+
+compile-messages: install-dev
+	$(PY) manage.py compilemessages --ignore ".venv/*"
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }

@@ -206,3 +206,17 @@ class RerunTests(IterationTestCase):
         self.assertRegex(html, r'<option value="hd"\s+selected')
         self.assertRegex(html, r'<option value="portrait"\s+selected')
         self.assertIn('value="Dune Studio"', html)
+
+
+class SignedLinkTests(IterationTestCase):
+    def test_a_sora2api_upload_is_sent_as_a_signed_link_that_is_never_stored_or_shown(self) -> None:
+        from tests.test_studio_views import png_bytes, upload
+
+        self.post({**S2, "images": [upload("a.png", png_bytes())]})
+        generation = Generation.objects.get()
+        sent = SimTask.objects.get(pk=generation.upstream_task_id).request["imageUrls"][0]
+        self.assertRegex(sent, r"/references/[^/]{20,}$")
+        self.assertEqual(self.client.get(sent.removeprefix("http://testserver")).status_code, 200)
+        self.assertEqual(generation.sent_payload["imageUrls"], ["http://testserver/references/…"])
+        page = self.client.get(reverse("studio:generation", args=[generation.pk])).content.decode()
+        self.assertNotIn(sent.rsplit("/", 1)[1], page)

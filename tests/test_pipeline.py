@@ -66,6 +66,10 @@ class PipelineTestCase(TestCase):
         values.update(params)
         return Generation.create_for(team=self.team, user=self.alice, simulated=True, prompt=prompt, **values)
 
+    def fresh_link(self, generation: Generation) -> str:
+        with providers.upstream(generation.provider) as upstream:
+            return upstream.retrieve(generation.upstream_task_id).video_url
+
     def finish_upstream(self, generation: Generation) -> None:
         generation.refresh_from_db()
         past = timezone.now() - timedelta(seconds=1)
@@ -402,7 +406,9 @@ class ArchiveTests(PipelineTestCase):
         generation = self.make()
         tasks.start(generation)
         generation.refresh_from_db()
-        Generation.objects.filter(pk=generation.pk).update(state=State.ARCHIVING, claimed_at=None)
+        Generation.objects.filter(pk=generation.pk).update(
+            state=State.ARCHIVING, claimed_at=None, video_url=self.fresh_link(generation)
+        )
         tasks.archive(str(generation.pk))
         generation.refresh_from_db()
         folder = Path(generation.video.path).parent
@@ -448,10 +454,6 @@ class RecoveryTests(PipelineTestCase):
         tasks.tick()  # the one-minute schedule after a restart
         generation.refresh_from_db()
         self.assertEqual(generation.state, State.SUCCEEDED)
-
-    def fresh_link(self, generation: Generation) -> str:
-        with providers.upstream("acedata") as upstream:
-            return upstream.retrieve(generation.upstream_task_id).video_url
 
     def test_an_archive_abandoned_midway_is_done_again(self) -> None:
         generation = self.make()
@@ -525,7 +527,8 @@ class Sora2APIPipelineTests(PipelineTestCase):
             self.client.post(url, data="{}", content_type="application/json")
         generation.refresh_from_db()
         self.assertEqual(generation.state, State.SUCCEEDED)
-        self.assertIn("/simulator/sora2api/files/", generation.video_url)
+        self.assertEqual(generation.video_url, "")  # the signed link is not kept once archived
+        self.assertTrue(generation.events.filter(kind="archived").exists())
         self.assertTrue(recorder.calls("/record-info"))
 
     def test_a_callback_to_the_wrong_provider_path_is_refused(self) -> None:
@@ -541,3 +544,107 @@ class Sora2APIPipelineTests(PipelineTestCase):
         generation.refresh_from_db()
         self.assertEqual(generation.state, State.FAILED)
         self.assertIn("real person", generation.error_message)
+
+
+class NoDoubleChargeTests(PipelineTestCase):
+    """Review findings: nothing may send a job upstream twice or lose a paid result."""
+
+    def test_a_submit_that_may_have_reached_the_upstream_is_not_sent_again(self) -> None:
+        for failure in (httpx.ReadTimeout("slow"), httpx.Response(200, text="{not json")):
+            with self.subTest(failure=type(failure).__name__):
+                generation = self.make()
+                recorder = Recorder()
+                with upstream(recorder):
+                    recorder.fail_next("/sora/videos", failure)
+                    tasks.start(generation)
+                    Generation.objects.filter(pk=generation.pk).update(next_attempt_at=timezone.now())
+                    tasks.step()
+                generation.refresh_from_db()
+                self.assertEqual(
+                    (generation.state, generation.error_code), (State.FAILED, "submit_uncertain")
+                )
+                self.assertEqual(len(recorder.calls("/sora/videos")), 1)
+                self.assertIn("did not send it again", str(generation.explanation))
+
+    def test_a_duplicate_submit_task_waits_for_the_backoff(self) -> None:
+        generation = self.make()
+        recorder = Recorder()
+        limited = httpx.Response(429, json=error_body("too_many_requests"), headers={"Retry-After": "120"})
+        with upstream(recorder):
+            recorder.fail_next("/sora/videos", limited)
+            tasks.start(generation)
+            tasks.submit(str(generation.pk))  # a second copy of the task, delivered at once
+        self.assertEqual(len(recorder.calls("/sora/videos")), 1)
+        generation.refresh_from_db()
+        self.assertEqual(generation.state, State.QUEUED)
+
+    def test_a_submit_whose_claim_was_taken_over_does_not_overwrite_it(self) -> None:
+        generation = self.make()
+        self.assertTrue(generation.claim_for_submit())
+        stale_claim = Generation.objects.get(pk=generation.pk)
+        Generation.objects.filter(pk=generation.pk).update(claimed_at=timezone.now() + timedelta(seconds=1))
+        self.assertFalse(stale_claim.mark_submitted("task-late"))
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, generation.upstream_task_id), (State.SUBMITTING, ""))
+
+    @override_settings(GENERATION_TIMEOUT=600, SIMULATOR_SECONDS=600)
+    def test_a_made_video_being_saved_is_not_timed_out(self) -> None:
+        generation = self.make()
+        recorder = Recorder()
+        with upstream(recorder):
+            recorder.fail_next("/files/", httpx.ReadTimeout("slow cdn"))
+            tasks.start(generation)
+            self.finish_upstream(generation)
+            tasks.step()
+            generation.refresh_from_db()
+            self.assertEqual(generation.state, State.ARCHIVING)
+            Generation.objects.filter(pk=generation.pk).update(created_at=timezone.now() - timedelta(hours=2))
+            tasks.step()
+            generation.refresh_from_db()
+            self.assertEqual(generation.state, State.ARCHIVING)
+            Generation.objects.filter(pk=generation.pk).update(next_attempt_at=timezone.now())
+            tasks.step()
+        generation.refresh_from_db()
+        self.assertEqual(generation.state, State.SUCCEEDED)
+
+    def test_an_unexpected_archive_error_is_retried_then_ends_plainly(self) -> None:
+        generation = self.make()
+        with (
+            self.settings(ARCHIVE_MAX_ATTEMPTS=2),
+            mock.patch.object(tasks.media, "probe_video", side_effect=PermissionError("disk says no")),
+            self.assertLogs("sorastudio.studio.tasks", "ERROR"),
+        ):
+            tasks.start(generation)
+            generation.refresh_from_db()
+            self.assertEqual((generation.state, generation.claimed_at), (State.ARCHIVING, None))
+            Generation.objects.filter(pk=generation.pk).update(next_attempt_at=timezone.now())
+            tasks.archive(str(generation.pk))
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, generation.error_code), (State.FAILED, "archive_failed"))
+        self.assertIn("PermissionError", generation.error_message)
+
+    def test_signed_links_are_not_kept_once_a_job_ends(self) -> None:
+        generation = self.make()
+        tasks.start(generation)
+        generation.refresh_from_db()
+        self.assertEqual(generation.video_url, "")
+
+
+class RoutingTests(PipelineTestCase):
+    @override_settings(SIMULATOR_SECONDS=600)
+    def test_a_simulated_job_stays_on_the_simulator_after_the_studio_switches_to_a_real_account(self) -> None:
+        generation = self.make()
+        tasks.start(generation)
+        self.finish_upstream(generation)
+        recorder = Recorder()
+        with (
+            override_settings(
+                SORA_PROVIDER="acedata", ACEDATA_API_KEY="sk-real", ACEDATA_BASE_URL="https://paid.example"
+            ),
+            upstream(recorder),
+        ):
+            tasks.step()
+        self.assertTrue(recorder.requests)
+        self.assertTrue(all(r.url.host == "testserver" for r in recorder.requests))
+        generation.refresh_from_db()
+        self.assertEqual(generation.state, State.SUCCEEDED)

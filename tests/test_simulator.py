@@ -176,7 +176,7 @@ class CallbackDeliveryTests(SimulatorTestCase):
     def test_it_posts_the_result_to_the_callback_url_once(self) -> None:
         with mock.patch.object(simulator, "_schedule_callback"):
             task_id = self.post(
-                VIDEOS, {"model": "sora-2", "prompt": "p", "callback_url": "http://127.0.0.1:9/cb/x/"}
+                VIDEOS, {"model": "sora-2", "prompt": "p", "callback_url": "http://testserver/cb/x/"}
             ).json()["task_id"]
         with (
             mock.patch.object(simulator.httpx, "post") as post,
@@ -186,8 +186,20 @@ class CallbackDeliveryTests(SimulatorTestCase):
             simulator._deliver_callback(task_id)
         post.assert_called_once()
         url, body = post.call_args.args[0], post.call_args.kwargs["json"]
-        self.assertEqual(url, "http://127.0.0.1:9/cb/x/")
+        self.assertEqual(url, "http://testserver/cb/x/")
         self.assertEqual((body["task_id"], body["success"]), (task_id, True))
+
+    def test_it_never_calls_an_address_outside_the_studio(self) -> None:
+        with mock.patch.object(simulator, "_schedule_callback"):
+            task_id = self.post(
+                VIDEOS, {"model": "sora-2", "prompt": "p", "callback_url": "http://169.254.169.254/latest/"}
+            ).json()["task_id"]
+        with (
+            mock.patch.object(simulator.httpx, "post") as post,
+            mock.patch.object(simulator, "close_old_connections"),
+        ):
+            simulator._deliver_callback(task_id)
+        post.assert_not_called()
 
 
 class VideoFileTests(SimulatorTestCase):

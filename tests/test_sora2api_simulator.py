@@ -212,7 +212,7 @@ class RecordInfoTests(SimulatorTestCase):
 class CallbackDeliveryTests(SimulatorTestCase):
     def submit_with_callback(self, prompt: str) -> str:
         with mock.patch.object(simulator, "_schedule_callback") as schedule:
-            task_id = self.generate(prompt, seconds=20, callBackUrl="http://127.0.0.1:9/cb/x/")
+            task_id = self.generate(prompt, seconds=20, callBackUrl="http://testserver/cb/x/")
         schedule.assert_called_once_with(task_id, 20)
         self.finish(task_id)
         return task_id
@@ -231,7 +231,7 @@ class CallbackDeliveryTests(SimulatorTestCase):
         post = self.deliver(task_id, times=2)
         post.assert_called_once()
         url, body = post.call_args.args[0], post.call_args.kwargs["json"]
-        self.assertEqual(url, "http://127.0.0.1:9/cb/x/")
+        self.assertEqual(url, "http://testserver/cb/x/")
         self.assertEqual((body["code"], body["msg"]), (200, "success"))
         self.assertEqual((body["data"]["taskId"], body["data"]["successFlag"]), (task_id, 1))
         self.assertTrue(

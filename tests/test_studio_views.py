@@ -406,3 +406,35 @@ class HealthTests(TestCase):
         self.assertEqual(body["checks"]["queue"]["broker"], "orm")
         for name in ("acedata", "sora2api"):
             self.assertTrue(body["checks"][f"provider:{name}"]["simulated"])
+
+
+class HealthBehindAProxyTests(TestCase):
+    @override_settings(ALLOWED_HOSTS=["studio.example.com"])
+    def test_a_probe_on_an_internal_address_gets_an_answer(self) -> None:
+        response = Client().get("/healthz", HTTP_HOST="127.0.0.1:8000")
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.json()["ok"])
+        self.assertEqual(response["Cache-Control"], "no-store")
+        # Every other page still checks the host.
+        self.assertEqual(Client().get("/accounts/login/", HTTP_HOST="127.0.0.1:8000").status_code, 400)
+
+    def test_a_broken_broker_is_reported_as_json(self) -> None:
+        from unittest import mock
+
+        with mock.patch("django_q.brokers.get_broker", side_effect=ConnectionError("redis down")):
+            response = Client().get("/healthz")
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response.json()["checks"]["queue"], {"ok": False, "error": "ConnectionError"})
+
+
+class SessionEndTests(StudioTestCase):
+    def test_a_card_polled_after_logout_sends_the_whole_page_to_the_login(self) -> None:
+        generation = self.generate()
+        self.client.logout()
+        response = self.client.get(
+            reverse("studio:generation", args=[generation.pk]),
+            headers={"HX-Request": "true", "HX-Target": f"card-{generation.pk}"},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response["HX-Redirect"].startswith("/accounts/login/"))
+        self.assertEqual(response.content, b"")

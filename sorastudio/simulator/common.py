@@ -73,3 +73,10 @@ def serve_video(request: HttpRequest, path: Path, etag: str) -> HttpResponseBase
     return ranged_response(
         request, path.open("rb"), size=path.stat().st_size, content_type="video/mp4", etag=f'"{etag}"'
     )
+
+
+def callback_allowed(url: str) -> bool:
+    """The simulator takes no real credentials, so it only ever calls the studio itself back: it must not
+    become a way to make this server send requests to any address a caller names."""
+    own = [base for base in (settings.PUBLIC_BASE_URL, settings.SIMULATOR_BASE_URL) if base]
+    return any(url.startswith(base + "/") for base in own)

@@ -43,7 +43,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sorastudio.studio import capabilities
 
-from .common import link_is_valid, link_refused, serve_video, signed_link
+from .common import callback_allowed, link_is_valid, link_refused, serve_video, signed_link
 from .models import SimTask
 from .render import render_video, simulated_frame_size
 
@@ -285,6 +285,9 @@ def _deliver_callback(task_id: str) -> None:
     try:
         task = SimTask.objects.get(pk=task_id, provider=PROVIDER)
         if task.callback_sent_at:
+            return
+        if not callback_allowed(task.callback_url):
+            log.warning("simulator callback to a foreign address refused")
             return
         httpx.post(task.callback_url, json=_callback_body(task), timeout=10)
         SimTask.objects.filter(pk=task_id).update(callback_sent_at=timezone.now())

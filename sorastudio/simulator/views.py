@@ -38,7 +38,7 @@ from django.views.decorators.http import require_GET, require_POST
 from sorastudio.studio import capabilities
 
 from .common import LINK_LIFETIME as LINK_LIFETIME  # the link scheme now lives in .common
-from .common import link_is_valid, link_refused, serve_video, signature, signed_link
+from .common import callback_allowed, link_is_valid, link_refused, serve_video, signature, signed_link
 from .models import SimTask
 from .render import render_video, simulated_frame_size
 
@@ -338,6 +338,11 @@ def _deliver_callback(task_id: str) -> None:
     try:
         task = SimTask.objects.get(pk=task_id)
         if task.callback_sent_at:
+            return
+        if not callback_allowed(task.callback_url):
+            # The simulator takes no real credentials, so it only ever calls the studio itself back: it
+            # must not become a way to make this server send requests anywhere else.
+            log.warning("simulator callback to a foreign address refused")
             return
         body = _result_body(None, task)
         httpx.post(task.callback_url, json=body, timeout=10)

@@ -4,25 +4,37 @@ simulator's own validation, with the plain-language reason for every choice that
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ACEDATA = "acedata"
 SORA2API = "sora2api"
 
+# Brand names stay as they are in every language; the other labels are shown translated (lazily, so the
+# tables can be built at import time). The keys are codes: compare and look up by them, never by a label.
 PROVIDERS: dict[str, str] = {ACEDATA: "AceDataCloud", SORA2API: "Sora2API"}
 MODELS: dict[str, str] = {"sora-2": "Sora 2", "sora-2-pro": "Sora 2 Pro"}
-VERSIONS: dict[str, str] = {"1.0": "Version 1.0", "2.0": "Version 2.0"}
-QUALITY_LABELS: dict[str, str] = {"standard": "Standard", "hd": "HD"}
+VERSIONS: dict[str, StrOrPromise] = {"1.0": _("Version 1.0"), "2.0": _("Version 2.0")}
+QUALITY_LABELS: dict[str, StrOrPromise] = {"standard": _("Standard"), "hd": _("HD")}
 WATERMARK_MAX = 50
 
-SIZE_LABELS: dict[str, str] = {
-    "small": "Standard",
-    "large": "HD",
-    "720x1280": "720 × 1280 (vertical)",
-    "1280x720": "1280 × 720 (horizontal)",
-    "1024x1792": "1024 × 1792 (tall, sharper)",
-    "1792x1024": "1792 × 1024 (wide, sharper)",
+SIZE_LABELS: dict[str, StrOrPromise] = {
+    "small": _("Standard"),
+    "large": _("HD"),
+    "720x1280": _("720 × 1280 (vertical)"),
+    "1280x720": _("1280 × 720 (horizontal)"),
+    "1024x1792": _("1024 × 1792 (tall, sharper)"),
+    "1792x1024": _("1792 × 1024 (wide, sharper)"),
 }
-ORIENTATION_LABELS: dict[str, str] = {"landscape": "Landscape (16:9)", "portrait": "Portrait (9:16)"}
+ORIENTATION_LABELS: dict[str, StrOrPromise] = {
+    "landscape": _("Landscape (16:9)"),
+    "portrait": _("Portrait (9:16)"),
+}
 
 ALL_DURATIONS = (4, 8, 10, 12, 15, 25)
 ALL_SIZES = tuple(SIZE_LABELS)
@@ -50,28 +62,36 @@ class Capability:
     watermark: bool = False
     # Sora2API fetches reference images itself, so uploads must be reachable at a public address.
     images_need_urls: bool = False
-    reasons: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, StrOrPromise] = field(default_factory=dict)
 
     @property
     def family(self) -> str:
         """How the creator knows this combination: "Version 2.0", or the provider's name."""
-        return VERSIONS.get(self.version) or PROVIDERS[self.provider]
+        return str(VERSIONS.get(self.version) or PROVIDERS[self.provider])
 
     def why_not_duration(self, seconds: int) -> str:
         if seconds in self.durations:
             return ""
-        return self.reasons.get(f"duration:{seconds}") or (
-            f"{self.family} makes videos of {_join(self.durations)} seconds"
-        )
+        reason = self.reasons.get(f"duration:{seconds}")
+        if reason:
+            return str(reason)
+        return gettext("%(family)s makes videos of %(durations)s seconds") % {
+            "family": self.family,
+            "durations": _join([str(d) for d in self.durations]),
+        }
 
     def why_not_size(self, size: str) -> str:
         if size in self.sizes:
             return ""
         if not self.sizes:
-            return f"{self.family} takes a quality instead of a size"
-        return self.reasons.get(f"size:{size}") or (
-            f"{self.family} offers {', '.join(SIZE_LABELS[s] for s in self.sizes)}"
-        )
+            return gettext("%(family)s takes a quality instead of a size") % {"family": self.family}
+        reason = self.reasons.get(f"size:{size}")
+        if reason:
+            return str(reason)
+        return gettext("%(family)s offers %(sizes)s") % {
+            "family": self.family,
+            "sizes": list_separator().join(str(SIZE_LABELS[s]) for s in self.sizes),
+        }
 
     def pixel_size(self, size: str, orientation: str, quality: str = "") -> tuple[int, int]:
         """The nominal frame size in pixels (width, height) for a request."""
@@ -85,24 +105,32 @@ class Capability:
         return long_side, short_side
 
 
-def _join(values: tuple[int, ...]) -> str:
-    words = [str(v) for v in values]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+def list_separator() -> str:
+    """What goes between the items of a list in a sentence: ", " in English."""
+    return pgettext("between the items of a list", ", ")
 
 
-_V1_REASONS = {
-    "duration:25": "25 seconds needs Sora 2 Pro",
-    "size:large": "HD needs Sora 2 Pro",
-    "duration:4": "4 seconds needs version 2.0",
-    "duration:8": "8 seconds needs version 2.0",
-    "duration:12": "12 seconds needs version 2.0",
+def _join(words: list[str]) -> str:
+    """Words joined as in "10, 15 or 25", in the current language."""
+    if len(words) == 1:
+        return words[0]
+    return gettext("%(items)s or %(last)s") % {"items": list_separator().join(words[:-1]), "last": words[-1]}
+
+
+# Why a choice cannot be made, shown beside it in the form; the keys are codes.
+_V1_REASONS: dict[str, StrOrPromise] = {
+    "duration:25": _("25 seconds needs Sora 2 Pro"),
+    "size:large": _("HD needs Sora 2 Pro"),
+    "duration:4": _("4 seconds needs version 2.0"),
+    "duration:8": _("8 seconds needs version 2.0"),
+    "duration:12": _("12 seconds needs version 2.0"),
 }
-_V2_REASONS = {
-    "duration:10": "10 seconds is a version 1.0 length",
-    "duration:15": "15 seconds is a version 1.0 length",
-    "duration:25": "25 seconds is a version 1.0 length (with Sora 2 Pro)",
-    "size:small": "Version 2.0 takes a pixel size instead",
-    "size:large": "Version 2.0 takes a pixel size instead",
+_V2_REASONS: dict[str, StrOrPromise] = {
+    "duration:10": _("10 seconds is a version 1.0 length"),
+    "duration:15": _("15 seconds is a version 1.0 length"),
+    "duration:25": _("25 seconds is a version 1.0 length (with Sora 2 Pro)"),
+    "size:small": _("Version 2.0 takes a pixel size instead"),
+    "size:large": _("Version 2.0 takes a pixel size instead"),
 }
 _V2_SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 

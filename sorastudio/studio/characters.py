@@ -29,6 +29,7 @@ from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from . import media
@@ -60,14 +61,18 @@ CLIP_ACCEPT = "video/mp4,video/webm,video/quicktime,.mp4,.m4v,.mov,.webm"
 def check_clip(upload: UploadedFile) -> float:
     """Accept an MP4, WebM or MOV video of at most 60 seconds and 50 MB; return its length in seconds.
     Say plainly what is wrong otherwise."""
-    name = upload.name or "the file"
+    name = upload.name or gettext("the file")
     extension = PurePosixPath(name).suffix.lower()
     if upload.size and upload.size > CLIP_MAX_BYTES:
         raise ValidationError(
-            f"{name} is larger than {CLIP_MAX_BYTES // (1024 * 1024)} MB. Use a shorter or smaller clip."
+            gettext("%(name)s is larger than %(most)s MB. Use a shorter or smaller clip.")
+            % {"name": name, "most": CLIP_MAX_BYTES // (1024 * 1024)}
         )
     if extension not in CLIP_TYPES:
-        raise ValidationError(f"{name} is not an MP4, WebM or MOV video. Use a clip in one of those formats.")
+        raise ValidationError(
+            gettext("%(name)s is not an MP4, WebM or MOV video. Use a clip in one of those formats.")
+            % {"name": name}
+        )
     family = CLIP_TYPES[extension][0]
     with _on_disk(upload) as path:
         try:
@@ -75,16 +80,26 @@ def check_clip(upload: UploadedFile) -> float:
             container = _container(path)
         except (media.NotAVideo, av.FFmpegError):
             raise ValidationError(
-                f"{name} is not a video we can read, or it is damaged. Use an MP4, WebM or MOV clip."
+                gettext(
+                    "%(name)s is not a video we can read, or it is damaged. Use an MP4, WebM or MOV clip."
+                )
+                % {"name": name}
             ) from None
     if family not in container:
         raise ValidationError(
-            f"{name} is named {extension} but holds another kind of video. Save it again as MP4, WebM or MOV."
+            gettext(
+                "%(name)s is named %(extension)s but holds another kind of video. "
+                "Save it again as MP4, WebM or MOV."
+            )
+            % {"name": name, "extension": extension}
         )
     if info.duration > CLIP_MAX_SECONDS:
         raise ValidationError(
-            f"{name} lasts {info.duration:.0f} seconds; use a clip of at most {CLIP_MAX_SECONDS} seconds "
-            "(only 1 to 3 seconds of it are used)."
+            gettext(
+                "%(name)s lasts %(length).0f seconds; use a clip of at most %(most)s seconds "
+                "(only 1 to 3 seconds of it are used)."
+            )
+            % {"name": name, "length": info.duration, "most": CLIP_MAX_SECONDS}
         )
     upload.seek(0)
     return info.duration
@@ -183,10 +198,10 @@ def name_taken(team: Team | None, name: str) -> bool:
 
 
 def name_taken_message(name: str) -> str:
-    return (
-        f"Your team already has a character called “{name}”. Choose another name, "
+    return gettext(
+        "Your team already has a character called “%(name)s”. Choose another name, "
         "or pick it under “Use a saved character”."
-    )
+    ) % {"name": name}
 
 
 def attach(form: GenerationForm, *, team: Team, user: Any) -> dict[str, Any] | None:

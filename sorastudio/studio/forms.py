@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.http import QueryDict
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from . import capabilities, characters, providers
@@ -51,9 +53,9 @@ def check_image(upload: UploadedFile) -> UploadedFile:
     """Accept a real PNG, JPEG or WebP image of a sensible size; say plainly what is wrong otherwise: not an
     image, too big (in bytes or in pixels), or cut short (every pixel is decoded: a cut JPEG fails only then).
     """
-    name = upload.name or "the file"
+    name = upload.name or gettext("the file")
     if upload.size and upload.size > MAX_IMAGE_BYTES:
-        raise ValidationError(f"{name} is larger than 10 MB. Use a smaller image.")
+        raise ValidationError(gettext("%(name)s is larger than 10 MB. Use a smaller image.") % {"name": name})
     megapixels = MAX_IMAGE_PIXELS // 1_000_000
     try:
         with Image.open(upload) as image:
@@ -61,17 +63,27 @@ def check_image(upload: UploadedFile) -> UploadedFile:
             width, height = image.size
     except Image.DecompressionBombError:  # so many pixels that Pillow will not even open it
         raise ValidationError(
-            f"{name} is too large: the most is {megapixels} megapixels. Use a smaller image."
+            gettext("%(name)s is too large: the most is %(megapixels)s megapixels. Use a smaller image.")
+            % {"name": name, "megapixels": megapixels}
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationError(f"{name} is not an image we can read. Use a PNG, JPEG or WebP file.") from None
+        raise ValidationError(
+            gettext("%(name)s is not an image we can read. Use a PNG, JPEG or WebP file.") % {"name": name}
+        ) from None
     if width * height > MAX_IMAGE_PIXELS:
         raise ValidationError(
-            f"{name} is too large ({width} × {height} pixels; the most is {megapixels} megapixels). "
-            "Use a smaller image."
+            gettext(
+                "%(name)s is too large (%(width)s × %(height)s pixels; the most is %(megapixels)s "
+                "megapixels). Use a smaller image."
+            )
+            % {"name": name, "width": width, "height": height, "megapixels": megapixels}
         )
     if kind not in IMAGE_TYPES:
-        raise ValidationError(f"{name} is a {kind or 'unknown'} image. Use a PNG, JPEG or WebP file.")
+        if kind:
+            message = gettext("%(name)s is a %(kind)s image. Use a PNG, JPEG or WebP file.")
+        else:
+            message = gettext("%(name)s is an image of an unknown kind. Use a PNG, JPEG or WebP file.")
+        raise ValidationError(message % {"name": name, "kind": kind})
     try:
         upload.seek(0)
         with Image.open(upload) as image:
@@ -81,8 +93,11 @@ def check_image(upload: UploadedFile) -> UploadedFile:
             image.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ValidationError(
-            f"{name} is cut short or damaged, so it is not an image we can read. "
-            "Save it again or use another file."
+            gettext(
+                "%(name)s is cut short or damaged, so it is not an image we can read. "
+                "Save it again or use another file."
+            )
+            % {"name": name}
         ) from None
     upload.seek(0)
     upload.content_type = IMAGE_TYPES[kind]
@@ -95,7 +110,7 @@ class GenerationForm(forms.Form):
     prompt = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=MAX_PROMPT * 5,
-        error_messages={"required": "Describe the video you want."},
+        error_messages={"required": _("Describe the video you want.")},
     )
     batch = forms.BooleanField(required=False)
     model = forms.ChoiceField(choices=list(capabilities.MODELS.items()), initial="sora-2", required=False)
@@ -171,8 +186,8 @@ class GenerationForm(forms.Form):
             nearest = min(cap.durations, key=lambda d: (abs(d - int(duration)), -d))
             if len(cap.durations) > 1:
                 self.notes.append(
-                    f"Length changed from {duration} to {nearest} seconds: "
-                    f"{cap.why_not_duration(int(duration))}."
+                    gettext("Length changed from %(old)s to %(new)s seconds: %(reason)s.")
+                    % {"old": duration, "new": nearest, "reason": cap.why_not_duration(int(duration))}
                 )
             data["duration"] = str(nearest)
         size = self._raw("size")
@@ -180,8 +195,12 @@ class GenerationForm(forms.Form):
             if cap.sizes:
                 replacement = _nearest_size(size, cap)
                 self.notes.append(
-                    f"Size changed from {capabilities.SIZE_LABELS.get(size, size)} to "
-                    f"{capabilities.SIZE_LABELS[replacement]}: {cap.why_not_size(size)}."
+                    gettext("Size changed from %(old)s to %(new)s: %(reason)s.")
+                    % {
+                        "old": capabilities.SIZE_LABELS.get(size, size),
+                        "new": capabilities.SIZE_LABELS[replacement],
+                        "reason": cap.why_not_size(size),
+                    }
                 )
                 data["size"] = replacement
             else:
@@ -192,7 +211,7 @@ class GenerationForm(forms.Form):
             data["orientation"] = cap.default_orientation
         if not cap.character and self._raw("character_url"):
             self.notes.append(
-                "Characters work only with AceDataCloud version 1.0: clear the clip or switch back."
+                gettext("Characters work only with AceDataCloud version 1.0: clear the clip or switch back.")
             )
         self.data = data
 
@@ -200,19 +219,19 @@ class GenerationForm(forms.Form):
 
     def provider_options(self) -> list[Option]:
         current = self.capability.provider
-        return [Option(p, capabilities.PROVIDERS[p], p == current) for p in self.usable]
+        return [Option(p, str(capabilities.PROVIDERS[p]), p == current) for p in self.usable]
 
     def version_options(self) -> list[Option]:
         cap = self.capability
         return [
-            Option(v, capabilities.VERSIONS[v], v == cap.version)
+            Option(v, str(capabilities.VERSIONS[v]), v == cap.version)
             for v in capabilities.versions_for(cap.provider)
         ]
 
     def model_options(self) -> list[Option]:
         cap = self.capability
         return [
-            Option(m, capabilities.MODELS[m], m == cap.model)
+            Option(m, str(capabilities.MODELS[m]), m == cap.model)
             for m in capabilities.models_for(cap.provider, cap.version)
         ]
 
@@ -220,24 +239,28 @@ class GenerationForm(forms.Form):
         cap = self.capability
         current = self._raw("duration") or str(cap.default_duration)
         relevant = [d for d in capabilities.ALL_DURATIONS if d in cap.durations or _same_family(d, cap)]
-        return [Option(str(d), f"{d} seconds", current == str(d), cap.why_not_duration(d)) for d in relevant]
+        return [
+            Option(str(d), seconds_label(d), current == str(d), cap.why_not_duration(d)) for d in relevant
+        ]
 
     def size_options(self) -> list[Option]:
         cap = self.capability
         current = self._raw("size") or cap.default_size
         family = ("small", "large") if cap.version == "1.0" else cap.sizes
-        return [Option(s, capabilities.SIZE_LABELS[s], current == s, cap.why_not_size(s)) for s in family]
+        return [
+            Option(s, str(capabilities.SIZE_LABELS[s]), current == s, cap.why_not_size(s)) for s in family
+        ]
 
     def orientation_options(self) -> list[Option]:
         cap = self.capability
         field = "aspect_ratio" if cap.provider == SORA2API else "orientation"
         current = self._raw(field) or self._raw("orientation") or cap.default_orientation
-        return [Option(o, capabilities.ORIENTATION_LABELS[o], current == o) for o in cap.orientations]
+        return [Option(o, str(capabilities.ORIENTATION_LABELS[o]), current == o) for o in cap.orientations]
 
     def quality_options(self) -> list[Option]:
         cap = self.capability
         current = self._raw("quality") or cap.default_quality
-        return [Option(q, capabilities.QUALITY_LABELS[q], current == q) for q in cap.qualities]
+        return [Option(q, str(capabilities.QUALITY_LABELS[q]), current == q) for q in cap.qualities]
 
     # --- Validation --------------------------------------------------------------------------------------
 
@@ -245,13 +268,16 @@ class GenerationForm(forms.Form):
         provider = self.data.get("provider") or (self.usable[0] if self.usable else "")
         if provider not in self.usable:
             name = capabilities.PROVIDERS.get(provider, provider)
-            raise ValidationError(f"{name} is not set up in this studio. Choose another service.")
+            raise ValidationError(
+                gettext("%(service)s is not set up in this studio. Choose another service.")
+                % {"service": name}
+            )
         return str(provider)
 
     def clean_prompt(self) -> str:
         prompt = self.cleaned_data["prompt"].strip()
         if not prompt:
-            raise ValidationError("Describe the video you want.")
+            raise ValidationError(gettext("Describe the video you want."))
         return prompt
 
     def clean_image_urls(self) -> list[str]:
@@ -263,7 +289,8 @@ class GenerationForm(forms.Form):
                 check(url)
             except ValidationError:
                 raise ValidationError(
-                    f"“{url[:80]}” is not a web address (it should start with https://)."
+                    gettext("“%(url)s” is not a web address (it should start with https://).")
+                    % {"url": url[:80]}
                 ) from None
         return urls
 
@@ -274,7 +301,7 @@ class GenerationForm(forms.Form):
                 URLValidator(schemes=["http", "https"])(url)
             except ValidationError:
                 raise ValidationError(
-                    "The character clip must be a web address starting with https://."
+                    gettext("The character clip must be a web address starting with https://.")
                 ) from None
         return url
 
@@ -288,14 +315,14 @@ class GenerationForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not self.usable:
-            raise ValidationError("No video service is set up for this studio. Tell an admin.")
+            raise ValidationError(gettext("No video service is set up for this studio. Tell an admin."))
         cap = self.capability
         data.update(provider=cap.provider, model=cap.model, version=cap.version)
         duration = data.get("duration")
         if duration in (None, ""):
             data["duration"] = cap.default_duration
         elif duration not in cap.durations:
-            self.add_error("duration", cap.why_not_duration(int(duration)) + ".")
+            self.add_error("duration", sentence(cap.why_not_duration(int(duration))))
         self._clean_shape(cap, data)
         self._clean_prompts(data)
         self._clean_images(cap, data)
@@ -307,7 +334,7 @@ class GenerationForm(forms.Form):
             size = data.get("size") or cap.default_size
             data["size"] = size
             if size not in cap.sizes:
-                self.add_error("size", cap.why_not_size(size) + ".")
+                self.add_error("size", sentence(cap.why_not_size(size)))
         else:
             data["size"] = ""
         # Sora2API calls it aspectRatio; version 2.0 has none (the pixel size says it), so a leftover
@@ -331,12 +358,14 @@ class GenerationForm(forms.Form):
         data["variations"] = data.get("variations") or 1
         too_long = [p for p in prompts if len(p) > MAX_PROMPT]
         if too_long:
-            self.add_error("prompt", f"Keep each prompt under {MAX_PROMPT} characters.")
+            self.add_error(
+                "prompt", gettext("Keep each prompt under %(most)s characters.") % {"most": MAX_PROMPT}
+            )
         if len(prompts) * data["variations"] > self.max_jobs:
             self.add_error(
                 "prompt",
-                f"That would make {len(prompts) * data['variations']} videos at once; "
-                f"the most in one go is {self.max_jobs}.",
+                gettext("That would make %(count)s videos at once; the most in one go is %(most)s.")
+                % {"count": len(prompts) * data["variations"], "most": self.max_jobs},
             )
 
     def _clean_images(self, cap: Capability, data: dict[str, Any]) -> None:
@@ -345,15 +374,24 @@ class GenerationForm(forms.Form):
         field = "images" if uploads else "image_urls"
         if count > cap.max_images:
             if cap.first_image_only:
-                message = "Version 2.0 uses a single reference image. Keep one and remove the others."
+                message = gettext(
+                    "Version 2.0 uses a single reference image. Keep one and remove the others."
+                )
             else:
-                message = f"Use at most {cap.max_images} reference images."
+                message = ngettext(
+                    "Use at most %(most)s reference image.",
+                    "Use at most %(most)s reference images.",
+                    cap.max_images,
+                ) % {"most": cap.max_images}
             self.add_error(field, message)
         if uploads and cap.images_need_urls and not _reachable():
             self.add_error(
                 "images",
-                f"{cap.family} fetches images from the web, and this studio has no public address. "
-                "Give image addresses instead, or ask an admin to set PUBLIC_BASE_URL.",
+                gettext(
+                    "%(service)s fetches images from the web, and this studio has no public address. "
+                    "Give image addresses instead, or ask an admin to set PUBLIC_BASE_URL."
+                )
+                % {"service": cap.family},
             )
         data["image_fit"] = data.get("image_fit") or DEFAULT_FIT
         fits = cap.first_image_only and len(uploads) == 1 and count <= cap.max_images
@@ -370,50 +408,65 @@ class GenerationForm(forms.Form):
         if not (url or upload or data.get("character_stored")):
             if start is not None or end is not None:
                 self.add_error(
-                    "character_url", "Add the character clip (an address or a file), or clear the times."
+                    "character_url",
+                    gettext("Add the character clip (an address or a file), or clear the times."),
                 )
             if name:
-                self.add_error("character_name", "Add the character's clip to save it under a name.")
+                self.add_error("character_name", gettext("Add the character's clip to save it under a name."))
             data["character_start"] = data["character_end"] = None
             return
         clip_field = "character" if saved else "character_clip" if upload else "character_url"
         if not cap.character:
-            self.add_error(clip_field, "Characters are only available with AceDataCloud version 1.0.")
+            self.add_error(
+                clip_field, gettext("Characters are only available with AceDataCloud version 1.0.")
+            )
             return
         if url and upload:
-            self.add_error("character_clip", "Give the clip's address or pick a file, not both: clear one.")
+            self.add_error(
+                "character_clip", gettext("Give the clip's address or pick a file, not both: clear one.")
+            )
         if (upload or data.get("character_stored")) and not _reachable():
             self.add_error(
                 clip_field,
-                "The video service fetches the clip from the web, and this studio has no public address. "
-                "Give the clip's address instead, or ask an admin to set PUBLIC_BASE_URL.",
+                gettext(
+                    "The video service fetches the clip from the web, and this studio has no public address. "
+                    "Give the clip's address instead, or ask an admin to set PUBLIC_BASE_URL."
+                ),
             )
         if name:
             if saved:
                 self.add_error(
                     "character_name",
-                    f"“{saved.name}” is already saved: clear the name, or choose no saved character.",
+                    gettext("“%(name)s” is already saved: clear the name, or choose no saved character.")
+                    % {"name": saved.name},
                 )
             elif characters.name_taken(self.team, name):
                 self.add_error("character_name", characters.name_taken_message(name))
             elif self.team is None:
-                self.add_error("character_name", "Characters can only be saved from the studio's page.")
+                self.add_error(
+                    "character_name", gettext("Characters can only be saved from the studio's page.")
+                )
         if upload and end is not None and self.clip_seconds and end > self.clip_seconds + 0.5:
             self.add_error(
                 "character_end",
-                f"The clip lasts only {self.clip_seconds:.1f} seconds: "
-                f"the character's part must end by {int(self.clip_seconds + 0.5)} s.",
+                gettext(
+                    "The clip lasts only %(length).1f seconds: the character's part must end by %(last)s s."
+                )
+                % {"length": self.clip_seconds, "last": int(self.clip_seconds + 0.5)},
             )
         if start is None:
-            self.add_error("character_start", "Say where the character appears in the clip (in seconds).")
+            self.add_error(
+                "character_start", gettext("Say where the character appears in the clip (in seconds).")
+            )
         if end is None:
-            self.add_error("character_end", "Say where the character stops appearing (in seconds).")
+            self.add_error("character_end", gettext("Say where the character stops appearing (in seconds)."))
         if start is not None and end is not None:
             span = end - start
             if span < capabilities.CHARACTER_MIN_SPAN or span > capabilities.CHARACTER_MAX_SPAN:
                 self.add_error(
                     "character_end",
-                    f"The character's part of the clip must last 1 to 3 seconds (it is {span} now).",
+                    gettext("The character's part of the clip must last 1 to 3 seconds (it is %(span)s now).")
+                    % {"span": span},
                 )
 
     def _saved_character(self, data: dict[str, Any]) -> Any:
@@ -425,7 +478,9 @@ class GenerationForm(forms.Form):
             return None
         saved = characters.find(self.team, chosen)
         if saved is None:
-            self.add_error("character", "There is no such character in your team. Choose another one.")
+            self.add_error(
+                "character", gettext("There is no such character in your team. Choose another one.")
+            )
             return None
         data.update(
             character=saved,
@@ -458,6 +513,16 @@ class GenerationForm(forms.Form):
             "character_clip": data.get("character_stored") or "",
             "character": data.get("character"),
         }
+
+
+def seconds_label(seconds: int) -> str:
+    """The label of a length, as in "10 seconds", in the current language."""
+    return ngettext("%(seconds)s second", "%(seconds)s seconds", seconds) % {"seconds": seconds}
+
+
+def sentence(reason: str) -> str:
+    """A reason ("25 seconds needs Sora 2 Pro") as a sentence of its own, with the language's full stop."""
+    return gettext("%(reason)s.") % {"reason": reason}
 
 
 def _reachable() -> bool:

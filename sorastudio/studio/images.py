@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import io
 from pathlib import PurePath
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
-FIT_MODES: dict[str, str] = {
-    "crop": "Crop to fill the frame",
-    "pad": "Pad with black bars",
-    "none": "Leave as is",
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# The keys are the form's values; the labels are shown beside the radio buttons.
+FIT_MODES: dict[str, StrOrPromise] = {
+    "crop": _("Crop to fill the frame"),
+    "pad": _("Pad with black bars"),
+    "none": _("Leave as is"),
 }
 DEFAULT_FIT = "crop"
 PAD_COLOUR = (0, 0, 0)

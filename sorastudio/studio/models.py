@@ -4,9 +4,10 @@ import base64
 import re
 import secrets
 import statistics
+import time
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -15,14 +16,28 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from . import capabilities
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Team(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=100, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The team made for someone who belonged to none (say, made with createsuperuser). Found by this key,
+    # never by name: a name can be taken by, or renamed to, anyone.
+    personal_for = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="personal_team",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -30,9 +45,9 @@ class Team(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        CREATOR = "creator", "Creator"
-        REVIEWER = "reviewer", "Reviewer"
-        ADMIN = "admin", "Admin"
+        CREATOR = "creator", _("Creator")
+        REVIEWER = "reviewer", _("Reviewer")
+        ADMIN = "admin", _("Admin")
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
@@ -47,36 +62,51 @@ class Membership(models.Model):
 
 
 class State(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SUBMITTING = "submitting", "Submitting"
-    RUNNING = "running", "Generating"
-    ARCHIVING = "archiving", "Saving"
-    SUCCEEDED = "succeeded", "Ready"
-    FAILED = "failed", "Failed"
-    TIMED_OUT = "timed_out", "Timed out"
+    QUEUED = "queued", pgettext_lazy("state of a video", "Queued")
+    SUBMITTING = "submitting", pgettext_lazy("state of a video", "Submitting")
+    RUNNING = "running", pgettext_lazy("state of a video", "Generating")
+    ARCHIVING = "archiving", pgettext_lazy("state of a video", "Saving")
+    SUCCEEDED = "succeeded", pgettext_lazy("state of a video", "Ready")
+    FAILED = "failed", pgettext_lazy("state of a video", "Failed")
+    TIMED_OUT = "timed_out", pgettext_lazy("state of a video", "Timed out")
 
 
 LIVE_STATES = (State.QUEUED, State.SUBMITTING, State.RUNNING, State.ARCHIVING)
 FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.TIMED_OUT)
 
-# Plain words for the error codes creators meet most; anything else falls back to the upstream's message.
-ERROR_EXPLANATIONS = {
-    "content_policy_violation": (
+# Plain words for the error codes creators meet most; anything else falls back to the upstream's message
+# (which is shown as it came, untranslated). The keys are the upstream's codes.
+ERROR_EXPLANATIONS: dict[str, StrOrPromise] = {
+    "content_policy_violation": _(
         "The video was refused because the prompt or a reference seems to show a real person or a "
         "protected brand. Describe an invented character instead and try again."
     ),
-    "used_up": "The studio's account with the video service has run out of credit. Tell an admin.",
-    "invalid_token": "The studio's API key was refused by the video service. Tell an admin.",
-    "token_expired": "The studio's API key has expired. Tell an admin.",
-    "bad_request": "The video service did not accept these settings.",
-    "too_many_requests": "The video service was busy for too long. Try again in a few minutes.",
-    "api_error": "The video service had an internal problem while making this video. Try again.",
-    "generation_failed": "The video service could not finish this video. Try again or change the prompt.",
-    "link_expired": "The finished video could no longer be downloaded from the video service.",
-    "archive_failed": "The video was made but could not be saved to the studio's storage.",
-    "timed_out": "The video service took too long, so the studio gave up waiting.",
-    "submit_failed": "The studio could not reach the video service to start this video.",
+    "used_up": _("The studio's account with the video service has run out of credit. Tell an admin."),
+    "invalid_token": _("The studio's API key was refused by the video service. Tell an admin."),
+    "token_expired": _("The studio's API key has expired. Tell an admin."),
+    "bad_request": _("The video service did not accept these settings."),
+    "too_many_requests": _("The video service was busy for too long. Try again in a few minutes."),
+    "api_error": _("The video service had an internal problem while making this video. Try again."),
+    "generation_failed": _("The video service could not finish this video. Try again or change the prompt."),
+    "link_expired": _("The finished video could no longer be downloaded from the video service."),
+    "archive_failed": _("The video was made but could not be saved to the studio's storage."),
+    "timed_out": _("The video service took too long, so the studio gave up waiting."),
+    "submit_failed": _("The studio could not reach the video service to start this video."),
+    "submit_uncertain": _(
+        "The video service did not confirm that it received this video, so the studio did not send it "
+        "again (that could make and charge it twice). Use Re-run to try once more."
+    ),
 }
+
+# Orientations by name: capitalised on a video's page, lower case in its one-line summary.
+ORIENTATION_NAMES: dict[str, StrOrPromise] = {"landscape": _("Landscape"), "portrait": _("Portrait")}
+ORIENTATION_WORDS: dict[str, StrOrPromise] = {
+    "landscape": pgettext_lazy("orientation, in a line of settings", "landscape"),
+    "portrait": pgettext_lazy("orientation, in a line of settings", "portrait"),
+}
+
+
+_TYPICAL_CACHE: dict[tuple[Any, ...], tuple[float, float]] = {}
 
 
 class GenerationQuerySet(models.QuerySet["Generation"]):
@@ -91,12 +121,6 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
     def being_followed(self) -> GenerationQuerySet:
         """Jobs the upstream is working on: these are what the batch poll asks about."""
         return self.filter(state=State.RUNNING).exclude(upstream_task_id="")
-
-    def due_for_submit(self, now: Any = None) -> GenerationQuerySet:
-        now = now or timezone.now()
-        return self.filter(state=State.QUEUED, upstream_task_id="").filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-        )
 
     def newest_first(self) -> GenerationQuerySet:
         return self.order_by("-created_at", "-id")
@@ -141,6 +165,9 @@ class Generation(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # When a follower last put this job's next task on the queue: a crowded queue is not flooded with
+    # copies while the first one waits for a worker.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
 
     error_code = models.CharField(max_length=60, blank=True)
     error_message = models.TextField(blank=True)
@@ -215,21 +242,35 @@ class Generation(models.Model):
 
     @property
     def size_label(self) -> str:
-        return capabilities.SIZE_LABELS.get(self.size, self.size)
+        return str(capabilities.SIZE_LABELS.get(self.size, self.size))
+
+    @property
+    def orientation_label(self) -> str:
+        return str(ORIENTATION_NAMES.get(self.orientation, self.orientation.capitalize()))
 
     @property
     def explanation(self) -> str:
         """What went wrong, in plain words, and whether the upstream had the job."""
         if self.error_code in ERROR_EXPLANATIONS:
-            return ERROR_EXPLANATIONS[self.error_code]
-        return self.error_message or "Something went wrong while making this video."
+            return str(ERROR_EXPLANATIONS[self.error_code])
+        return self.error_message or gettext("Something went wrong while making this video.")
 
     def elapsed(self, now: Any = None) -> timedelta:
         end = self.finished_at or now or timezone.now()
         return max(end - self.created_at, timedelta(0))
 
     def typical_seconds(self) -> float:
-        """How long a job like this usually takes, from this studio's own history when it has some."""
+        """How long a job like this usually takes, from this studio's own history when it has some.
+        Every live card asks this every two seconds, so the answer is kept for a minute per kind of job."""
+        key = (self.provider, self.simulated, self.model, self.version, self.duration)
+        cached = _TYPICAL_CACHE.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        typical = self._typical_from_history()
+        _TYPICAL_CACHE[key] = (time.monotonic() + 60, typical)
+        return typical
+
+    def _typical_from_history(self) -> float:
         recent = list(
             Generation.objects.filter(
                 state=State.SUCCEEDED,
@@ -288,16 +329,16 @@ class Generation(models.Model):
         parts = [self.model_label if self.provider == capabilities.ACEDATA else self.provider_label]
         if self.version and self.provider == capabilities.ACEDATA:
             parts.append(f"v{self.version}")
-        parts.append(f"{self.duration} s")
+        parts.append(gettext("%(seconds)s s") % {"seconds": self.duration})
         if self.size:
             parts.append(self.size_label)
         if self.quality:
             parts.append(self.quality_label)
         if self.orientation:
-            parts.append(self.orientation)
+            parts.append(str(ORIENTATION_WORDS.get(self.orientation, self.orientation)))
         if self.watermark:
-            parts.append(f"watermark “{self.watermark}”")
-        return " · ".join(parts)
+            parts.append(gettext("watermark “%(text)s”") % {"text": self.watermark})
+        return pgettext("between the settings in a line", " · ").join(parts)
 
     @property
     def provider_label(self) -> str:
@@ -305,7 +346,7 @@ class Generation(models.Model):
 
     @property
     def quality_label(self) -> str:
-        return capabilities.QUALITY_LABELS.get(self.quality, self.quality)
+        return str(capabilities.QUALITY_LABELS.get(self.quality, self.quality))
 
     # --- Changing state -----------------------------------------------------------------------------------
     # Every transition is a conditional UPDATE on the state the caller believes the job is in; the row
@@ -325,18 +366,23 @@ class Generation(models.Model):
         return won
 
     def claim_for_submit(self) -> bool:
-        # A job that has an upstream task id is never submitted again, whatever its state says.
+        # A job that has an upstream task id is never submitted again, whatever its state says; and a job
+        # waiting out a backoff (or the upstream's Retry-After) is not taken early by a duplicate task.
+        now = timezone.now()
         return self._transition(
             (State.QUEUED,),
-            where=Q(upstream_task_id=""),
+            where=Q(upstream_task_id="") & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)),
             state=State.SUBMITTING,
-            claimed_at=timezone.now(),
+            claimed_at=now,
             attempts=F("attempts") + 1,
         )
 
     def mark_submitted(self, task_id: str, trace_id: str = "", sent: dict[str, Any] | None = None) -> bool:
+        """Save the upstream's task id, only if this job is still held by the claim that submitted it
+        (its `claimed_at` is the claim's token): a claim taken over meanwhile must not be overwritten."""
         won = self._transition(
             (State.SUBMITTING,),
+            where=Q(claimed_at=self.claimed_at),
             state=State.RUNNING,
             upstream_task_id=task_id,
             trace_id=trace_id,
@@ -361,7 +407,7 @@ class Generation(models.Model):
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
         )
         if won:
-            self.log("retry", reason=reason, delay=round(delay, 1), **detail)
+            self.log("retry", reason=_redact(reason)[:300], delay=round(delay, 1), **detail)
         return won
 
     def note_phase(self, phase: str) -> None:
@@ -387,9 +433,11 @@ class Generation(models.Model):
 
     def claim_for_archive(self, stale_after: float) -> bool:
         now = timezone.now()
+        free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - timedelta(seconds=stale_after))
+        due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
         return self._transition(
             (State.ARCHIVING,),
-            where=Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - timedelta(seconds=stale_after)),
+            where=free & due,
             claimed_at=now,
             attempts=F("attempts") + 1,
         )
@@ -405,6 +453,8 @@ class Generation(models.Model):
             finished_at=now,
             claimed_at=None,
             next_attempt_at=None,
+            # The signed upstream link has done its job; it is a credential, so it is not kept.
+            video_url="",
             **info,
         )
         if won:
@@ -428,7 +478,8 @@ class Generation(models.Model):
             error_message=_redact(message)[:2000],
             error_status=status,
             trace_id=trace_id or self.trace_id,
-            error_after_submit=bool(self.upstream_task_id),
+            error_after_submit=bool(self.upstream_task_id) or code == "submit_uncertain",
+            video_url="",
             finished_at=now,
             claimed_at=None,
             next_attempt_at=None,
@@ -567,16 +618,18 @@ class GenerationImage(models.Model):
         return base + reverse("reference_image", args=[token])
 
 
-EVENT_LABELS = {
-    "created": "Asked for",
-    "submitted": "Sent to the video service",
-    "callback": "Called back by the video service",
-    "retry": "Will try again",
-    "upstream_succeeded": "Made by the video service",
-    "link_refreshed": "Fetched a fresh download link",
-    "archived": "Saved to the studio's storage",
-    "failed": "Failed",
-    "timed_out": "Timed out",
+# The timeline's words for each kind of event; the keys are the kinds stored in Event.kind.
+EVENT_LABELS: dict[str, StrOrPromise] = {
+    "created": pgettext_lazy("event in a video's timeline", "Asked for"),
+    "submitted": pgettext_lazy("event in a video's timeline", "Sent to the video service"),
+    "callback": pgettext_lazy("event in a video's timeline", "Called back by the video service"),
+    "retry": pgettext_lazy("event in a video's timeline", "Will try again"),
+    "upstream_succeeded": pgettext_lazy("event in a video's timeline", "Made by the video service"),
+    "link_refreshed": pgettext_lazy("event in a video's timeline", "Fetched a fresh download link"),
+    "archived": pgettext_lazy("event in a video's timeline", "Saved to the studio's storage"),
+    "rerun": pgettext_lazy("event in a video's timeline", "Rerun"),
+    "failed": pgettext_lazy("event in a video's timeline", "Failed"),
+    "timed_out": pgettext_lazy("event in a video's timeline", "Timed out"),
 }
 
 
@@ -596,7 +649,7 @@ class Event(models.Model):
 
     @property
     def label(self) -> str:
-        return EVENT_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
+        return str(EVENT_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize()))
 
 
 class PollLease(models.Model):

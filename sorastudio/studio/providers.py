@@ -129,9 +129,17 @@ def _character_url(generation: Generation) -> str:
 
 
 def _images(generation: Generation, *, inline: bool, preview: bool) -> list[str]:
-    if preview and generation._state.adding:
-        return [url for url in generation.image_urls if url]
-    return generation.reference_images(inline=inline)
+    if not preview:
+        return generation.reference_images(inline=inline)
+    # A preview neither reads every upload nor mints a signed link: it names them.
+    shown = [url for url in generation.image_urls if url]
+    if not generation._state.adding:
+        count = generation.uploads.count()
+        shown += [
+            f"(uploaded image {number}, sent as {'base64' if inline else 'a signed link'})"
+            for number in range(1, count + 1)
+        ]
+    return shown
 
 
 def api_call(generation: Generation) -> dict[str, Any]:
@@ -154,6 +162,7 @@ def _path(provider: str, action: str) -> str:
 
 _TOKEN = re.compile(r"(/callbacks/[^/]+/)[^/]+(/?)")
 _CLIP_TOKEN = re.compile(r"(/clips/)[^/?#]+")
+_REFERENCE_TOKEN = re.compile(r"(/references/)[^/?#]+")
 
 
 def redact_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -171,6 +180,8 @@ def redact_payload(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _short(value: str) -> str:
+    # A signed link to an uploaded image opens it without a login for a week: never stored or shown.
+    value = _REFERENCE_TOKEN.sub(r"\1…", value)
     if value.startswith("data:"):
         kind = value[5 : value.find(";")] if ";" in value else "image"
         return f"data:{kind};base64,… ({len(value) * 3 // 4 // 1024} KB)"
@@ -183,8 +194,7 @@ def _short(value: str) -> str:
 class AceDataUpstream:
     name = ACEDATA
 
-    def __init__(self) -> None:
-        simulated = is_simulated(ACEDATA)
+    def __init__(self, simulated: bool) -> None:
         base = _simulator("acedata") if simulated else settings.ACEDATA_BASE_URL
         # The simulator accepts any non-empty bearer token; a real key never leaves this adapter.
         key = "simulator" if simulated else settings.ACEDATA_API_KEY
@@ -219,8 +229,7 @@ class AceDataUpstream:
 class Sora2APIUpstream:
     name = SORA2API
 
-    def __init__(self) -> None:
-        simulated = is_simulated(SORA2API)
+    def __init__(self, simulated: bool) -> None:
         base = _simulator("sora2api") if simulated else settings.SORA2API_BASE_URL
         key = "simulator" if simulated else settings.SORA2API_API_KEY
         self.client = Sora2APIClient(
@@ -269,8 +278,10 @@ ADAPTERS: dict[str, type[AceDataUpstream] | type[Sora2APIUpstream]] = {
 
 
 @contextmanager
-def upstream(provider: str) -> Iterator[AceDataUpstream | Sora2APIUpstream]:
-    adapter = ADAPTERS[provider]()
+def upstream(provider: str, simulated: bool | None = None) -> Iterator[AceDataUpstream | Sora2APIUpstream]:
+    """The provider's adapter. A job says itself whether it was made for the simulator, so a change of
+    SORA_PROVIDER never sends a simulated job to a paid account (or a real one to the simulator)."""
+    adapter = ADAPTERS[provider](is_simulated(provider) if simulated is None else simulated)
     try:
         yield adapter
     finally:

@@ -60,19 +60,28 @@ def submit(pk: str) -> None:
     if generation is None or not generation.claim_for_submit():
         return
     try:
-        with providers.upstream(generation.provider) as upstream:
+        with providers.upstream(generation.provider, generation.simulated) as upstream:
             task_id, trace_id = upstream.submit(generation)
             sent = upstream.sent
     except UpstreamError as exc:
         _submit_failed(generation, exc)
         return
     # The task id is saved before anything else happens, so this job is never submitted twice.
-    generation.mark_submitted(task_id, trace_id, sent)
+    if not generation.mark_submitted(task_id, trace_id, sent):
+        # Our claim was taken over (a recovery after a very slow call): the upstream now has a task that no
+        # job points at. Loud, because it may have been charged.
+        log.error("submit of %s lost its claim; upstream task %s belongs to no job", generation.pk, task_id)
+        return
     kick(generation.provider)
 
 
 def _submit_failed(generation: Generation, exc: UpstreamError) -> None:
     log.warning("submit of %s failed: %s", generation.pk, exc)
+    if not _certainly_refused(exc):
+        # The request may have been accepted (a read time-out, a success without a task id): sending it
+        # again could make and charge the video twice, so the job stops here and says so.
+        generation.mark_failed("submit_uncertain", exc.message, status=exc.status, trace_id=exc.trace_id)
+        return
     if exc.retryable and generation.attempts < settings.SUBMIT_MAX_ATTEMPTS:
         generation.retry_later(
             State.SUBMITTING,
@@ -83,6 +92,11 @@ def _submit_failed(generation: Generation, exc: UpstreamError) -> None:
         )
         return
     generation.mark_failed(exc.code or "submit_failed", exc.message, status=exc.status, trace_id=exc.trace_id)
+
+
+def _certainly_refused(exc: UpstreamError) -> bool:
+    """The upstream did not take the job: the request never reached it, or it answered with an error."""
+    return not exc.sent or (exc.status is not None and exc.status >= 400)
 
 
 # --- Following ------------------------------------------------------------------------------------------
@@ -131,10 +145,9 @@ def tick() -> None:
 def step(provider: str | None = None) -> bool:
     """One round of following: time out, recover, dispatch and poll (one provider's jobs, or every
     provider's). True while any of those jobs is live."""
-    now = timezone.now()
-    _time_out_old_jobs(now)
-    _recover_abandoned_claims(now)
-    _dispatch_due(now)
+    _time_out_old_jobs()
+    _recover_abandoned_claims()
+    _dispatch_due()
     names = (
         [provider]
         if provider
@@ -146,9 +159,12 @@ def step(provider: str | None = None) -> bool:
     return (live.filter(provider=provider) if provider else live).exists()
 
 
-def _time_out_old_jobs(now: object) -> None:
+def _time_out_old_jobs() -> None:
+    # A job being archived is finished upstream (and paid for): its own attempt budget ends it, not the
+    # clock, or a slow download of a made video would be reported as "timed out".
     limit = timezone.now() - timedelta(seconds=settings.GENERATION_TIMEOUT)
-    for generation in Generation.objects.in_flight().filter(created_at__lt=limit):
+    late = Generation.objects.in_flight().exclude(state=State.ARCHIVING).filter(created_at__lt=limit)
+    for generation in late:
         generation.mark_failed(
             "timed_out",
             f"No result after {settings.GENERATION_TIMEOUT // 60} minutes.",
@@ -156,40 +172,50 @@ def _time_out_old_jobs(now: object) -> None:
         )
 
 
-def _recover_abandoned_claims(now: object) -> None:
-    """A worker killed in the middle of a submit leaves its job in `submitting`: give it back to the queue."""
-    stale = timezone.now() - timedelta(seconds=settings.UPSTREAM_TIMEOUT * 2 + 30)
+def _recover_abandoned_claims() -> None:
+    """A worker killed in the middle of a submit leaves its job in `submitting`: give it back to the queue.
+    "Abandoned" is generous (a slow upload of large images is not abandoned), and a submit that does
+    finish after all cannot overwrite the new claim (see Generation.mark_submitted)."""
+    stale = timezone.now() - timedelta(seconds=max(600.0, settings.UPSTREAM_TIMEOUT * 4))
     for generation in Generation.objects.filter(
         state=State.SUBMITTING, upstream_task_id="", claimed_at__lt=stale
     ):
         generation.retry_later(State.SUBMITTING, 0, reason="worker stopped during submit")
 
 
-def _dispatch_due(now: object) -> None:
-    """Enqueue submits and archives that are due. The conditional UPDATE pushes `next_attempt_at` ahead,
-    so a job is enqueued once per round even when several followers overlap."""
+def _dispatch_due() -> None:
+    """Enqueue the submits and archives that are due and not already waiting on the queue. The
+    conditional UPDATE of `dispatched_at` lets one follower enqueue a job once a minute at most."""
     moment = timezone.now()
-    soon = moment + timedelta(seconds=max(60.0, settings.Q_TIMEOUT))
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment)
-    for pk in Generation.objects.due_for_submit(moment).values_list("pk", flat=True)[:200]:
-        if Generation.objects.filter(due, pk=pk, state=State.QUEUED).update(next_attempt_at=soon):
-            enqueue("submit", str(pk))
-    stale = moment - timedelta(seconds=settings.Q_TIMEOUT)
-    archiving = Generation.objects.filter(state=State.ARCHIVING).filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
+    undispatched = Q(dispatched_at__isnull=True) | Q(
+        dispatched_at__lt=moment - timedelta(seconds=max(60.0, settings.Q_TIMEOUT))
     )
-    for pk in archiving.filter(due).values_list("pk", flat=True)[:200]:
-        if Generation.objects.filter(due, pk=pk, state=State.ARCHIVING).update(next_attempt_at=soon):
-            enqueue("archive", str(pk))
+    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=moment - timedelta(seconds=settings.Q_TIMEOUT))
+    for state, task, extra in (
+        (State.QUEUED, "submit", Q(upstream_task_id="")),
+        (State.ARCHIVING, "archive", free),
+    ):
+        ready = Generation.objects.filter(due & undispatched & extra, state=state)
+        for pk in ready.values_list("pk", flat=True)[:200]:
+            if ready.filter(pk=pk).update(dispatched_at=moment):
+                enqueue(task, str(pk))
 
 
 def _poll_running(provider: str) -> None:
     running = Generation.objects.being_followed().filter(provider=provider)
-    by_task = {g.upstream_task_id: g for g in running.only("pk", "upstream_task_id", "upstream_phase")}
-    if not by_task:
-        return
+    for simulated in (True, False):
+        jobs = running.filter(simulated=simulated).only(
+            "pk", "upstream_task_id", "upstream_phase", "simulated"
+        )
+        by_task = {g.upstream_task_id: g for g in jobs}
+        if by_task:
+            _poll(provider, simulated, by_task)
+
+
+def _poll(provider: str, simulated: bool, by_task: dict[str, Generation]) -> None:
     try:
-        with providers.upstream(provider) as upstream:
+        with providers.upstream(provider, simulated) as upstream:
             statuses = upstream.statuses(list(by_task))
     except UpstreamError as exc:
         # A failed poll changes nothing: the next round asks again, and the time-out bounds the wait.
@@ -222,7 +248,7 @@ def refresh(pk: str, source: str = "callback") -> None:
     if generation is None or generation.state != State.RUNNING or not generation.upstream_task_id:
         return
     try:
-        with providers.upstream(generation.provider) as upstream:
+        with providers.upstream(generation.provider, generation.simulated) as upstream:
             status = upstream.retrieve(generation.upstream_task_id)
     except UpstreamError as exc:
         log.warning("refresh of %s after %s failed: %s", pk, source, exc)
@@ -259,7 +285,7 @@ def archive(pk: str) -> None:
     if generation is None or not generation.claim_for_archive(stale_after=settings.Q_TIMEOUT):
         return
     try:
-        with providers.upstream(generation.provider) as upstream:
+        with providers.upstream(generation.provider, generation.simulated) as upstream:
             _archive_with_fresh_link(generation, upstream)
     except UpstreamError as exc:
         log.warning("archive of %s failed: %s", pk, exc)
@@ -273,6 +299,16 @@ def archive(pk: str) -> None:
         )
     except media.NotAVideo as exc:
         generation.mark_failed("archive_failed", f"The downloaded file is not a playable video: {exc}")
+    except Exception as exc:
+        # A full disk, a storage outage, a file PyAV cannot read: retried within the same budget, then
+        # ended plainly, never left holding its claim.
+        log.exception("archive of %s failed", pk)
+        if generation.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
+            generation.retry_later(
+                State.ARCHIVING, backoff(generation.attempts), reason=exc.__class__.__name__
+            )
+            return
+        generation.mark_failed("archive_failed", f"The video could not be stored ({exc.__class__.__name__}).")
 
 
 def _archive_with_fresh_link(generation: Generation, upstream: Upstream) -> None:
@@ -304,7 +340,7 @@ def _archive_from(generation: Generation, upstream: Upstream, url: str) -> None:
         stem = f"{generation.team_id}/{generation.pk}"
         video_name = _store(f"videos/{stem}.mp4", video_tmp)
         poster_name = _store(f"posters/{stem}.jpg", poster_tmp)
-    generation.mark_archived(
+    won = generation.mark_archived(
         video=video_name,
         poster=poster_name,
         info={
@@ -315,6 +351,10 @@ def _archive_from(generation: Generation, upstream: Upstream, url: str) -> None:
             "height": info.height,
         },
     )
+    if not won:
+        # The job ended another way meanwhile (failed by an admin, say): keep no files nobody points at.
+        for name in (video_name, poster_name):
+            default_storage.delete(name)
 
 
 def _store(name: str, path: Path) -> str:

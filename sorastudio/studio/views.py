@@ -285,17 +285,21 @@ def callback(request: StudioRequest, provider: str, token: str) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: StudioRequest) -> JsonResponse:
+    return health()
+
+
+def health() -> JsonResponse:
+    """Database, queue and providers, as JSON; 503 when the studio cannot work. No secrets, no hosts."""
     checks: dict[str, Any] = {}
-    healthy = True
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = {"ok": True, "engine": connection.vendor}
-    except Exception as exc:
-        healthy = False
+    except Exception as exc:  # any failure is the answer
         checks["database"] = {"ok": False, "error": exc.__class__.__name__}
+        return _health_response(checks)
     checks["queue"] = _queue_health()
-    leases = {lease.provider: lease for lease in PollLease.objects.all()} if healthy else {}
+    leases = {lease.provider: lease for lease in PollLease.objects.all()}
     for name in providers.usable():
         lease = leases.get(name)
         checks[f"provider:{name}"] = {
@@ -305,8 +309,15 @@ def healthz(request: StudioRequest) -> JsonResponse:
             "last_poll_at": lease.last_poll_at.isoformat() if lease and lease.last_poll_at else None,
             "last_error": "the last status poll failed" if lease and lease.last_error else None,
         }
-    body = {"ok": healthy, "checks": checks}
-    return JsonResponse(body, status=200 if healthy else 503)
+    return _health_response(checks)
+
+
+def _health_response(checks: dict[str, Any]) -> JsonResponse:
+    # A failing status poll is reported but does not make the studio unhealthy: jobs wait and retry.
+    healthy = checks["database"]["ok"] and checks.get("queue", {}).get("ok", False)
+    response = JsonResponse({"ok": healthy, "checks": checks}, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _queue_health() -> dict[str, Any]:
@@ -315,18 +326,19 @@ def _queue_health() -> dict[str, Any]:
 
     try:
         pending = get_broker().queue_size()
-    except Exception as exc:
+        # Cluster stats live in a per-process cache with the ORM broker, so the last finished task is the
+        # signal that some worker is alive.
+        last_task = Task.objects.order_by("-stopped").values_list("stopped", flat=True).first()
+        live = Generation.objects.in_flight()
+        oldest = live.order_by("created_at").values_list("created_at", flat=True).first()
+        live_count = live.count()
+    except Exception as exc:  # a broken broker is reported, not raised
         return {"ok": False, "error": exc.__class__.__name__}
-    # Cluster stats live in a per-process cache with the ORM broker, so the last finished task is the
-    # signal that some worker is alive.
-    last_task = Task.objects.order_by("-stopped").values_list("stopped", flat=True).first()
-    live = Generation.objects.in_flight()
-    oldest = live.order_by("created_at").values_list("created_at", flat=True).first()
     return {
         "ok": True,
         "broker": "redis" if settings.REDIS_URL else "orm",
         "pending_tasks": pending,
         "last_task_finished_at": last_task.isoformat() if last_task else None,
-        "live_jobs": live.count(),
+        "live_jobs": live_count,
         "oldest_live_seconds": int((timezone.now() - oldest).total_seconds()) if oldest else None,
     }

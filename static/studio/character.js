@@ -18,7 +18,27 @@
   const startInput = (fieldset) => find(fieldset, "input[name=character_start]");
   const endInput = (fieldset) => find(fieldset, "input[name=character_end]");
   const playerOf = (fieldset) => find(fieldset, "[data-clip-player]");
-  const seconds = (value) => `${value} s`;
+
+  // The words shown here come translated from the page (base.html's #studio-i18n, made by browser_text.py);
+  // the English given beside each key is used when the page has none.
+  let messages = null;
+  function t(key, english, values = {}) {
+    if (messages === null) {
+      try {
+        messages = JSON.parse(document.getElementById("studio-i18n")?.textContent || "null");
+      } catch (e) {
+        messages = null;
+      }
+    }
+    const text = (messages && messages[key]) || english;
+    return text.replace(/%\((\w+)\)s|%%/g, (match, name) =>
+      name === undefined ? "%" : name in values ? String(values[name]) : match,
+    );
+  }
+
+  // Two sentences in a row, as the language writes them.
+  const both = (first, second) =>
+    first && second ? t("twoSentences", "%(first)s %(second)s", { first, second }) : first || second;
 
   function readTime(input) {
     if (!input || input.value.trim() === "") return null;
@@ -45,10 +65,10 @@
     video.muted = true;
     video.playsInline = true;
     video.preload = "metadata";
-    video.setAttribute("aria-label", "The character clip");
+    video.setAttribute("aria-label", t("clip.player", "The character clip"));
     video.addEventListener("loadedmetadata", () => {
       const length = find(fieldset, "[data-clip-length]");
-      if (length) length.textContent = `${video.duration.toFixed(1)} s`;
+      if (length) length.textContent = t("clip.seconds", "%(seconds)s s", { seconds: video.duration.toFixed(1) });
       for (const button of fieldset.querySelectorAll("[data-clip-mark]")) button.disabled = false;
       update(fieldset);
     });
@@ -56,7 +76,10 @@
       for (const button of fieldset.querySelectorAll("[data-clip-mark], [data-clip-loop]")) button.disabled = true;
       say(
         fieldset,
-        "This clip cannot be played here. Check the address, or pick an MP4, WebM or MOV file.",
+        t(
+          "clip.cannotPlay",
+          "This clip cannot be played here. Check the address, or pick an MP4, WebM or MOV file.",
+        ),
         "refused",
       );
     });
@@ -92,7 +115,7 @@
     stopLoop(fieldset, video);
     for (const button of fieldset.querySelectorAll("[data-clip-mark], [data-clip-loop]")) button.disabled = true;
     find(fieldset, "[data-clip-picker]").hidden = false;
-    say(fieldset, "Loading the clip…");
+    say(fieldset, t("clip.loading", "Loading the clip…"));
     video.src = source;
     video.load();
   }
@@ -111,7 +134,7 @@
   function stopLoop(fieldset, video) {
     looping.delete(video);
     const button = find(fieldset, "[data-clip-loop]");
-    if (button) button.textContent = "Play the marked part";
+    if (button) button.textContent = t("clip.play", "Play the marked part");
   }
 
   // --- The marked part --------------------------------------------------------------------------------
@@ -125,24 +148,35 @@
     const last = length ? Math.round(length) : Infinity;
     if (span >= MIN_SPAN && span <= MAX_SPAN && end <= last) return "";
     if (end > last && span >= MIN_SPAN && span <= MAX_SPAN) {
-      return `The clip lasts only ${length.toFixed(1)} s: the part must end by ${seconds(last)}.`;
+      return t("clip.tooLate", "The clip lasts only %(length)s s: the part must end by %(last)s s.", {
+        length: length.toFixed(1),
+        last,
+      });
     }
-    const why =
-      span <= 0
-        ? moving === "start"
-          ? `The start must come before the end (${seconds(end)})`
-          : `The end must come after the start (${seconds(start)})`
-        : `The part must last 1 to 3 seconds, and this would be ${seconds(span)}`;
+    let why;
+    if (span > 0) why = t("clip.wrongSpan", "The part must last 1 to 3 seconds, and this would be %(span)s s", { span });
+    else if (moving === "start") why = t("clip.startBeforeEnd", "The start must come before the end (%(end)s s)", { end });
+    else why = t("clip.endAfterStart", "The end must come after the start (%(start)s s)", { start });
     if (moving === "start") {
-      if (end < MIN_SPAN) return `${why}: the end (${seconds(end)}) is too early, so set the end first.`;
-      return `${why}: move the start to between ${Math.max(0, end - MAX_SPAN)} and ${seconds(end - MIN_SPAN)}.`;
+      if (end < MIN_SPAN) {
+        return t("clip.setEndFirst", "%(why)s: the end (%(end)s s) is too early, so set the end first.", { why, end });
+      }
+      return t("clip.moveStart", "%(why)s: move the start to between %(low)s and %(high)s s.", {
+        why,
+        low: Math.max(0, end - MAX_SPAN),
+        high: end - MIN_SPAN,
+      });
     }
     const low = start + MIN_SPAN;
     const high = Math.min(start + MAX_SPAN, last);
     if (low > high) {
-      return `${why}, and the clip ends ${seconds(last)} in: move the start to ${seconds(Math.max(0, last - MIN_SPAN))} or earlier.`;
+      return t("clip.clipEnds", "%(why)s, and the clip ends %(last)s s in: move the start to %(latest)s s or earlier.", {
+        why,
+        last,
+        latest: Math.max(0, last - MIN_SPAN),
+      });
     }
-    return `${why}: move the end to between ${low} and ${seconds(high)}.`;
+    return t("clip.moveEnd", "%(why)s: move the end to between %(low)s and %(high)s s.", { why, low, high });
   }
 
   function clipLength(fieldset) {
@@ -163,14 +197,32 @@
     if (wrong) {
       say(fieldset, wrong, "refused");
     } else if (start === null && end === null) {
-      say(fieldset, "Play the clip, pause where the character appears and press “Set start here”.");
+      say(
+        fieldset,
+        t("clip.begin", "Play the clip, pause where the character appears and press “Set start here”."),
+      );
     } else if (end === null) {
       const high = length ? Math.min(start + MAX_SPAN, Math.round(length)) : start + MAX_SPAN;
-      say(fieldset, `${note}Start: ${seconds(start)}. Now set the end 1 to 3 seconds later, between ${start + MIN_SPAN} and ${seconds(high)}.`);
+      const next = t(
+        "clip.started",
+        "Start: %(start)s s. Now set the end 1 to 3 seconds later, between %(low)s and %(high)s s.",
+        { start, low: start + MIN_SPAN, high },
+      );
+      say(fieldset, both(note, next));
     } else if (start === null) {
-      say(fieldset, `${note}End: ${seconds(end)}. Now set the start 1 to 3 seconds before, between ${Math.max(0, end - MAX_SPAN)} and ${seconds(end - MIN_SPAN)}.`);
+      const next = t(
+        "clip.ended",
+        "End: %(end)s s. Now set the start 1 to 3 seconds before, between %(low)s and %(high)s s.",
+        { end, low: Math.max(0, end - MAX_SPAN), high: end - MIN_SPAN },
+      );
+      say(fieldset, both(note, next));
     } else {
-      say(fieldset, `${note}Marked: ${seconds(start)} to ${seconds(end)} (${end - start} s). “Play the marked part” to check it.`, "ok");
+      const marked = t(
+        "clip.marked",
+        "Marked: %(start)s s to %(end)s s (%(span)s s). “Play the marked part” to check it.",
+        { start, end, span: end - start },
+      );
+      say(fieldset, both(note, marked), "ok");
     }
   }
 
@@ -187,7 +239,7 @@
     span.style.left = `${(100 * from) / length}%`;
     span.style.width = `${(100 * Math.max(0, to - from)) / length}%`;
     span.classList.toggle("refused", refused);
-    span.title = `${start} s to ${end} s`;
+    span.title = t("clip.span", "%(start)s s to %(end)s s", { start, end });
   }
 
   // "Set start here" / "Set end here": the player's time, to the nearest whole second, is taken if the part
@@ -206,7 +258,13 @@
     const input = which === "start" ? startInput(fieldset) : endInput(fieldset);
     input.value = String(at);
     const off = Math.abs(video.currentTime - at) >= 0.05;
-    update(fieldset, null, off ? `The player was at ${video.currentTime.toFixed(1)} s, taken as ${seconds(at)}: the service takes whole seconds. ` : "");
+    const note = off
+      ? t("clip.rounded", "The player was at %(time)s s, taken as %(taken)s s: the service takes whole seconds.", {
+          time: video.currentTime.toFixed(1),
+          taken: at,
+        })
+      : "";
+    update(fieldset, null, note);
   }
 
   function playPart(fieldset) {
@@ -214,7 +272,7 @@
     const start = readTime(startInput(fieldset));
     const end = readTime(endInput(fieldset));
     if (!video || start === null || end === null || problem(start, end, "end", video.duration)) {
-      say(fieldset, "Mark a start and an end 1 to 3 seconds apart first.", "refused");
+      say(fieldset, t("clip.markFirst", "Mark a start and an end 1 to 3 seconds apart first."), "refused");
       return;
     }
     if (looping.has(video)) {
@@ -222,7 +280,7 @@
       return;
     }
     looping.add(video);
-    find(fieldset, "[data-clip-loop]").textContent = "Stop playing the part";
+    find(fieldset, "[data-clip-loop]").textContent = t("clip.stop", "Stop playing the part");
     video.currentTime = start;
     video.play().catch(() => stopLoop(fieldset, video));
   }

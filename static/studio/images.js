@@ -8,7 +8,36 @@
 
   const TYPES = ["image/png", "image/jpeg", "image/webp"];
   const MAX_BYTES = 10 * 1024 * 1024;
-  const FITS = { crop: "cropped to fill the frame", pad: "padded with black bars", none: "sent as it is" };
+  const FITS = {
+    crop:
+      "%(name)s is %(width)s × %(height)s; the video is %(videoWidth)s × %(videoHeight)s. " +
+      "It will be cropped to fill the frame at %(videoWidth)s × %(videoHeight)s.",
+    pad:
+      "%(name)s is %(width)s × %(height)s; the video is %(videoWidth)s × %(videoHeight)s. " +
+      "It will be padded with black bars at %(videoWidth)s × %(videoHeight)s.",
+    none: "%(name)s is %(width)s × %(height)s; the video is %(videoWidth)s × %(videoHeight)s. It will be sent as it is.",
+  };
+
+  // The words shown here come translated from the page (base.html's #studio-i18n, made by browser_text.py);
+  // the English given beside each key is used when the page has none.
+  let messages = null;
+  function t(key, english, values = {}) {
+    if (messages === null) {
+      try {
+        messages = JSON.parse(document.getElementById("studio-i18n")?.textContent || "null");
+      } catch (e) {
+        messages = null;
+      }
+    }
+    const text = (messages && messages[key]) || english;
+    return text.replace(/%\((\w+)\)s|%%/g, (match, name) =>
+      name === undefined ? "%" : name in values ? String(values[name]) : match,
+    );
+  }
+
+  // Two sentences in a row, as the language writes them.
+  const both = (first, second) =>
+    first && second ? t("twoSentences", "%(first)s %(second)s", { first, second }) : first || second;
 
   // {file, url, width, height}: the images in the order they are sent.
   let chosen = [];
@@ -19,7 +48,7 @@
   const input = () => document.querySelector("#compose input[type=file][name=images]");
 
   function describe(item) {
-    return item.file.name || "image";
+    return item.file.name || t("images.unnamed", "image");
   }
 
   function say(text) {
@@ -34,11 +63,23 @@
   function add(files) {
     const reasons = [];
     for (const file of files) {
-      if (!TYPES.includes(file.type)) reasons.push(`${file.name || "That file"} is not a PNG, JPEG or WebP image`);
-      else if (file.size > MAX_BYTES) reasons.push(`${file.name} is larger than 10 MB`);
-      else chosen.push(measure({ file, url: URL.createObjectURL(file), width: 0, height: 0 }));
+      if (!TYPES.includes(file.type)) {
+        reasons.push(
+          file.name
+            ? t("images.notImage", "%(name)s is not a PNG, JPEG or WebP image", { name: file.name })
+            : t("images.notImageUnnamed", "That file is not a PNG, JPEG or WebP image"),
+        );
+      } else if (file.size > MAX_BYTES) {
+        reasons.push(t("images.tooBig", "%(name)s is larger than 10 MB", { name: file.name }));
+      } else {
+        chosen.push(measure({ file, url: URL.createObjectURL(file), width: 0, height: 0 }));
+      }
     }
-    refused = reasons.length ? `${reasons.join("; ")}, so it was not added. Use a PNG, JPEG or WebP image.` : "";
+    refused = reasons.length
+      ? t("images.refused", "%(reasons)s, so it was not added. Use a PNG, JPEG or WebP image.", {
+          reasons: reasons.join(t("images.reasonGap", "; ")),
+        })
+      : "";
     update();
   }
 
@@ -92,13 +133,18 @@
     const most = Number(box.dataset.maxImages || 0);
     const extra = chosen.length - most;
     let tooMany = "";
-    if (extra > 0) {
+    if (extra > 0 && "firstImageOnly" in box.dataset) {
       tooMany =
-        "firstImageOnly" in box.dataset
-          ? `Version 2.0 uses one image: remove ${extra === 1 ? "one" : extra} before generating.`
-          : `Use at most ${most} images: remove ${extra} before generating.`;
+        extra === 1
+          ? t("images.tooManyV2One", "Version 2.0 uses one image: remove one before generating.")
+          : t("images.tooManyV2", "Version 2.0 uses one image: remove %(extra)s before generating.", { extra });
+    } else if (extra > 0) {
+      tooMany = t("images.tooMany", "Use at most %(most)s images: remove %(extra)s before generating.", {
+        most,
+        extra,
+      });
     }
-    say([refused, tooMany].filter(Boolean).join(" "));
+    say(both(refused, tooMany));
     preview();
   }
 
@@ -116,9 +162,9 @@
     const actions = document.createElement("span");
     actions.className = "thumb-actions";
     actions.append(
-      button("◀", `Move ${name} earlier`, "earlier", index === 0),
-      button("▶", `Move ${name} later`, "later", index === chosen.length - 1),
-      button("✕", `Remove ${name}`, "remove", false),
+      button("◀", t("images.moveEarlier", "Move %(name)s earlier", { name }), "earlier", index === 0),
+      button("▶", t("images.moveLater", "Move %(name)s later", { name }), "later", index === chosen.length - 1),
+      button("✕", t("images.remove", "Remove %(name)s", { name }), "remove", false),
     );
     li.append(img, caption, actions);
     return li;
@@ -172,9 +218,13 @@
       canvas.dataset.mode = mode;
     };
     image.src = first.url;
-    fit.querySelector("[data-fit-caption]").textContent =
-      `${describe(first)} is ${first.width} × ${first.height}; the video is ${size.width} × ${size.height}. ` +
-      `It will be ${FITS[mode]}${mode === "none" ? "" : ` at ${size.width} × ${size.height}`}.`;
+    fit.querySelector("[data-fit-caption]").textContent = t(`images.fit.${mode}`, FITS[mode] || FITS.none, {
+      name: describe(first),
+      width: first.width,
+      height: first.height,
+      videoWidth: size.width,
+      videoHeight: size.height,
+    });
   }
 
   // --- Wiring (delegated, so it survives every swap) ----------------------------------------------------

@@ -1,6 +1,25 @@
 // Sora Studio's small enhancements. Every page works without this file; it only adds conveniences.
 "use strict";
 
+// The words shown here come translated from the page (base.html's #studio-i18n, made by browser_text.py);
+// the English given beside each key is used when the page has none.
+const studioText = (() => {
+  let messages = null;
+  return (key, english, values = {}) => {
+    if (messages === null) {
+      try {
+        messages = JSON.parse(document.getElementById("studio-i18n")?.textContent || "null");
+      } catch (e) {
+        messages = null;
+      }
+    }
+    const text = (messages && messages[key]) || english;
+    return text.replace(/%\((\w+)\)s|%%/g, (match, name) =>
+      name === undefined ? "%" : name in values ? String(values[name]) : match,
+    );
+  };
+})();
+
 // "Play all together": start every variation of one submit from the beginning at the same moment.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-play-all]");
@@ -16,9 +35,15 @@ document.addEventListener("click", (event) => {
 
 // The colour theme: auto (the system's) → dark → light → auto, remembered in this browser.
 const THEMES = ["auto", "dark", "light"];
+const THEME_WORDS = {
+  auto: ["Theme: auto", "Colour theme: follows the system"],
+  dark: ["Theme: dark", "Colour theme: dark"],
+  light: ["Theme: light", "Colour theme: light"],
+};
 function showTheme(button, theme) {
-  button.textContent = `Theme: ${theme}`;
-  button.setAttribute("aria-label", theme === "auto" ? "Colour theme: follows the system" : `Colour theme: ${theme}`);
+  const [text, label] = THEME_WORDS[theme] || THEME_WORDS.auto;
+  button.textContent = studioText(`theme.${theme}`, text);
+  button.setAttribute("aria-label", studioText(`themeLabel.${theme}`, label));
 }
 document.addEventListener("DOMContentLoaded", () => {
   const button = document.querySelector("[data-theme-toggle]");

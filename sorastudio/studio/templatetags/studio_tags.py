@@ -3,8 +3,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import template
+from django.utils.translation import ngettext
+
+from sorastudio.studio.browser_text import browser_text
 
 register = template.Library()
+
+
+@register.simple_tag
+def studio_text() -> dict[str, str]:
+    """The scripts' messages in the active language, for base.html to hand them over as JSON."""
+    return browser_text()
 
 
 @register.filter
@@ -23,8 +32,10 @@ def filesize(value: int | None) -> str:
     if not value:
         return ""
     size = float(value)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+    if size < 1024:
+        return ngettext("%(count)s byte", "%(count)s bytes", int(size)) % {"count": int(size)}
+    for unit in ("KB", "MB", "GB"):
         size /= 1024
+        if size < 1024 or unit == "GB":
+            return f"{size:.1f} {unit}"
     return ""
