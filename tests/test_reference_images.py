@@ -318,3 +318,62 @@ class ReferenceImageViewTests(TestCase):
         page = self.client.get(reverse("studio:index")).content.decode()
         self.assertNotIn('name="image_fit"', page)
         self.assertIn("up to 4</span>", page)
+
+
+class KeptImageTests(TestCase):
+    """Edit & retry brings the uploaded images of the earlier video along, as they were."""
+
+    def setUp(self) -> None:
+        from sorastudio.studio.models import Team
+        from tests.helpers import make_member
+
+        self.team = Team.objects.create(name="Studio")
+        self.alice = make_member("alice", self.team)
+        self.client.force_login(self.alice)
+
+    def test_edit_and_retry_keeps_the_uploads_unless_unticked(self) -> None:
+        from django.urls import reverse
+
+        from sorastudio.studio.models import Generation, GenerationImage
+        from tests.test_studio_views import VALID, png_bytes, upload
+
+        self.client.post(
+            reverse("studio:index"),
+            {**VALID, "images": [upload("a.png", png_bytes(64, 36)), upload("b.png", png_bytes(36, 64))]},
+        )
+        first = Generation.objects.get()
+        kept = list(first.uploads.values_list("pk", flat=True))
+        page = self.client.get(reverse("studio:index"), {"from": str(first.pk)}).content.decode()
+        for pk in kept:
+            self.assertIn(f'name="keep_image" value="{pk}" checked', page)
+            self.assertEqual(
+                self.client.get(reverse("studio:upload_image", args=[first.pk, pk])).status_code, 200
+            )
+
+        self.client.post(reverse("studio:index"), {**VALID, "prompt": "again", "keep_image": [str(kept[1])]})
+        again = Generation.objects.get(prompt="again")
+        self.assertEqual(
+            list(again.uploads.values_list("file", flat=True)),
+            [GenerationImage.objects.get(pk=kept[1]).file.name],
+        )
+        sent = SimTask.objects.get(pk=again.upstream_task_id).request["image_urls"]
+        self.assertEqual(len(sent), 1)
+        self.assertTrue(sent[0].startswith("data:image/png;base64,"))
+
+    def test_another_teams_images_cannot_be_kept_or_seen(self) -> None:
+        from django.urls import reverse
+
+        from sorastudio.studio.models import Generation, Team
+        from tests.helpers import make_member
+        from tests.test_studio_views import VALID, png_bytes, upload
+
+        self.client.post(reverse("studio:index"), {**VALID, "images": [upload("a.png", png_bytes())]})
+        first = Generation.objects.get()
+        image = first.uploads.get()
+        carol = make_member("carol", Team.objects.create(name="Agency"))
+        self.client.force_login(carol)
+        self.assertEqual(
+            self.client.get(reverse("studio:upload_image", args=[first.pk, image.pk])).status_code, 404
+        )
+        self.client.post(reverse("studio:index"), {**VALID, "prompt": "theft", "keep_image": [str(image.pk)]})
+        self.assertFalse(Generation.objects.get(prompt="theft").uploads.exists())

@@ -368,9 +368,28 @@ class GenerationForm(forms.Form):
                 % {"count": len(prompts) * data["variations"], "most": self.max_jobs},
             )
 
+    def kept_images(self) -> list[Any]:
+        """Images uploaded for an earlier video and kept for this one ("edit & retry"): the ids come from
+        the form (or the video it was filled from) and only the team's own images count."""
+        from .models import GenerationImage
+
+        if self.is_bound:
+            ids = self.data.getlist("keep_image") if hasattr(self.data, "getlist") else []
+        else:
+            ids = list(self.initial.get("keep_image") or [])
+        numbers = [int(i) for i in ids if str(i).isdigit()]
+        if not numbers or self.team is None:
+            return []
+        found = GenerationImage.objects.filter(pk__in=numbers, generation__team=self.team).select_related(
+            "generation"
+        )
+        by_pk = {image.pk: image for image in found}
+        return [by_pk[n] for n in dict.fromkeys(numbers) if n in by_pk]
+
     def _clean_images(self, cap: Capability, data: dict[str, Any]) -> None:
+        data["kept_images"] = kept = self.kept_images()
         uploads = data.get("images") or []
-        count = len(data.get("image_urls") or []) + len(uploads)
+        count = len(data.get("image_urls") or []) + len(kept) + len(uploads)
         field = "images" if uploads else "image_urls"
         if count > cap.max_images:
             if cap.first_image_only:
@@ -384,7 +403,7 @@ class GenerationForm(forms.Form):
                     cap.max_images,
                 ) % {"most": cap.max_images}
             self.add_error(field, message)
-        if uploads and cap.images_need_urls and not _reachable():
+        if (uploads or kept) and cap.images_need_urls and not _reachable():
             self.add_error(
                 "images",
                 gettext(
@@ -394,7 +413,7 @@ class GenerationForm(forms.Form):
                 % {"service": cap.family},
             )
         data["image_fit"] = data.get("image_fit") or DEFAULT_FIT
-        fits = cap.first_image_only and len(uploads) == 1 and count <= cap.max_images
+        fits = cap.first_image_only and len(uploads) == 1 and not kept and count <= cap.max_images
         if fits and data["size"] in cap.sizes:
             # The upload is replaced by the fitted image: that is what is stored and sent upstream.
             width, height = cap.pixel_size(data["size"], "")

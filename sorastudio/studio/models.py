@@ -319,6 +319,7 @@ class Generation(models.Model):
         initial = self.params()
         initial["image_urls"] = "\n".join(u for u in self.image_urls if not u.startswith("data:"))
         initial["character"] = str(self.character_id) if self.character_id else ""
+        initial["keep_image"] = [str(image.pk) for image in self.uploads.all()]
         if self.provider == capabilities.SORA2API:
             initial["aspect_ratio"] = initial.pop("orientation")
         return initial
@@ -509,6 +510,7 @@ class Generation(models.Model):
         prompts: list[str],
         variations: int = 1,
         uploads: list[Any] | None = None,
+        kept: list[Any] | None = None,
     ) -> list[Generation]:
         """Everything one submit asks for: each prompt (several for a batch) times the variations. The
         variations of a prompt share a group, the prompts of a batch share a batch; uploaded images are
@@ -529,16 +531,25 @@ class Generation(models.Model):
                         variation=number,
                         batch=batch,
                     )
-                    for position, upload in enumerate(uploads or []):
+                    for position, old in enumerate(kept or []):
+                        # Kept from an earlier video: the stored file is shared, not copied.
+                        GenerationImage.objects.create(
+                            generation=generation,
+                            position=position,
+                            file=old.file.name,
+                            content_type=old.content_type,
+                        )
+                    for position, upload in enumerate(uploads or [], start=len(kept or [])):
                         image = GenerationImage(
                             generation=generation, position=position, content_type=upload.content_type
                         )
-                        if len(stored) <= position:
+                        index = position - len(kept or [])
+                        if len(stored) <= index:
                             image.file = upload
                             image.save()
                             stored.append((image.file.name, upload.content_type))
                         else:
-                            image.file.name = stored[position][0]
+                            image.file.name = stored[index][0]
                             image.save()
                     created.append(generation)
         return created

@@ -11,4 +11,5 @@ urlpatterns = [
     path("generations/<uuid:pk>/video.mp4", views.video, name="video"),
     path("generations/<uuid:pk>/poster.jpg", views.poster, name="poster"),
     path("generations/<uuid:pk>/rerun", views.rerun, name="rerun"),
+    path("generations/<uuid:pk>/images/<int:image>", views.upload_image, name="upload_image"),
 ]

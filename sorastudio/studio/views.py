@@ -47,7 +47,7 @@ def index(request: StudioRequest) -> HttpResponseBase:
         return _create(request)
 
     if request.htmx and request.htmx.target == "options":
-        form = GenerationForm(request.GET)
+        form = GenerationForm(request.GET, team=request.team)
         form.autocorrect()
         return TemplateResponse(request, "studio/index.html#options", {"form": form})
     if request.htmx and request.htmx.target == "gallery":
@@ -61,11 +61,11 @@ def index(request: StudioRequest) -> HttpResponseBase:
             return TemplateResponse(request, "studio/index.html#compose", {"form": form})
     elif source:
         original = get_object_or_404(_team_generations(request), pk=_uuid_or_404(source))
-        form = GenerationForm(initial=original.form_initial())
+        form = GenerationForm(initial=original.form_initial(), team=request.team)
     elif {"provider", "model", "version"} & set(request.GET):
         # The "Update the options" button of browsers without scripts: the values are shown again as
         # typed, without judging them yet (an empty prompt is not an error at this point).
-        form = GenerationForm(request.GET)
+        form = GenerationForm(request.GET, team=request.team)
         form.autocorrect()
         form.errors.clear()
     else:
@@ -143,6 +143,7 @@ def _create(request: StudioRequest) -> HttpResponseBase:
         prompts=data["prompts"],
         variations=data["variations"],
         uploads=data.get("images") or [],
+        kept=data.get("kept_images") or [],
     )
     for generation in created:
         tasks.start(generation)
@@ -206,6 +207,15 @@ def generation(request: StudioRequest, pk: str) -> HttpResponseBase:
     call = providers.api_call(item)
     context["api_call"] = f"{call['path']}\n{json.dumps(call['body'], indent=2)}"
     return TemplateResponse(request, "studio/generation.html", context)
+
+
+@require_GET
+def upload_image(request: StudioRequest, pk: str, image: int) -> HttpResponseBase:
+    """A reference image uploaded for one of the team's videos, for the team's own pages."""
+    found = get_object_or_404(GenerationImage, pk=image, generation__team=request.team, generation__pk=pk)
+    return ranged_response(
+        request, found.file.open("rb"), size=found.file.size, content_type=found.content_type
+    )
 
 
 @require_POST
