@@ -21,20 +21,11 @@
 
   // The words shown here come translated from the page (base.html's #studio-i18n, made by browser_text.py);
   // the English given beside each key is used when the page has none.
-  let messages = null;
-  function t(key, english, values = {}) {
-    if (messages === null) {
-      try {
-        messages = JSON.parse(document.getElementById("studio-i18n")?.textContent || "null");
-      } catch (e) {
-        messages = null;
-      }
-    }
-    const text = (messages && messages[key]) || english;
-    return text.replace(/%\((\w+)\)s|%%/g, (match, name) =>
-      name === undefined ? "%" : name in values ? String(values[name]) : match,
-    );
-  }
+  // studio.js (loaded first) reads them; without it, the English stands.
+  const t =
+    typeof studioText === "function"
+      ? studioText
+      : (key, english, values = {}) => english.replace(/%\((\w+)\)s/g, (m, n) => (n in values ? String(values[n]) : m));
 
   // Two sentences in a row, as the language writes them.
   const both = (first, second) =>
