@@ -46,27 +46,41 @@ class HtmxLoginRedirectMiddleware:
 
 
 class CurrentTeamMiddleware:
-    """Sets `request.team`: the team every query of this request is scoped to."""
+    """Sets `request.team`, the team every query of this request is scoped to, and `request.membership`,
+    the person's place in it (their role). The team is the one chosen in the session, if the person
+    still belongs to it, otherwise their first."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.team = None  # type: ignore[attr-defined]
+        request.membership = None  # type: ignore[attr-defined]
         if request.user.is_authenticated:
-            request.team = current_team(request)  # type: ignore[attr-defined]
+            membership = current_membership(request)
+            request.membership = membership  # type: ignore[attr-defined]
+            request.team = membership.team  # type: ignore[attr-defined]
         return self.get_response(request)
 
 
-def current_team(request: HttpRequest) -> Team:
+def current_membership(request: HttpRequest) -> Membership:
     user: Any = request.user
-    memberships = Membership.objects.filter(user=user).select_related("team").order_by("created_at")
+    memberships = list(Membership.objects.filter(user=user).select_related("team").order_by("created_at"))
     chosen = request.session.get("team_id")
-    membership = next((m for m in memberships if str(m.team_id) == chosen), None) or memberships.first()
+    membership = next((m for m in memberships if str(m.team_id) == chosen), None)
+    if membership is None and memberships:
+        membership = memberships[0]
     if membership is None:
         # Someone made with `createsuperuser` or the admin has no team yet: give them their own.
-        return ensure_personal_team(user)
-    return membership.team
+        team = ensure_personal_team(user)
+        membership = Membership.objects.select_related("team").get(team=team, user=user)
+    request.memberships = memberships or [membership]  # type: ignore[attr-defined]
+    return membership
+
+
+def switch_team(request: HttpRequest, team: Team) -> None:
+    """Make `team` the current one for the rest of this session (the caller checked membership)."""
+    request.session["team_id"] = str(team.pk)
 
 
 def ensure_personal_team(user: Any) -> Team:

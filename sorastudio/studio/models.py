@@ -29,6 +29,8 @@ class Team(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=100, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # How long a deleted video waits in the trash, where an admin can restore it, before it is purged.
+    trash_days = models.PositiveSmallIntegerField(default=30)
     # The team made for someone who belonged to none (say, made with createsuperuser). Found by this key,
     # never by name: a name can be taken by, or renamed to, anyone.
     personal_for = models.OneToOneField(
@@ -49,6 +51,8 @@ class Membership(models.Model):
         REVIEWER = "reviewer", _("Reviewer")
         ADMIN = "admin", _("Admin")
 
+    # Names a membership in the admins' URLs: not sequential, so nothing can be guessed from it.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.CREATOR)
@@ -60,6 +64,15 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} in {self.team} ({self.role})"
 
+    # Each role can do what the one before it can: creator < reviewer < admin.
+    @property
+    def can_review(self) -> bool:
+        return self.role in (self.Role.REVIEWER, self.Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
 
 class State(models.TextChoices):
     QUEUED = "queued", pgettext_lazy("state of a video", "Queued")
@@ -69,6 +82,19 @@ class State(models.TextChoices):
     SUCCEEDED = "succeeded", pgettext_lazy("state of a video", "Ready")
     FAILED = "failed", pgettext_lazy("state of a video", "Failed")
     TIMED_OUT = "timed_out", pgettext_lazy("state of a video", "Timed out")
+
+
+class ReviewState(models.TextChoices):
+    NEW = "new", pgettext_lazy("review state", "New")
+    IN_REVIEW = "in_review", pgettext_lazy("review state", "In review")
+    APPROVED = "approved", pgettext_lazy("review state", "Approved")
+    CHANGES_REQUESTED = "changes_requested", pgettext_lazy("review state", "Changes requested")
+    REJECTED = "rejected", pgettext_lazy("review state", "Rejected")
+
+
+# A reviewer's decisions, and the ones that need a comment saying why.
+DECISIONS = (ReviewState.APPROVED, ReviewState.CHANGES_REQUESTED, ReviewState.REJECTED)
+DECISIONS_NEEDING_A_REASON = (ReviewState.CHANGES_REQUESTED, ReviewState.REJECTED)
 
 
 LIVE_STATES = (State.QUEUED, State.SUBMITTING, State.RUNNING, State.ARCHIVING)
@@ -109,11 +135,50 @@ ORIENTATION_WORDS: dict[str, StrOrPromise] = {
 _TYPICAL_CACHE: dict[tuple[Any, ...], tuple[float, float]] = {}
 
 
+class ReviewError(ValueError):
+    """A review action that cannot be done, with the reason in words for the person who tried it."""
+
+
 class GenerationQuerySet(models.QuerySet["Generation"]):
     def for_team(self, team: Team | None) -> GenerationQuerySet:
+        """The team's videos, without the ones in its trash: what every page of the studio works on."""
         if team is None:
             return self.none()
-        return self.filter(team=team)
+        return self.filter(team=team, deleted_at__isnull=True)
+
+    def in_trash(self, team: Team | None) -> GenerationQuerySet:
+        if team is None:
+            return self.none()
+        return self.filter(team=team, deleted_at__isnull=False)
+
+    def waiting_for(self, user: Any) -> GenerationQuerySet:
+        """In review and asked of `user` (or of any reviewer), and not their own video."""
+        return (
+            self.filter(review_state=ReviewState.IN_REVIEW)
+            .filter(Q(review_requested_of=user) | Q(review_requested_of__isnull=True))
+            .exclude(created_by=user)
+        )
+
+    def came_back_to(self, user: Any) -> GenerationQuerySet:
+        """`user`'s videos that a reviewer has decided on."""
+        return self.filter(created_by=user, review_state__in=DECISIONS)
+
+    def with_flags_for(self, user: Any) -> GenerationQuerySet:
+        """Each video's per-person and count facts for the gallery's cards, in the same query."""
+        favourite = Favourite.objects.filter(generation=models.OuterRef("pk"), user=user)
+        open_comments = (
+            Comment.objects.filter(generation=models.OuterRef("pk"), resolved_at__isnull=True)
+            .order_by()
+            .values("generation")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(
+            is_favourite=models.Exists(favourite),
+            open_comments=models.functions.Coalesce(
+                models.Subquery(open_comments, output_field=models.IntegerField()), 0
+            ),
+        )
 
     def in_flight(self) -> GenerationQuerySet:
         return self.filter(state__in=LIVE_STATES)
@@ -188,6 +253,24 @@ class Generation(models.Model):
     variation = models.PositiveSmallIntegerField(default=1)
     batch = models.UUIDField(null=True, blank=True, db_index=True)
 
+    # The team's review of the finished video: who was asked, and the last decision.
+    review_state = models.CharField(
+        max_length=20, choices=ReviewState.choices, default=ReviewState.NEW, db_index=True
+    )
+    review_requested_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    # Soft delete: the video waits in the team's trash for `Team.trash_days`, then it is purged.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     upstream_finished_at = models.DateTimeField(null=True, blank=True)
@@ -207,7 +290,14 @@ class Generation(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["team", "-created_at"], name="gen_team_newest"),
+            # The gallery: a team's visible videos, newest first, paged by (created_at, id).
+            models.Index(
+                fields=["team", "-created_at", "-id"],
+                name="gen_team_gallery",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(fields=["team", "review_state", "-created_at"], name="gen_team_review"),
+            models.Index(fields=["team", "created_by", "-created_at"], name="gen_team_author"),
             models.Index(fields=["state", "next_attempt_at"], name="gen_state_due"),
         ]
 
@@ -460,6 +550,9 @@ class Generation(models.Model):
         )
         if won:
             self.log("archived", sha256=info.get("sha256", ""), size_bytes=info.get("size_bytes"))
+            Notification.send(
+                [self.created_by], team=self.team, kind=Notification.Kind.READY, generation=self
+            )
         return won
 
     def mark_failed(
@@ -487,10 +580,127 @@ class Generation(models.Model):
         )
         if won:
             self.log(state, code=code, message=_redact(message)[:300], status=status)
+            Notification.send(
+                [self.created_by], team=self.team, kind=Notification.Kind.FAILED, generation=self
+            )
         return won
 
-    def log(self, kind: str, **detail: Any) -> None:
-        Event.objects.create(generation=self, kind=kind, detail=detail)
+    def log(self, kind: str, *, actor: Any = None, **detail: Any) -> None:
+        """A line on the video's timeline; `actor` is the person who did it (none for the pipeline)."""
+        Event.objects.create(generation=self, kind=kind, actor=actor, detail=detail)
+
+    # --- Review -------------------------------------------------------------------------------------------
+
+    def ask_for_review(self, by: Any, reviewer: Any = None) -> None:
+        """Ask a reviewer (or, with none named, every reviewer of the team) to look at this video."""
+        if not self.succeeded or self.deleted_at:
+            raise ReviewError(gettext("Only a finished video can be reviewed."))
+        if reviewer is not None and reviewer == self.created_by:
+            raise ReviewError(gettext("Ask someone else: nobody reviews their own video."))
+        asked_from = (ReviewState.NEW, ReviewState.IN_REVIEW, ReviewState.CHANGES_REQUESTED)
+        won = (
+            Generation.objects.filter(
+                pk=self.pk, review_state__in=asked_from, deleted_at__isnull=True
+            ).update(
+                review_state=ReviewState.IN_REVIEW, review_requested_of=reviewer, updated_at=timezone.now()
+            )
+            == 1
+        )
+        if not won:
+            raise ReviewError(gettext("This video has already been decided on."))
+        self.review_state = ReviewState.IN_REVIEW
+        self.review_requested_of = reviewer
+        self.log("review_requested", actor=by, reviewer=reviewer.get_username() if reviewer else "")
+        if reviewer is not None:
+            asked = [reviewer]
+        else:
+            asked = [m.user for m in self.team.memberships.select_related("user") if m.can_review]
+        Notification.send(
+            [u for u in asked if u != self.created_by],
+            team=self.team,
+            kind=Notification.Kind.REVIEW_REQUESTED,
+            generation=self,
+            actor=by,
+        )
+
+    def decide(
+        self, by: Any, decision: str, *, comment: str = "", at_seconds: float | None = None
+    ) -> Comment | None:
+        """A reviewer's decision, with the comment that explains it (required unless approving). The
+        decision applies only to the review state this reviewer saw: a decision made meanwhile by
+        someone else is not silently overwritten."""
+        if decision not in DECISIONS:
+            raise ReviewError(gettext("Choose approve, request changes or reject."))
+        if not self.succeeded or self.deleted_at:
+            raise ReviewError(gettext("Only a finished video can be reviewed."))
+        comment = comment.strip()
+        if decision in DECISIONS_NEEDING_A_REASON and not comment:
+            raise ReviewError(gettext("Say why in a comment, so the creator knows what to change."))
+        now = timezone.now()
+        with transaction.atomic():
+            won = (
+                Generation.objects.filter(
+                    pk=self.pk, review_state=self.review_state, deleted_at__isnull=True
+                ).update(review_state=decision, reviewed_by=by, reviewed_at=now, updated_at=now)
+                == 1
+            )
+            if not won:
+                raise ReviewError(gettext("Someone else reviewed this video meanwhile. Reload to see it."))
+            self.review_state = decision
+            self.reviewed_by = by
+            self.reviewed_at = now
+            note = None
+            if comment:
+                note = Comment.objects.create(
+                    generation=self, author=by, body=comment, at_seconds=at_seconds, decision=decision
+                )
+            self.log(decision, actor=by, at_seconds=at_seconds)
+            Notification.send(
+                [self.created_by],
+                team=self.team,
+                kind=Notification.Kind.REVIEW_RETURNED,
+                generation=self,
+                actor=by,
+                decision=decision,
+            )
+        return note
+
+    # --- Trash --------------------------------------------------------------------------------------------
+
+    def soft_delete(self, by: Any) -> bool:
+        """Move a finished video to the team's trash (a live one must finish first)."""
+        if self.is_live:
+            return False
+        now = timezone.now()
+        won = (
+            Generation.objects.filter(pk=self.pk, deleted_at__isnull=True)
+            .exclude(state__in=LIVE_STATES)
+            .update(deleted_at=now, deleted_by=by, updated_at=now)
+            == 1
+        )
+        if won:
+            self.deleted_at, self.deleted_by = now, by
+            self.log("deleted", actor=by)
+        return won
+
+    def restore(self, by: Any) -> bool:
+        """Take a video back out of the trash, while the team's retention period lasts."""
+        if self.deleted_at is None or self.purge_after() <= timezone.now():
+            return False
+        won = (
+            Generation.objects.filter(pk=self.pk, deleted_at=self.deleted_at).update(
+                deleted_at=None, deleted_by=None, updated_at=timezone.now()
+            )
+            == 1
+        )
+        if won:
+            self.deleted_at = self.deleted_by = None
+            self.log("restored", actor=by)
+        return won
+
+    def purge_after(self) -> Any:
+        assert self.deleted_at is not None
+        return self.deleted_at + timedelta(days=self.team.trash_days)
 
     @classmethod
     def create_for(cls, *, team: Team, user: Any, simulated: bool, **params: Any) -> Generation:
@@ -577,7 +787,7 @@ class Generation(models.Model):
                     file=upload.file.name,
                     content_type=upload.content_type,
                 )
-            self.log("rerun", by=str(user), new=str(again.pk))
+            self.log("rerun", actor=user, new=str(again.pk))
         return again
 
 
@@ -641,6 +851,15 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     "rerun": pgettext_lazy("event in a video's timeline", "Rerun"),
     "failed": pgettext_lazy("event in a video's timeline", "Failed"),
     "timed_out": pgettext_lazy("event in a video's timeline", "Timed out"),
+    "review_requested": pgettext_lazy("event in a video's timeline", "Asked for a review"),
+    "approved": pgettext_lazy("event in a video's timeline", "Approved"),
+    "changes_requested": pgettext_lazy("event in a video's timeline", "Asked for changes"),
+    "rejected": pgettext_lazy("event in a video's timeline", "Rejected"),
+    "commented": pgettext_lazy("event in a video's timeline", "Commented"),
+    "comment_resolved": pgettext_lazy("event in a video's timeline", "Resolved a comment"),
+    "comment_reopened": pgettext_lazy("event in a video's timeline", "Reopened a comment"),
+    "deleted": pgettext_lazy("event in a video's timeline", "Moved to the trash"),
+    "restored": pgettext_lazy("event in a video's timeline", "Restored from the trash"),
 }
 
 
@@ -650,6 +869,10 @@ class Event(models.Model):
     generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
     kind = models.CharField(max_length=30)
+    # Who did it, for what people do (review, comments, trash); empty for the pipeline's own steps.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -730,3 +953,164 @@ class Character(models.Model):
         from .characters import clip_path
 
         return clip_path(self.clip.name or "") if self.clip else self.clip_url
+
+
+class Comment(models.Model):
+    """A comment on a video, pinned to a moment of it when `at_seconds` is set. A reply has a `parent`
+    (threads are one level deep); a reviewer's decision comes with the comment that explains it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    body = models.TextField()
+    at_seconds = models.FloatField(null=True, blank=True)
+    decision = models.CharField(max_length=20, choices=ReviewState.choices, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["generation", "created_at"], name="comment_generation")]
+
+    def __str__(self) -> str:
+        return f"comment by {self.author} on {self.generation_id}"
+
+
+class Favourite(models.Model):
+    """A video someone marked for themselves; each person has their own."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites")
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "generation"], name="one_favourite_each")]
+
+    def __str__(self) -> str:
+        return f"{self.user} likes {self.generation_id}"
+
+
+class Notification(models.Model):
+    """Something a person should know about, shown under the bell (and mailed when SMTP is set up)."""
+
+    class Kind(models.TextChoices):
+        READY = "ready", _("Video ready")
+        FAILED = "failed", _("Video failed")
+        REVIEW_REQUESTED = "review_requested", _("Review requested")
+        REVIEW_RETURNED = "review_returned", _("Review came back")
+        COMMENT = "comment", _("New comment")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="notifications")
+    generation = models.ForeignKey(
+        Generation, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user}"
+
+    @classmethod
+    def send(
+        cls,
+        users: Any,
+        *,
+        team: Team,
+        kind: str,
+        generation: Generation | None = None,
+        actor: Any = None,
+        **detail: Any,
+    ) -> list[Notification]:
+        """One notification per person (never to the person who caused it), mailed after the
+        transaction commits when an SMTP server is configured."""
+        recipients = {user.pk: user for user in users if user is not None and user != actor}
+        created = cls.objects.bulk_create(
+            [
+                cls(user=user, team=team, kind=kind, generation=generation, actor=actor, detail=detail)
+                for user in recipients.values()
+            ]
+        )
+        if created and settings.EMAIL_HOST:
+            ids = [str(n.pk) for n in created]
+            transaction.on_commit(lambda: _email_later(ids))
+        return created
+
+
+def _email_later(ids: list[str]) -> None:
+    from . import tasks
+
+    tasks.enqueue("email_notifications", ids)
+
+
+def _invitation_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _invitation_expiry() -> Any:
+    return timezone.now() + timedelta(days=7)
+
+
+class Invitation(models.Model):
+    """A link an admin hands to someone to join the team with a role. It works once, for a week."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.CREATOR)
+    token = models.CharField(max_length=64, unique=True, default=_invitation_token, editable=False)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=_invitation_expiry)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation to {self.team} as {self.role}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+    def accept(self, user: Any) -> Membership | None:
+        """Join `user` to the team, once: a second use of the link (or a used, revoked or expired one)
+        gets None. Someone already in the team keeps the role they have."""
+        now = timezone.now()
+        with transaction.atomic():
+            won = (
+                Invitation.objects.filter(
+                    pk=self.pk, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+                ).update(accepted_by=user, accepted_at=now)
+                == 1
+            )
+            if not won:
+                return None
+            membership, _created = Membership.objects.get_or_create(
+                team=self.team, user=user, defaults={"role": self.role}
+            )
+        self.accepted_by, self.accepted_at = user, now
+        return membership

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import review_views, team_views, views
 
 app_name = "studio"
 urlpatterns = [
+    # The gallery and the form (views.py)
     path("", views.index, name="index"),
     path("preview", views.api_preview, name="api_preview"),
     path("history/", views.history, name="history"),
@@ -12,4 +13,27 @@ urlpatterns = [
     path("generations/<uuid:pk>/poster.jpg", views.poster, name="poster"),
     path("generations/<uuid:pk>/rerun", views.rerun, name="rerun"),
     path("generations/<uuid:pk>/images/<int:image>", views.upload_image, name="upload_image"),
+    path("generations/<uuid:pk>/favourite", views.favourite, name="favourite"),
+    path("generations/<uuid:pk>/delete", views.delete, name="delete"),
+    path("generations/<uuid:pk>/restore", views.restore, name="restore"),
+    path("generations/zip", views.download_zip, name="download_zip"),
+    path("generations/delete", views.bulk_delete, name="bulk_delete"),
+    path("trash/", views.trash, name="trash"),
+    # Review (review_views.py)
+    path("generations/<uuid:pk>/review", review_views.review, name="review"),
+    path("generations/<uuid:pk>/comments", review_views.comments, name="comments"),
+    path("comments/<uuid:pk>/resolve", review_views.resolve_comment, name="resolve_comment"),
+    path("compare/", review_views.compare, name="compare"),
+    # Teams, members, invitations and notifications (team_views.py)
+    path("teams/switch", team_views.switch, name="switch_team"),
+    path("team/", team_views.members, name="members"),
+    path("team/settings", team_views.team_settings, name="team_settings"),
+    path("team/members/<uuid:key>", team_views.member, name="member"),
+    path("team/accounts", team_views.create_account, name="create_account"),
+    path("team/invitations", team_views.invite, name="invite"),
+    path("team/invitations/<uuid:pk>/revoke", team_views.revoke_invitation, name="revoke_invitation"),
+    path("join/<str:token>", team_views.join, name="join"),
+    path("notifications/", team_views.notifications, name="notifications"),
+    path("notifications/read", team_views.mark_all_read, name="mark_all_read"),
+    path("notifications/<uuid:pk>/", team_views.open_notification, name="open_notification"),
 ]

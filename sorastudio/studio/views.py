@@ -352,3 +352,33 @@ def _queue_health() -> dict[str, Any]:
         "live_jobs": live_count,
         "oldest_live_seconds": int((timezone.now() - oldest).total_seconds()) if oldest else None,
     }
+
+
+@require_http_methods(["GET", "POST"])
+def favourite(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
+    raise Http404("not built yet")
+
+
+@require_http_methods(["GET", "POST"])
+def delete(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
+    raise Http404("not built yet")
+
+
+@require_http_methods(["GET", "POST"])
+def restore(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
+    raise Http404("not built yet")
+
+
+@require_http_methods(["GET", "POST"])
+def download_zip(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
+    raise Http404("not built yet")
+
+
+@require_http_methods(["GET", "POST"])
+def bulk_delete(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
+    raise Http404("not built yet")
+
+
+@require_http_methods(["GET", "POST"])
+def trash(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
+    raise Http404("not built yet")

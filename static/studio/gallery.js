@@ -1,0 +1,1 @@
+// The team gallery: hover previews, selection, filters and infinite scroll.

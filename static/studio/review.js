@@ -1,0 +1,1 @@
+// Review: comments pinned to the player's moment, marks on the timeline, synchronised compare.
