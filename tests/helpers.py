@@ -8,10 +8,12 @@ from typing import Any
 
 import httpx
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.test.client import ClientHandler
+from django.utils import timezone
 
 from sorastudio.studio import providers
-from sorastudio.studio.models import Membership, Team
+from sorastudio.studio.models import Generation, Membership, State, Team
 
 
 def django_wsgi_app() -> Any:
@@ -57,3 +59,26 @@ def make_member(username: str, team: Team, role: str = Membership.Role.CREATOR) 
     user = get_user_model().objects.create_user(username, password=f"{username}-pass-123")
     Membership.objects.create(team=team, user=user, role=role)
     return user
+
+
+def make_finished(team: Team, user: Any, prompt: str = "A paper boat", **fields: Any) -> Generation:
+    """A finished ten-second video made without the pipeline: a few bytes stand for the files, which
+    pages link to but do not read."""
+    video = Generation.objects.create(
+        team=team,
+        created_by=user,
+        prompt=prompt,
+        model="sora-2",
+        duration=10,
+        size="small",
+        state=State.SUCCEEDED,
+        finished_at=timezone.now(),
+        video_duration=10.0,
+        sha256="0" * 64,
+        **fields,
+    )
+    video.video.save("v.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42 not a real video"), save=False)
+    video.poster.save("p.jpg", ContentFile(b"\xff\xd8\xff fake jpeg"), save=False)
+    video.size_bytes = video.video.size
+    video.save()
+    return video

@@ -82,21 +82,10 @@ class TestGenerateWithCallbacks(BrowserTestCase):
         expect(card.locator(".params")).to_have_text("Sora 2 Pro · v1.0 · 25 s · Standard · landscape")
 
         self.wait_until_done(card)
-        video = card.locator("video")
-        expect(video).to_be_visible()
+        expect(card.get_by_role("link", name=f"Video: {prompt}")).to_be_visible()  # its poster
         states = page.evaluate("() => window.__cardStates")
         self.assertIsNotNone(states, "the page was reloaded")
         self.assertEqual((states[0], states[-1]), ("queued", "succeeded"), states)
-
-        player = Player(page, video)
-        self.assertAlmostEqual(player.wait_for_metadata()["duration"], 25, delta=0.25)
-        player.play()
-        player.wait_until_past(0.5)
-        player.pause()
-        self.assertAlmostEqual(player.seek(7), 7, delta=0.5)
-        player.play()
-        player.wait_until_past(7.2)  # it plays on from the middle: the server answers range requests
-        player.pause()
 
         with page.expect_download(timeout=QUICK) as download_info:
             card.get_by_role("link", name="Download").click()
@@ -107,6 +96,19 @@ class TestGenerateWithCallbacks(BrowserTestCase):
         data = Path(download.path()).read_bytes()
         self.assertEqual(data[4:8], b"ftyp")
         self.assertEqual(len(data), Generation.objects.get(pk=pk).size_bytes)
+
+        # The poster opens the video's page, where it plays.
+        card.get_by_role("link", name=f"Video: {prompt}").click()
+        expect(page).to_have_url(f"{self.live_server_url}/generations/{pk}/", timeout=QUICK)
+        player = Player(page, page.locator("#player"))
+        self.assertAlmostEqual(player.wait_for_metadata()["duration"], 25, delta=0.25)
+        player.play()
+        player.wait_until_past(0.5)
+        player.pause()
+        self.assertAlmostEqual(player.seek(7), 7, delta=0.5)
+        player.play()
+        player.wait_until_past(7.2)  # it plays on from the middle: the server answers range requests
+        player.pause()
 
     def test_it_explains_a_refused_prompt_and_offers_edit_and_retry(self) -> None:
         page = self.page
@@ -298,7 +300,8 @@ class TestGenerateByPolling(BrowserTestCase):
         expect(size).to_have_value("1280x720")
 
         self.wait_until_done(card)
-        player = Player(page, card.locator("video"))
+        card.locator(".poster").hover()  # plays a muted preview over the poster
+        player = Player(page, card.locator("video.preview"))
         shape = player.wait_for_metadata()
         self.assertAlmostEqual(shape["duration"], 4, delta=0.25)
         self.assertAlmostEqual(shape["width"] / shape["height"], 1280 / 720, delta=0.02)  # landscape

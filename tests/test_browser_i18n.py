@@ -74,8 +74,8 @@ class TestChinese(BrowserTestCase):
         expect(card.get_by_role("link", name="下载")).to_be_visible()
         expect(card.get_by_role("button", name="重新生成")).to_be_visible()
         expect(card.get_by_role("link", name="编辑并重试")).to_be_visible()
-        expect(card.locator("video")).to_have_attribute(
-            "aria-label", "视频：A paper lantern drifting down a quiet canal"
+        expect(card.locator(".poster img")).to_have_attribute(
+            "alt", "视频：A paper lantern drifting down a quiet canal"
         )
         expect(page.locator("#announcer")).to_have_text(
             "视频已就绪：A paper lantern drifting down a quiet canal"

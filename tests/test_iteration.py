@@ -135,8 +135,9 @@ class VariationTests(IterationTestCase):
         self.assertIn("4 variations", html)
         gallery = self.client.get(reverse("studio:index")).content.decode()
         self.assertEqual(gallery.count('class="group-card"'), 1)
-        self.assertEqual(gallery.count("<video"), 4)
-        self.assertIn("Play all together", gallery)
+        self.assertEqual(gallery.count('<a class="poster"'), 4)
+        ids = "&amp;".join(f"ids={j.pk}" for j in jobs)
+        self.assertIn(f'href="{reverse("studio:compare")}?{ids}">Compare</a>', gallery)
 
     def test_variations_share_uploaded_images(self) -> None:
         from tests.test_studio_views import png_bytes, upload

@@ -254,11 +254,16 @@ class SubmitRetryTests(PipelineTestCase):
         self.assertFalse(generation.error_after_submit)
 
     def test_a_refused_submit_fails_at_once_with_its_reason(self) -> None:
-        generation = self.make("a fox [sim:used_up]")
-        tasks.start(generation)
+        # (An account out of credit is not a refusal of the job: see tests/test_provider_pause.py.)
+        generation = self.make("a fox")
+        recorder = Recorder()
+        with upstream(recorder):
+            recorder.fail_next("/sora/videos", httpx.Response(401, json=error_body("invalid_token")))
+            tasks.start(generation)
         generation.refresh_from_db()
         self.assertEqual(
-            (generation.state, generation.error_code, generation.error_status), (State.FAILED, "used_up", 403)
+            (generation.state, generation.error_code, generation.error_status),
+            (State.FAILED, "invalid_token", 401),
         )
         self.assertEqual(generation.attempts, 1)
 

@@ -9,7 +9,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import TestCase
 
-from sorastudio.studio.models import Generation, Membership, State, Team
+from sorastudio.studio.models import Comment, Generation, Membership, ReviewState, State, Team
 
 
 class SeedDemoTests(TestCase):
@@ -41,6 +41,25 @@ class SeedDemoTests(TestCase):
             self.assertTrue(all(Path(g.video.path).is_file() for g in videos))
         self.assertEqual(set(Generation.objects.values_list("provider", flat=True)), {"acedata", "sora2api"})
         self.assertIn("demo-pass-123", output)
+
+    def test_it_leaves_the_videos_in_several_review_states_decided_by_someone_else(self) -> None:
+        self.seed(videos=6)
+        studio = Generation.objects.filter(team__name="Studio")
+        self.assertEqual(
+            set(studio.values_list("review_state", flat=True)),
+            {
+                ReviewState.NEW,
+                ReviewState.IN_REVIEW,
+                ReviewState.APPROVED,
+                ReviewState.CHANGES_REQUESTED,
+                ReviewState.REJECTED,
+            },
+        )
+        for video in studio.exclude(reviewed_by=None):
+            self.assertNotEqual(video.reviewed_by, video.created_by)
+        pinned = Comment.objects.get(generation__team__name="Studio", decision=ReviewState.CHANGES_REQUESTED)
+        self.assertEqual(pinned.at_seconds, 3.0)
+        self.assertEqual(pinned.replies.count(), 1)
 
     def test_running_it_again_adds_nothing(self) -> None:
         self.seed(videos=1)

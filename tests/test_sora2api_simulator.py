@@ -124,7 +124,9 @@ class GenerateTests(SimulatorTestCase):
         self.assertEqual(response.status_code, 402)
         self.assertEqual((response.json()["code"], response.json()["data"]), (402, None))
         self.assertIn("insufficient credits", response.json()["msg"].lower())
-        self.assertEqual(SimTask.objects.count(), 0)
+        # No task, only the marker that lets the same prompt through next time (the account "topped up").
+        self.assertEqual(list(SimTask.objects.values_list("outcome", flat=True)), ["used_up"])
+        self.assertEqual(self.post(GENERATE, {"prompt": "a boat [sim:used_up]"}).status_code, 200)
 
     def test_it_takes_the_simulator_time_and_three_times_that_when_slow(self) -> None:
         for prompt, expected in (("a dog", 10), ("a dog [sim:slow]", 30)):

@@ -336,7 +336,7 @@ class PlaybackTests(StudioTestCase):
         tasks.step()
         done = self.client.get(url, headers=headers).content.decode()
         self.assertNotIn("hx-trigger", done)
-        self.assertIn("<video", done)
+        self.assertIn(f'<img src="{reverse("studio:poster", args=[generation.pk])}"', done)
         self.assertTrue(done.strip().startswith("<article"))
 
 

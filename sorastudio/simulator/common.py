@@ -75,6 +75,20 @@ def serve_video(request: HttpRequest, path: Path, etag: str) -> HttpResponseBase
     )
 
 
+def out_of_credit(provider: str, prompt: str) -> bool:
+    """A prompt with "[sim:used_up]" finds the account empty the first time it is sent; sent again (after an
+    admin "topped up" the account and resumed the service) it is taken. A marker task, which no client ever
+    asks for, remembers the refusal in the database, so that every web process agrees."""
+    if "[sim:used_up]" not in prompt.lower():
+        return False
+    marker = "used-up-" + hashlib.sha256(f"{provider}:{prompt}".encode()).hexdigest()[:40]
+    _task, created = SimTask.objects.get_or_create(
+        id=marker,
+        defaults={"provider": provider, "outcome": "used_up", "finishes_at": timezone.now(), "trace_id": "-"},
+    )
+    return created
+
+
 def callback_allowed(url: str) -> bool:
     """The simulator takes no real credentials, so it only ever calls the studio itself back: it must not
     become a way to make this server send requests to any address a caller names."""

@@ -7,7 +7,7 @@ Trigger words in a prompt make the failure paths easy to try by hand, as in the 
   "[sim:error]"                  the task fails as "task creation failed" (successFlag 2)
   "[sim:slow]"                   the task takes three times as long
   "[sim:expired]"                the first video link handed out has already expired
-  "[sim:used_up]"                generate is refused: not enough credits (402)
+  "[sim:used_up]"                the first generate is refused: not enough credits (402)
 
 Where the vendor says nothing, the simulator assumes:
   * Every video is 10 seconds long: Sora2API takes no duration and does not document the one it makes.
@@ -43,7 +43,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sorastudio.studio import capabilities
 
-from .common import callback_allowed, link_is_valid, link_refused, serve_video, signed_link
+from .common import callback_allowed, link_is_valid, link_refused, out_of_credit, serve_video, signed_link
 from .models import SimTask
 from .render import render_video, simulated_frame_size
 
@@ -196,7 +196,7 @@ def generate(request: HttpRequest) -> HttpResponseBase:
     if problem := validate_request(body):
         return _envelope(400, problem)
     prompt = str(body["prompt"])
-    if "[sim:used_up]" in prompt.lower():
+    if out_of_credit(PROVIDER, prompt):
         return _envelope(402, "Insufficient credits: the account does not have enough credits for this task")
 
     outcome = _outcome_for(prompt)

@@ -6,7 +6,7 @@ Trigger words in a prompt make the failure paths easy to try by hand:
   "[sim:error]"                  the task fails with an upstream api_error
   "[sim:slow]"                   the task takes three times as long
   "[sim:expired]"                the first video link handed out has already expired
-  "[sim:used_up]"                the submission is refused: the account's balance is used up (403)
+  "[sim:used_up]"                the first submission is refused: the account's balance is used up (403)
 """
 
 from __future__ import annotations
@@ -38,7 +38,15 @@ from django.views.decorators.http import require_GET, require_POST
 from sorastudio.studio import capabilities
 
 from .common import LINK_LIFETIME as LINK_LIFETIME  # the link scheme now lives in .common
-from .common import callback_allowed, link_is_valid, link_refused, serve_video, signature, signed_link
+from .common import (
+    callback_allowed,
+    link_is_valid,
+    link_refused,
+    out_of_credit,
+    serve_video,
+    signature,
+    signed_link,
+)
 from .models import SimTask
 from .render import render_video, simulated_frame_size
 
@@ -217,7 +225,7 @@ def acedata_videos(request: HttpRequest) -> HttpResponseBase:
     if problem := validate_request(body):
         return _error(400, "bad_request", problem)
     prompt = str(body["prompt"])
-    if "[sim:used_up]" in prompt.lower():
+    if out_of_credit(capabilities.ACEDATA, prompt):
         return _error(403, "used_up", "Your balance has been used up, please recharge.")
 
     outcome, code, message = _outcome_for(prompt)

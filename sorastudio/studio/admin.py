@@ -1,11 +1,22 @@
-"""The studio's records in Django's admin, for the people who run it: teams and their members, the jobs, and
-the teams' saved characters."""
+"""The studio's records in Django's admin, for the people who run it: teams and their members, the jobs, the
+teams' saved characters, comments and favourites, notifications, invitations and the jobs' timelines."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import Character, Generation, Membership, Team
+from . import billing_admin  # noqa: F401 - registers prices, quotas, the ledger and pauses
+from .models import (
+    Character,
+    Comment,
+    Event,
+    Favourite,
+    Generation,
+    Invitation,
+    Membership,
+    Notification,
+    Team,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -60,3 +71,62 @@ class CharacterAdmin(admin.ModelAdmin):
     search_fields = ["name", "team__name"]
     list_select_related = ["team", "created_by"]
     autocomplete_fields = ["team"]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["short_body", "author", "generation", "decision", "created_at", "resolved_at"]
+    list_filter = ["decision"]
+    search_fields = ["body", "author__username"]
+    list_select_related = ["author", "generation"]
+    raw_id_fields = ["generation", "parent", "author", "resolved_by"]
+
+    @admin.display(description="comment")
+    def short_body(self, obj: Comment) -> str:
+        return obj.body[:60]
+
+
+@admin.register(Favourite)
+class FavouriteAdmin(admin.ModelAdmin):
+    list_display = ["user", "generation", "created_at"]
+    search_fields = ["user__username"]
+    list_select_related = ["user", "generation"]
+    raw_id_fields = ["user", "generation"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["text", "user", "team", "kind", "created_at", "read_at", "emailed_at"]
+    list_filter = ["kind", "team"]
+    search_fields = ["user__username"]
+    list_select_related = ["user", "team", "generation", "actor"]
+    raw_id_fields = ["user", "generation", "actor"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = [
+        "team",
+        "role",
+        "note",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "accepted_by",
+        "revoked_at",
+    ]
+    list_filter = ["role", "team"]
+    search_fields = ["note", "team__name"]
+    list_select_related = ["team", "created_by", "accepted_by"]
+    raw_id_fields = ["created_by", "accepted_by"]
+    readonly_fields = ["token"]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["kind", "generation", "actor", "at"]
+    list_filter = ["kind"]
+    list_select_related = ["generation", "actor"]
+    raw_id_fields = ["generation", "actor"]
+    date_hierarchy = "at"

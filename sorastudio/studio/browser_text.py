@@ -82,4 +82,20 @@ def browser_text() -> dict[str, str]:
             "The player was at %(time)s s, taken as %(taken)s s: the service takes whole seconds."
         ),
         "clip.markFirst": gettext("Mark a start and an end 1 to 3 seconds apart first."),
+        # gallery.js: the selection toolbar.
+        "gallery.selected": gettext("%(count)s selected"),
+        "gallery.compareRange": gettext("Compare takes 2 to 4 videos."),
+        # review.js: pinning a comment to the player's moment (a time such as 0:03), and the compare page.
+        "review.pinTo": gettext("Pin to %(time)s"),
+        "compare.play": gettext("Play all"),
+        "compare.pause": gettext("Pause all"),
+        # team.js: copying an invitation link, and the browser's own notifications.
+        "team.copied": gettext("Copied"),
+        "team.copyByHand": gettext("The link is selected: copy it with Ctrl+C (⌘C on a Mac)."),
+        "team.desktopOn": gettext(
+            "Desktop notifications are on: while the studio is open, new ones also appear on your desktop."
+        ),
+        "team.desktopBlocked": gettext(
+            "Desktop notifications are blocked for this site: allow them in the browser's site settings."
+        ),
     }

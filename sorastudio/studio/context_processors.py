@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from . import presets, providers
+from .team_views import bell_for
 
 
 def studio(request: HttpRequest) -> dict[str, Any]:
@@ -13,4 +15,10 @@ def studio(request: HttpRequest) -> dict[str, Any]:
         "provider": providers.describe(),
         # The form's presets: every render of the form shows them, the page and its htmx fragments alike.
         "presets": presets.PRESETS,
+        # The bell's count: asked of the database only by a template that shows the bell.
+        "bell": SimpleLazyObject(lambda: _bell(request)),
     }
+
+
+def _bell(request: HttpRequest) -> Any:
+    return bell_for(request.user) if request.user.is_authenticated else None

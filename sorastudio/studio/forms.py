@@ -511,6 +511,29 @@ class GenerationForm(forms.Form):
         )
         return saved
 
+    def priced_options(self) -> tuple[dict[str, Any], int]:
+        """The options that set the price, as they stand (checked or not), and how many videos they make:
+        for the cost shown beside the Generate button. Its htmx refresh sends the number of lines of the
+        prompt (`prompt_lines`) rather than the prompt itself."""
+        cap = self.capability
+        duration, size, quality = self._raw("duration"), self._raw("size"), self._raw("quality")
+        options = {
+            "provider": cap.provider,
+            "version": cap.version,
+            "model": cap.model,
+            "duration": int(duration) if duration in map(str, cap.durations) else cap.default_duration,
+            "size": size if size in cap.sizes else cap.default_size,
+            "quality": quality if quality in cap.qualities else cap.default_quality,
+        }
+        variations = self._raw("variations")
+        jobs = int(variations) if variations in ("1", "2", "3", "4") else 1
+        if self._raw("batch"):
+            lines = self.data.get("prompt_lines", "") if self.is_bound else ""
+            prompt = self._raw("prompt")
+            count = sum(1 for line in prompt.splitlines() if line.strip()) if prompt else 0
+            jobs *= max(1, count or (int(lines) if str(lines).isdigit() else 1))
+        return options, jobs
+
     def generation_params(self, prompt: str | None = None) -> dict[str, Any]:
         """One job's parameters (for a batch, pass the prompt of that line)."""
         data = self.cleaned_data

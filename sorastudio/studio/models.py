@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import re
 import secrets
 import statistics
@@ -10,12 +11,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +45,10 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MembershipError(ValueError):
+    """A change to a team's members that cannot be made, with the reason in words for the admin."""
 
 
 class Membership(models.Model):
@@ -73,6 +79,33 @@ class Membership(models.Model):
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
 
+    def change_role(self, role: str) -> None:
+        """Give this member another role. A team always keeps an admin: the last one stays one."""
+        with transaction.atomic():
+            if role != self.Role.ADMIN:
+                self._keep_an_admin()
+            Membership.objects.filter(pk=self.pk).update(role=role)
+        self.role = role
+
+    def remove(self) -> None:
+        """Take this person out of the team (their videos stay the team's), unless they are its last admin."""
+        with transaction.atomic():
+            self._keep_an_admin()
+            self.delete()
+
+    def _keep_an_admin(self) -> None:
+        # The team's admins are locked, so two admins demoting each other at once cannot both succeed.
+        admins = list(
+            Membership.objects.select_for_update()
+            .filter(team_id=self.team_id, role=self.Role.ADMIN)
+            .values_list("pk", flat=True)
+        )
+        if admins == [self.pk]:
+            raise MembershipError(
+                gettext("%(name)s is the team's last admin: make someone else an admin first.")
+                % {"name": self.user.get_username()}
+            )
+
 
 class State(models.TextChoices):
     QUEUED = "queued", pgettext_lazy("state of a video", "Queued")
@@ -95,6 +128,8 @@ class ReviewState(models.TextChoices):
 # A reviewer's decisions, and the ones that need a comment saying why.
 DECISIONS = (ReviewState.APPROVED, ReviewState.CHANGES_REQUESTED, ReviewState.REJECTED)
 DECISIONS_NEEDING_A_REASON = (ReviewState.CHANGES_REQUESTED, ReviewState.REJECTED)
+# The roles whose members decide on videos (Membership.can_review), as a query needs them.
+REVIEWING_ROLES = (Membership.Role.REVIEWER, Membership.Role.ADMIN)
 
 
 LIVE_STATES = (State.QUEUED, State.SUBMITTING, State.RUNNING, State.ARCHIVING)
@@ -132,11 +167,29 @@ ORIENTATION_WORDS: dict[str, StrOrPromise] = {
 }
 
 
+logger = logging.getLogger(__name__)
+
 _TYPICAL_CACHE: dict[tuple[Any, ...], tuple[float, float]] = {}
+# The fields that make two jobs alike in how long they take.
+TYPICAL_KIND = ("provider", "simulated", "model", "version", "duration")
+
+
+def _alike(kind: tuple[Any, ...]) -> Q:
+    return Q(**dict(zip(TYPICAL_KIND, kind, strict=True)))
+
+
+def _known_typical(kind: tuple[Any, ...]) -> float | None:
+    cached = _TYPICAL_CACHE.get(kind)
+    return cached[1] if cached and cached[0] > time.monotonic() else None
 
 
 class ReviewError(ValueError):
-    """A review action that cannot be done, with the reason in words for the person who tried it."""
+    """A review action that cannot be done, with the reason in words for the person who tried it, and the
+    form field the reason is about (if any), so that a page can show it next to that field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class GenerationQuerySet(models.QuerySet["Generation"]):
@@ -173,11 +226,19 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
             .annotate(n=models.Count("pk"))
             .values("n")
         )
+        # What a failed card says of its credits, and whether a queued one waits for a paused service.
+        ledger = LedgerEntry.objects.filter(generation=models.OuterRef("pk"))
+        settled = ledger.filter(kind__in=[LedgerEntry.Kind.CHARGE, LedgerEntry.Kind.RELEASE])
+        reserved = ledger.filter(kind=LedgerEntry.Kind.RESERVE)
+        paused = ProviderPause.active().filter(provider=models.OuterRef("provider"))
         return self.annotate(
             is_favourite=models.Exists(favourite),
             open_comments=models.functions.Coalesce(
                 models.Subquery(open_comments, output_field=models.IntegerField()), 0
             ),
+            settled_as=models.Subquery(settled.values("kind")[:1]),
+            reserved_credits=models.Subquery(reserved.values("credits")[:1]),
+            provider_paused=models.Exists(paused),
         )
 
     def in_flight(self) -> GenerationQuerySet:
@@ -189,6 +250,53 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
 
     def newest_first(self) -> GenerationQuerySet:
         return self.order_by("-created_at", "-id")
+
+    def purge_expired(self) -> int:
+        """Delete for good the videos whose time in their team's trash is over, with their stored files,
+        except files another row still uses (re-runs and kept images share them). Returns how many went."""
+        now = timezone.now()
+        trashed = self.filter(deleted_at__isnull=False)
+        purged = 0
+        teams = Team.objects.filter(pk__in=trashed.values("team")).values_list("pk", "trash_days")
+        for team_id, days in teams:
+            expired = trashed.filter(team_id=team_id, deleted_at__lte=now - timedelta(days=days))
+            while rows := list(expired.values_list("pk", "video", "poster", "character_clip")[:PURGE_BATCH]):
+                pks = [pk for pk, *_files in rows]
+                with transaction.atomic():
+                    files = {name for _pk, *names in rows for name in names if name}
+                    images = GenerationImage.objects.filter(generation__in=pks)
+                    files.update(images.values_list("file", flat=True))
+                    Generation.objects.filter(pk__in=pks).delete()
+                    unused = files - _files_in_use(files)
+                    transaction.on_commit(lambda unused=unused: _delete_files(unused))  # type: ignore[misc]
+                purged += len(pks)
+        return purged
+
+
+# Videos purged per transaction: short transactions, and lists of ids well within SQLite's limits.
+PURGE_BATCH = 200
+
+
+def _files_in_use(names: set[str]) -> set[str]:
+    """Which of these stored files a row (a video, its reference images, a saved character) still names."""
+    used: set[str] = set()
+    chosen = sorted(names)
+    for start in range(0, len(chosen), PURGE_BATCH):
+        chunk = chosen[start : start + PURGE_BATCH]
+        for field in ("video", "poster", "character_clip"):
+            used.update(Generation.objects.filter(**{f"{field}__in": chunk}).values_list(field, flat=True))
+        used.update(GenerationImage.objects.filter(file__in=chunk).values_list("file", flat=True))
+        used.update(Character.objects.filter(clip__in=chunk).values_list("clip", flat=True))
+    return used
+
+
+def _delete_files(names: set[str]) -> None:
+    for name in sorted(names):
+        try:
+            default_storage.delete(name)
+        except OSError:
+            # Left behind, not fatal: the rows are gone, and a stray file harms nobody.
+            logger.warning("could not delete the purged file %s", name, exc_info=True)
 
 
 class Generation(models.Model):
@@ -339,6 +447,24 @@ class Generation(models.Model):
         return str(ORIENTATION_NAMES.get(self.orientation, self.orientation.capitalize()))
 
     @property
+    def cost(self) -> int | None:
+        """The credits reserved when it was asked for, at that day's price."""
+        return cost_of(self)
+
+    @property
+    def charge_note(self) -> str:
+        """For a failed job: whether its creator was charged."""
+        return charge_note(self) if self.failed else ""
+
+    @property
+    def waiting_for_credit(self) -> bool:
+        """Queued for a video service the studio paused because its account ran out of credit."""
+        if self.state != State.QUEUED:
+            return False
+        paused = getattr(self, "provider_paused", None)  # read with the page's query (with_flags_for)
+        return ProviderPause.is_paused(self.provider) if paused is None else paused
+
+    @property
     def explanation(self) -> str:
         """What went wrong, in plain words, and whether the upstream had the job."""
         if self.error_code in ERROR_EXPLANATIONS:
@@ -349,37 +475,63 @@ class Generation(models.Model):
         end = self.finished_at or now or timezone.now()
         return max(end - self.created_at, timedelta(0))
 
+    @property
+    def timing_kind(self) -> tuple[Any, ...]:
+        """What makes jobs take alike long: the values of TYPICAL_KIND, in that order."""
+        return tuple(getattr(self, name) for name in TYPICAL_KIND)
+
     def typical_seconds(self) -> float:
         """How long a job like this usually takes, from this studio's own history when it has some.
         Every live card asks this every two seconds, so the answer is kept for a minute per kind of job."""
-        key = (self.provider, self.simulated, self.model, self.version, self.duration)
-        cached = _TYPICAL_CACHE.get(key)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        typical = self._typical_from_history()
-        _TYPICAL_CACHE[key] = (time.monotonic() + 60, typical)
-        return typical
-
-    def _typical_from_history(self) -> float:
-        recent = list(
+        known = _known_typical(self.timing_kind)
+        if known is not None:
+            return known
+        recent = (
             Generation.objects.filter(
-                state=State.SUCCEEDED,
-                provider=self.provider,
-                simulated=self.simulated,
-                model=self.model,
-                version=self.version,
-                duration=self.duration,
-                upstream_finished_at__isnull=False,
+                _alike(self.timing_kind), state=State.SUCCEEDED, upstream_finished_at__isnull=False
             )
             .order_by("-created_at")
             .values_list("created_at", "upstream_finished_at")[:20]
         )
-        spans = [(done - start).total_seconds() for start, done in recent if done is not None]
+        return self._remember_typical([(done - start).total_seconds() for start, done in recent if done])
+
+    @classmethod
+    def prime_typical_seconds(cls, generations: list[Generation]) -> None:
+        """Work out how long each kind of job among these live ones usually takes, in one query for them
+        all: a page of live cards then costs one query (once a minute), not one per kind."""
+        kinds = {g.timing_kind: g for g in generations if g.is_live and _known_typical(g.timing_kind) is None}
+        if not kinds:
+            return
+        same_kind = Q()
+        for kind in kinds:
+            same_kind |= _alike(kind)
+        recent = (
+            Generation.objects.filter(same_kind, state=State.SUCCEEDED, upstream_finished_at__isnull=False)
+            .annotate(
+                rank=models.Window(
+                    models.functions.RowNumber(),
+                    partition_by=[F(name) for name in TYPICAL_KIND],
+                    order_by=F("created_at").desc(),
+                )
+            )
+            .filter(rank__lte=20)
+            .values_list(*TYPICAL_KIND, "created_at", "upstream_finished_at")
+        )
+        spans: dict[tuple[Any, ...], list[float]] = {kind: [] for kind in kinds}
+        for *kind, start, done in recent:
+            spans[tuple(kind)].append((done - start).total_seconds())
+        for kind, example in kinds.items():
+            example._remember_typical(spans[kind])
+
+    def _remember_typical(self, spans: list[float]) -> float:
         if len(spans) >= 3:
-            return max(5.0, statistics.median(spans))
-        if self.simulated:
-            return max(5.0, settings.SIMULATOR_SECONDS + 3)
-        return float(capabilities.TYPICAL_SECONDS.get((self.model, self.duration), 120))
+            typical = max(5.0, statistics.median(spans))
+        elif self.simulated:
+            typical = max(5.0, settings.SIMULATOR_SECONDS + 3)
+        else:
+            typical = float(capabilities.TYPICAL_SECONDS.get((self.model, self.duration), 120))
+        _TYPICAL_CACHE[self.timing_kind] = (time.monotonic() + 60, typical)
+        return typical
 
     def progress(self, now: Any = None) -> dict[str, Any]:
         elapsed = self.elapsed(now).total_seconds()
@@ -520,6 +672,8 @@ class Generation(models.Model):
         )
         if won:
             self.log("upstream_succeeded")
+            # Made upstream, so paid for: a download that fails later does not give the credits back.
+            LedgerEntry.settle(self)
         return won
 
     def claim_for_archive(self, stale_after: float) -> bool:
@@ -580,6 +734,7 @@ class Generation(models.Model):
         )
         if won:
             self.log(state, code=code, message=_redact(message)[:300], status=status)
+            LedgerEntry.settle(self)  # gives a video that was not made its credits back
             Notification.send(
                 [self.created_by], team=self.team, kind=Notification.Kind.FAILED, generation=self
             )
@@ -591,61 +746,118 @@ class Generation(models.Model):
 
     # --- Review -------------------------------------------------------------------------------------------
 
+    @property
+    def can_ask_for_review(self) -> bool:
+        """Finished, and not waiting for a review nor decided (except "changes requested": fixed, it is
+        asked again; a rejected video is re-run instead)."""
+        return self.succeeded and self.review_state in (ReviewState.NEW, ReviewState.CHANGES_REQUESTED)
+
+    def review_rights(self, membership: Membership) -> dict[str, bool]:
+        """What the person of `membership` may do in this video's review: its creator asks for one (an
+        admin may for them); reviewers and admins decide, a reviewer never on their own video."""
+        own = membership.user_id == self.created_by_id
+        return {
+            "ask": own or membership.is_admin,
+            "decide": membership.can_review,
+            "decide_own": own and membership.can_review and not membership.is_admin,
+        }
+
+    def possible_reviewers(self) -> Any:
+        """Whom the creator can ask: the team's reviewers and admins, except the creator."""
+        from django.contrib.auth import get_user_model
+
+        return (
+            get_user_model()
+            .objects.filter(memberships__team=self.team_id, memberships__role__in=REVIEWING_ROLES)
+            .exclude(pk=self.created_by_id)
+            .order_by("username")
+        )
+
+    def comment_threads(self) -> list[Comment]:
+        """The comments in order, each with its replies (threads are one level deep)."""
+        replies = models.Prefetch("replies", queryset=Comment.objects.select_related("author"))
+        return list(
+            self.comments.filter(parent=None)
+            .select_related("author", "resolved_by")
+            .prefetch_related(replies)
+        )
+
     def ask_for_review(self, by: Any, reviewer: Any = None) -> None:
         """Ask a reviewer (or, with none named, every reviewer of the team) to look at this video."""
         if not self.succeeded or self.deleted_at:
             raise ReviewError(gettext("Only a finished video can be reviewed."))
         if reviewer is not None and reviewer == self.created_by:
-            raise ReviewError(gettext("Ask someone else: nobody reviews their own video."))
+            raise ReviewError(gettext("Ask someone else: nobody reviews their own video."), field="reviewer")
+        if reviewer is not None and not self.possible_reviewers().filter(pk=reviewer.pk).exists():
+            # Checked here too: a notification to someone outside the team would show them the video.
+            raise ReviewError(gettext("Ask one of the team's reviewers."), field="reviewer")
         asked_from = (ReviewState.NEW, ReviewState.IN_REVIEW, ReviewState.CHANGES_REQUESTED)
-        won = (
-            Generation.objects.filter(
-                pk=self.pk, review_state__in=asked_from, deleted_at__isnull=True
-            ).update(
-                review_state=ReviewState.IN_REVIEW, review_requested_of=reviewer, updated_at=timezone.now()
+        with transaction.atomic():
+            won = (
+                Generation.objects.filter(
+                    pk=self.pk, review_state__in=asked_from, deleted_at__isnull=True
+                ).update(
+                    review_state=ReviewState.IN_REVIEW,
+                    review_requested_of=reviewer,
+                    updated_at=timezone.now(),
+                )
+                == 1
             )
-            == 1
-        )
-        if not won:
-            raise ReviewError(gettext("This video has already been decided on."))
-        self.review_state = ReviewState.IN_REVIEW
-        self.review_requested_of = reviewer
-        self.log("review_requested", actor=by, reviewer=reviewer.get_username() if reviewer else "")
-        if reviewer is not None:
-            asked = [reviewer]
-        else:
-            asked = [m.user for m in self.team.memberships.select_related("user") if m.can_review]
-        Notification.send(
-            [u for u in asked if u != self.created_by],
-            team=self.team,
-            kind=Notification.Kind.REVIEW_REQUESTED,
-            generation=self,
-            actor=by,
-        )
+            if not won:
+                raise ReviewError(gettext("This video has already been decided on."))
+            self.review_state = ReviewState.IN_REVIEW
+            self.review_requested_of = reviewer
+            self.log("review_requested", actor=by, reviewer=reviewer.get_username() if reviewer else "")
+            if reviewer is not None:
+                asked = [reviewer]
+            else:
+                asked = [m.user for m in self.team.memberships.select_related("user") if m.can_review]
+            Notification.send(
+                [u for u in asked if u != self.created_by],
+                team=self.team,
+                kind=Notification.Kind.REVIEW_REQUESTED,
+                generation=self,
+                actor=by,
+            )
 
     def decide(
-        self, by: Any, decision: str, *, comment: str = "", at_seconds: float | None = None
+        self,
+        by: Any,
+        decision: str,
+        *,
+        comment: str = "",
+        at_seconds: float | None = None,
+        seen: str | None = None,
     ) -> Comment | None:
         """A reviewer's decision, with the comment that explains it (required unless approving). The
-        decision applies only to the review state this reviewer saw: a decision made meanwhile by
-        someone else is not silently overwritten."""
+        decision applies only to the review state this reviewer saw (`seen`, by default the one this
+        object was loaded with): a decision made meanwhile by someone else is not silently overwritten."""
         if decision not in DECISIONS:
             raise ReviewError(gettext("Choose approve, request changes or reject."))
         if not self.succeeded or self.deleted_at:
             raise ReviewError(gettext("Only a finished video can be reviewed."))
+        membership = self.team.memberships.filter(user=by).first()
+        if membership is None or not membership.can_review:
+            raise ReviewError(gettext("Only the team's reviewers and admins decide on videos."))
+        if by == self.created_by and not membership.is_admin:
+            raise ReviewError(gettext("You made this video, so another reviewer decides on it."))
         comment = comment.strip()
         if decision in DECISIONS_NEEDING_A_REASON and not comment:
-            raise ReviewError(gettext("Say why in a comment, so the creator knows what to change."))
+            raise ReviewError(
+                gettext("Say why in a comment, so the creator knows what to change."), field="comment"
+            )
         now = timezone.now()
         with transaction.atomic():
             won = (
                 Generation.objects.filter(
-                    pk=self.pk, review_state=self.review_state, deleted_at__isnull=True
+                    pk=self.pk, review_state=seen or self.review_state, deleted_at__isnull=True
                 ).update(review_state=decision, reviewed_by=by, reviewed_at=now, updated_at=now)
                 == 1
             )
             if not won:
-                raise ReviewError(gettext("Someone else reviewed this video meanwhile. Reload to see it."))
+                raise ReviewError(
+                    gettext("Someone else reviewed this video meanwhile: their decision is shown above.")
+                )
             self.review_state = decision
             self.reviewed_by = by
             self.reviewed_at = now
@@ -704,9 +916,11 @@ class Generation(models.Model):
 
     @classmethod
     def create_for(cls, *, team: Team, user: Any, simulated: bool, **params: Any) -> Generation:
+        """A new job, its price reserved in the same transaction (QuotaExceeded: nothing is created)."""
         with transaction.atomic():
             generation = cls.objects.create(team=team, created_by=user, simulated=simulated, **params)
             generation.log("created")
+            LedgerEntry.reserve(generation, by=user)
         return generation
 
     @classmethod
@@ -729,6 +943,8 @@ class Generation(models.Model):
         created: list[Generation] = []
         stored: list[tuple[str, str]] = []
         with transaction.atomic():
+            # The whole request must fit before any file is stored; each job then reserves its own price.
+            Budget.hold(team, user, PriceOverride.price_of(team, params) * len(prompts) * variations)
             for prompt in prompts:
                 group = uuid.uuid4() if variations > 1 else None
                 for number in range(1, variations + 1):
@@ -885,6 +1101,12 @@ class Event(models.Model):
     def label(self) -> str:
         return str(EVENT_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize()))
 
+    @property
+    def moment(self) -> float | None:
+        """The moment of the video this event is about (a pinned comment or decision), if any."""
+        value = self.detail.get("at_seconds")
+        return float(value) if isinstance(value, int | float) else None
+
 
 class PollLease(models.Model):
     """Who is polling a provider right now: one row per provider, taken by a conditional UPDATE, so that
@@ -981,6 +1203,66 @@ class Comment(models.Model):
     def __str__(self) -> str:
         return f"comment by {self.author} on {self.generation_id}"
 
+    @classmethod
+    def add(
+        cls,
+        generation: Generation,
+        author: Any,
+        body: str,
+        *,
+        at_seconds: float | None = None,
+        parent: Comment | None = None,
+    ) -> Comment:
+        """A new comment, or a reply to `parent`; it goes on the video's timeline and is told to the
+        video's creator and, for a reply, to the author of the comment answered."""
+        body = body.strip()
+        if not body:
+            raise ReviewError(gettext("Write the comment first."), field="body")
+        if parent is not None and (parent.generation_id != generation.pk or parent.parent_id is not None):
+            raise ReviewError(
+                gettext("Reply to the first comment of the thread: replies go one level deep."), field="body"
+            )
+        with transaction.atomic():
+            comment = cls.objects.create(
+                generation=generation, author=author, parent=parent, body=body, at_seconds=at_seconds
+            )
+            generation.log("commented", actor=author, at_seconds=at_seconds)
+            Notification.send(
+                [generation.created_by, parent.author if parent else None],
+                team=generation.team,
+                kind=Notification.Kind.COMMENT,
+                generation=generation,
+                actor=author,
+                comment=str(comment.pk),
+                at_seconds=at_seconds,
+            )
+        return comment
+
+    def may_resolve(self, membership: Membership) -> bool:
+        """Its author, the video's creator, and the team's reviewers and admins."""
+        return membership.can_review or membership.user_id in (self.author_id, self.generation.created_by_id)
+
+    def resolve(self, by: Any) -> bool:
+        """Mark the thread as dealt with; False when someone already had."""
+        now = timezone.now()
+        won = Comment.objects.filter(pk=self.pk, resolved_at__isnull=True).update(
+            resolved_at=now, resolved_by=by
+        )
+        if won:
+            self.resolved_at, self.resolved_by = now, by
+            self.generation.log("comment_resolved", actor=by, at_seconds=self.at_seconds)
+        return won == 1
+
+    def reopen(self, by: Any) -> bool:
+        """Open a resolved thread again; False when it was open."""
+        won = Comment.objects.filter(pk=self.pk, resolved_at__isnull=False).update(
+            resolved_at=None, resolved_by=None
+        )
+        if won:
+            self.resolved_at = self.resolved_by = None
+            self.generation.log("comment_reopened", actor=by, at_seconds=self.at_seconds)
+        return won == 1
+
 
 class Favourite(models.Model):
     """A video someone marked for themselves; each person has their own."""
@@ -996,6 +1278,16 @@ class Favourite(models.Model):
         return f"{self.user} likes {self.generation_id}"
 
 
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def for_user(self, user: Any) -> NotificationQuerySet:
+        """A person's notifications from the teams they still belong to: the news of a team they have left
+        is no longer theirs to read."""
+        return self.filter(user=user, team__memberships__user=user)
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
 class Notification(models.Model):
     """Something a person should know about, shown under the bell (and mailed when SMTP is set up)."""
 
@@ -1005,6 +1297,8 @@ class Notification(models.Model):
         REVIEW_REQUESTED = "review_requested", _("Review requested")
         REVIEW_RETURNED = "review_returned", _("Review came back")
         COMMENT = "comment", _("New comment")
+        QUOTA_WARNING = "quota_warning", _("Quota nearly used")
+        PROVIDER_PAUSED = "provider_paused", _("Video service out of credit")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
@@ -1022,12 +1316,34 @@ class Notification(models.Model):
     # Set by the one mail task that sent it, so a task run twice mails once.
     emailed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = NotificationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox")]
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user}"
+
+    @property
+    def text(self) -> str:
+        """The notification as one sentence in the reader's language, naming who and which video."""
+        if self.kind == self.Kind.REVIEW_RETURNED:
+            sentence = REVIEW_RETURNED_TEXTS.get(self.detail.get("decision", ""), REVIEW_RETURNED_TEXT)
+        else:
+            sentence = NOTIFICATION_TEXTS.get(self.kind, self.get_kind_display())
+        prompt = " ".join(self.generation.prompt.split()) if self.generation else ""
+        actor = self.actor.get_username() if self.actor else gettext("Someone")
+        # A few words of the prompt; a language without spaces between words is cut by length.
+        prompt = Truncator(Truncator(prompt).words(8)).chars(60)
+        return str(sentence) % {"actor": actor, "prompt": prompt}
+
+    @property
+    def url(self) -> str:
+        """Where the notification leads: its video, or the gallery once the video is in the trash."""
+        if self.generation is not None and self.generation.deleted_at is None:
+            return self.generation.get_absolute_url()
+        return reverse("studio:index")
 
     @classmethod
     def send(
@@ -1055,6 +1371,24 @@ class Notification(models.Model):
         return created
 
 
+NOTIFICATION_TEXTS: dict[str, StrOrPromise] = {
+    Notification.Kind.READY: _("Your video is ready: “%(prompt)s”"),
+    Notification.Kind.FAILED: _("Your video failed: “%(prompt)s”"),
+    Notification.Kind.REVIEW_REQUESTED: _("%(actor)s asked you to review “%(prompt)s”"),
+    Notification.Kind.COMMENT: _("%(actor)s commented on “%(prompt)s”"),
+    Notification.Kind.QUOTA_WARNING: _("%(actor)s went past a quota's warning level with “%(prompt)s”"),
+    Notification.Kind.PROVIDER_PAUSED: _(
+        "A video service is out of credit: its videos wait until an admin tops it up and resumes it"
+    ),
+}
+REVIEW_RETURNED_TEXT = _("%(actor)s reviewed your video “%(prompt)s”")
+REVIEW_RETURNED_TEXTS: dict[str, StrOrPromise] = {
+    ReviewState.APPROVED: _("%(actor)s approved your video “%(prompt)s”"),
+    ReviewState.CHANGES_REQUESTED: _("%(actor)s asked for changes to your video “%(prompt)s”"),
+    ReviewState.REJECTED: _("%(actor)s rejected your video “%(prompt)s”"),
+}
+
+
 def _email_later(ids: list[str]) -> None:
     from . import tasks
 
@@ -1067,6 +1401,12 @@ def _invitation_token() -> str:
 
 def _invitation_expiry() -> Any:
     return timezone.now() + timedelta(days=7)
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def still_open(self) -> InvitationQuerySet:
+        """Links that would still work: not used, not revoked, not expired."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
 
 
 class Invitation(models.Model):
@@ -1087,6 +1427,8 @@ class Invitation(models.Model):
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -1116,3 +1458,29 @@ class Invitation(models.Model):
             )
         self.accepted_by, self.accepted_at = user, now
         return membership
+
+    def revoke(self) -> bool:
+        """Close the link before anyone uses it; False when it was already used or revoked."""
+        now = timezone.now()
+        won = (
+            Invitation.objects.filter(pk=self.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
+                revoked_at=now
+            )
+            == 1
+        )
+        if won:
+            self.revoked_at = now
+        return won
+
+
+# The billing models (prices, quotas, the ledger, provider pauses) live in their own module.
+from .billing import (  # noqa: E402, F401 - every model of the app is importable from here
+    Budget,
+    LedgerEntry,
+    PriceOverride,
+    ProviderPause,
+    Quota,
+    QuotaExceeded,
+    charge_note,
+    cost_of,
+)

@@ -21,15 +21,18 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db.models import Q
+from django.core.mail import send_mail
+from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
 from sorastudio.upstream.errors import UpstreamError
 
 from . import media, providers
-from .models import Generation, PollLease, State
+from .models import Generation, LedgerEntry, Notification, PollLease, ProviderPause, State
 from .providers import Status, Upstream
 
 log = logging.getLogger(__name__)
@@ -57,7 +60,9 @@ def start(generation: Generation) -> None:
 
 def submit(pk: str) -> None:
     generation = Generation.objects.filter(pk=pk).first()
-    if generation is None or not generation.claim_for_submit():
+    if generation is None or ProviderPause.is_paused(generation.provider):
+        return  # a paused provider's jobs wait in the queue until an admin resumes it
+    if not generation.claim_for_submit():
         return
     try:
         with providers.upstream(generation.provider, generation.simulated) as upstream:
@@ -77,6 +82,12 @@ def submit(pk: str) -> None:
 
 def _submit_failed(generation: Generation, exc: UpstreamError) -> None:
     log.warning("submit of %s failed: %s", generation.pk, exc)
+    if _out_of_credit(exc):
+        # The studio's own account is empty: nothing this job did wrong. Stop sending to the provider until an
+        # admin resumes it; the job waits in the queue with its credits still only reserved.
+        ProviderPause.pause(generation.provider, reason=str(exc))
+        generation.retry_later(State.SUBMITTING, 0, reason=exc.message, status=exc.status, code=exc.code)
+        return
     if not _certainly_refused(exc):
         # The request may have been accepted (a read time-out, a success without a task id): sending it
         # again could make and charge the video twice, so the job stops here and says so.
@@ -92,6 +103,11 @@ def _submit_failed(generation: Generation, exc: UpstreamError) -> None:
         )
         return
     generation.mark_failed(exc.code or "submit_failed", exc.message, status=exc.status, trace_id=exc.trace_id)
+
+
+def _out_of_credit(exc: UpstreamError) -> bool:
+    """AceDataCloud's 403 `used_up`, Sora2API's 402: the account has no credit left."""
+    return exc.code in ("used_up", "insufficient_credits") or exc.status == 402
 
 
 def _certainly_refused(exc: UpstreamError) -> bool:
@@ -127,7 +143,7 @@ def follow(provider: str) -> None:
         if not step(provider):
             PollLease.release(provider, holder)
             # A job may have arrived between the last look and the release: look once more.
-            if Generation.objects.in_flight().filter(provider=provider).exists():
+            if _followed().filter(provider=provider).exists():
                 kick(provider)
             return
         time.sleep(interval)
@@ -136,10 +152,13 @@ def follow(provider: str) -> None:
 
 
 def tick() -> None:
-    """The one-minute schedule: a safety net that restarts following after a crash or restart."""
-    live = Generation.objects.in_flight().values_list("provider", flat=True).distinct()
+    """The one-minute schedule: a safety net that restarts following after a crash or restart, and the
+    purge of videos whose time in the trash is over."""
+    live = _followed().values_list("provider", flat=True).distinct()
     for provider in set(live):
         kick(provider)
+    LedgerEntry.settle_forgotten()
+    Generation.objects.purge_expired()
 
 
 def step(provider: str | None = None) -> bool:
@@ -155,8 +174,15 @@ def step(provider: str | None = None) -> bool:
     )
     for name in names:
         _poll_running(name)
-    live = Generation.objects.in_flight()
+    live = _followed()
     return (live.filter(provider=provider) if provider else live).exists()
+
+
+def _followed() -> QuerySet[Generation]:
+    """Live jobs, apart from those waiting out an out-of-credit pause: nothing happens to them until an admin
+    resumes their provider (which kicks it)."""
+    paused = ProviderPause.paused_providers()
+    return Generation.objects.in_flight().exclude(state=State.QUEUED, provider__in=paused)
 
 
 def _time_out_old_jobs() -> None:
@@ -164,6 +190,8 @@ def _time_out_old_jobs() -> None:
     # clock, or a slow download of a made video would be reported as "timed out".
     limit = timezone.now() - timedelta(seconds=settings.GENERATION_TIMEOUT)
     late = Generation.objects.in_flight().exclude(state=State.ARCHIVING).filter(created_at__lt=limit)
+    # Waiting out an out-of-credit pause is not the upstream being slow: those jobs are left alone.
+    late = late.exclude(ProviderPause.sheltered(limit))
     for generation in late:
         generation.mark_failed(
             "timed_out",
@@ -192,8 +220,9 @@ def _dispatch_due() -> None:
         dispatched_at__lt=moment - timedelta(seconds=max(60.0, settings.Q_TIMEOUT))
     )
     free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=moment - timedelta(seconds=settings.Q_TIMEOUT))
+    paused = ProviderPause.paused_providers()
     for state, task, extra in (
-        (State.QUEUED, "submit", Q(upstream_task_id="")),
+        (State.QUEUED, "submit", Q(upstream_task_id="") & ~Q(provider__in=paused)),
         (State.ARCHIVING, "archive", free),
     ):
         ready = Generation.objects.filter(due & undispatched & extra, state=state)
@@ -365,3 +394,36 @@ def _store(name: str, path: Path) -> str:
         stored = default_storage.save(name, _TempFile(fh, name=str(path)))
     # A moved temporary file is gone; a copied one is removed by _scratch.
     return stored
+
+
+# --- Mail -----------------------------------------------------------------------------------------------
+
+
+def email_notifications(ids: list[str]) -> None:
+    """Mail each notification to its person, if they gave an address. Each is claimed by a conditional
+    UPDATE first, so a task delivered twice mails once; a mail that fails is logged and not retried (the
+    notification is still under the bell)."""
+    waiting = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).exclude(user__email="")
+    for notification in waiting.select_related("user", "team", "generation", "actor"):
+        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True)
+        if not claimed.update(emailed_at=timezone.now()):
+            continue
+        try:
+            send_mail(
+                subject=f"{notification.team.name}: {notification.text}",
+                message=_email_body(notification),
+                from_email=None,
+                recipient_list=[notification.user.email],
+            )
+        except Exception as exc:  # any SMTP or network failure: the bell still has it
+            # The class name only: an SMTP error can quote the server's reply to our login.
+            log.warning("mailing notification %s failed: %s", notification.pk, exc.__class__.__name__)
+
+
+def _email_body(notification: Notification) -> str:
+    lines = [notification.text]
+    if settings.PUBLIC_BASE_URL:
+        path = reverse("studio:open_notification", args=[notification.pk])
+        lines += ["", gettext("Open it in the studio: %(link)s") % {"link": settings.PUBLIC_BASE_URL + path}]
+    lines += ["", "-- ", gettext("Sora Studio, team %(team)s") % {"team": notification.team.name}]
+    return "\n".join(lines) + "\n"

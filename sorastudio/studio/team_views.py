@@ -2,65 +2,293 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.http import Http404
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
-from django.views.decorators.http import require_http_methods
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from .decorators import admin_required
 from .http import StudioRequest
+from .middleware import switch_team
+from .models import Invitation, Membership, MembershipError, Notification, Team
+from .team_forms import AccountForm, InvitationForm, SignUpForm, TeamSettingsForm
+
+NOTIFICATIONS_PAGE = 30
 
 
+# --- Switching teams ------------------------------------------------------------------------------------
+
+
+@require_POST
+def switch(request: StudioRequest) -> HttpResponseBase:
+    chosen = request.POST.get("team", "")
+    membership = next((m for m in request.memberships if str(m.team_id) == chosen), None)
+    if membership is None:
+        raise Http404("not one of your teams")
+    if membership.team_id != request.team.pk:
+        switch_team(request, membership.team)
+        messages.success(request, _("You are now working in %(team)s.") % {"team": membership.team.name})
+    return redirect("studio:index")
+
+
+# --- Members, invitations, settings (admins) -------------------------------------------------------------
+
+
+def _members_context(request: StudioRequest, new: str = "", **forms: Any) -> dict[str, Any]:
+    """The team's page; `new` names the invitation just made, to show it first and ready to copy."""
+    invitations = Invitation.objects.still_open().filter(team=request.team).select_related("created_by")
+    return {
+        "memberships": request.team.memberships.select_related("user").order_by(Lower("user__username")),
+        "invitations": [
+            (invitation, _join_link(request, invitation), str(invitation.pk) == new)
+            for invitation in invitations
+        ],
+        "roles": Membership.Role.choices,
+        "account_form": forms.get("account_form") or AccountForm(),
+        "invitation_form": forms.get("invitation_form") or InvitationForm(),
+        "settings_form": forms.get("settings_form") or TeamSettingsForm(instance=request.team),
+    }
+
+
+def _join_link(request: HttpRequest, invitation: Invitation) -> str:
+    """The whole address to hand over: under the studio's public address when one is configured, otherwise
+    the one the admin is using."""
+    path = reverse("studio:join", args=[invitation.token])
+    return settings.PUBLIC_BASE_URL + path if settings.PUBLIC_BASE_URL else request.build_absolute_uri(path)
+
+
+def _members_page(request: StudioRequest, status: int = 200, new: str = "", **forms: Any) -> TemplateResponse:
+    context = _members_context(request, new, **forms)
+    return TemplateResponse(request, "studio/members.html", context, status=status)
+
+
+def _members_section(request: StudioRequest, section: str, new: str = "") -> HttpResponseBase:
+    """After a change: htmx gets the changed section again (its messages inside it), a plain form the page."""
+    if request.htmx:
+        context = {**_members_context(request, new), "fragment": True}
+        return TemplateResponse(request, f"studio/members.html#{section}", context)
+    query = f"?new={new}" if new else ""
+    return redirect(f"{reverse('studio:members')}{query}#{section}")
+
+
+@require_GET
+@admin_required
+def members(request: StudioRequest) -> HttpResponseBase:
+    """The team's page: members and their roles, invitation links, new accounts and the team's settings."""
+    return _members_page(request, new=request.GET.get("new", ""))
+
+
+@require_POST
+@admin_required
+def member(request: StudioRequest, key: str) -> HttpResponseBase:
+    """Change a member's role (action=role) or take them out of the team (action=remove)."""
+    membership = get_object_or_404(request.team.memberships.select_related("user"), key=key)
+    name = membership.user.get_username()
+    action, role = request.POST.get("action"), request.POST.get("role", "")
+    try:
+        if action == "remove":
+            membership.remove()
+            messages.success(request, _("%(name)s is no longer in the team.") % {"name": name})
+        elif action == "role" and role in Membership.Role.values:
+            membership.change_role(role)
+            label = Membership.Role(role).label
+            messages.success(request, _("%(name)s’s role is now %(role)s.") % {"name": name, "role": label})
+        else:
+            messages.error(request, _("Choose one of the roles, or remove the member."))
+    except MembershipError as exc:
+        messages.error(request, str(exc))
+    # An admin who stepped down or out (a removed membership has no pk) can no longer see this page.
+    if membership.user_id == request.user.pk and (membership.pk is None or not membership.is_admin):
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("studio:index"))
+        return redirect("studio:index")
+    return _members_section(request, "members")
+
+
+@require_POST
+@admin_required
+def create_account(request: StudioRequest) -> HttpResponseBase:
+    """An account made by an admin, in this team with the chosen role: the person can log in at once."""
+    form = AccountForm(request.POST)
+    if not form.is_valid():
+        return _members_page(request, status=400, account_form=form)
+    with transaction.atomic():
+        user = form.save()
+        Membership.objects.create(team=request.team, user=user, role=form.cleaned_data["role"])
+    messages.success(
+        request,
+        _("The account %(name)s is ready: they can log in now with the password you chose.")
+        % {"name": user.get_username()},
+    )
+    return redirect(f"{reverse('studio:members')}#members")
+
+
+@require_POST
+@admin_required
+def invite(request: StudioRequest) -> HttpResponseBase:
+    """A new invitation link for a role, shown on the team's page to copy and send."""
+    form = InvitationForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            context = {**_members_context(request, invitation_form=form), "fragment": True}
+            return TemplateResponse(request, "studio/members.html#invitations", context)
+        return _members_page(request, status=400, invitation_form=form)
+    invitation = form.save(commit=False)
+    invitation.team = request.team
+    invitation.created_by = request.user
+    invitation.save()
+    messages.success(request, _("The invitation link is ready: copy it and send it to the person joining."))
+    return _members_section(request, "invitations", new=str(invitation.pk))
+
+
+@require_POST
+@admin_required
+def revoke_invitation(request: StudioRequest, pk: str) -> HttpResponseBase:
+    invitation = get_object_or_404(Invitation, pk=pk, team=request.team)
+    if invitation.revoke():
+        messages.success(request, _("The link is revoked: it no longer works."))
+    else:
+        messages.error(request, _("This link was already used or revoked."))
+    return _members_section(request, "invitations")
+
+
+@require_POST
+@admin_required
+def team_settings(request: StudioRequest) -> HttpResponseBase:
+    # A copy of the team: an invalid form must not rename the team shown in the top bar.
+    form = TeamSettingsForm(request.POST, instance=Team.objects.get(pk=request.team.pk))
+    if not form.is_valid():
+        return _members_page(request, status=400, settings_form=form)
+    form.save()
+    messages.success(request, _("The team’s settings are saved."))
+    return redirect(f"{reverse('studio:members')}#settings")
+
+
+# --- Joining by an invitation link ------------------------------------------------------------------------
+
+
+def _link_gone(request: HttpRequest, status: int) -> TemplateResponse:
+    # Says nothing about the team: whoever holds a dead link learns nothing from it.
+    return TemplateResponse(request, "studio/join.html", {"gone": True}, status=status)
+
+
+@login_not_required
 @require_http_methods(["GET", "POST"])
-def switch(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+def join(request: HttpRequest, token: str) -> HttpResponseBase:
+    """An invitation link. Someone logged in joins with one button; someone new makes an account here."""
+    invitation = Invitation.objects.select_related("team").filter(token=token).first()
+    if invitation is None:
+        return _link_gone(request, 404)
+    if not invitation.is_open:
+        return _link_gone(request, 410)
+    context: dict[str, Any] = {"invitation": invitation}
+    if request.user.is_authenticated:
+        context["already"] = invitation.team.memberships.filter(user=request.user).first()
+        if request.method == "GET" or context["already"]:
+            return TemplateResponse(request, "studio/join.html", context)
+        if invitation.accept(request.user) is None:
+            return _link_gone(request, 410)
+        return _welcome(request, invitation)
+
+    form = SignUpForm(request.POST if request.method == "POST" else None)
+    if not form.is_valid():
+        context["form"] = form
+        return TemplateResponse(request, "studio/join.html", context, status=400 if form.is_bound else 200)
+    with transaction.atomic():
+        user = form.save()
+        if invitation.accept(user) is None:
+            # Used by someone else in the meantime: no account without a team.
+            transaction.set_rollback(True)
+            return _link_gone(request, 410)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return _welcome(request, invitation)
 
 
-@require_http_methods(["GET", "POST"])
-def members(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+def _welcome(request: HttpRequest, invitation: Invitation) -> HttpResponseBase:
+    switch_team(request, invitation.team)
+    messages.success(
+        request,
+        _("Welcome to %(team)s! You joined as %(role)s.")
+        % {"team": invitation.team.name, "role": invitation.get_role_display()},
+    )
+    return redirect("studio:index")
 
 
-@require_http_methods(["GET", "POST"])
-def team_settings(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+# --- Notifications --------------------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-def member(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+@dataclass
+class Bell:
+    """What the bell in the top bar shows: the unread count and, when it rose, the newest unread
+    notification (for team.js to show as the browser's own)."""
+
+    unread: int
+    newest: Notification | None = None
 
 
-@require_http_methods(["GET", "POST"])
-def create_account(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+def bell_for(user: Any, seen: int | None = None) -> Bell:
+    """The bell for every page is one COUNT query. Its refreshes say what they showed before (`seen`), and
+    only when the count rose is the newest unread notification looked up too."""
+    unread = Notification.objects.for_user(user).unread()
+    count = unread.count()
+    if seen is None or count <= seen:
+        return Bell(unread=count)
+    return Bell(unread=count, newest=unread.select_related("generation", "actor").first())
 
 
-@require_http_methods(["GET", "POST"])
-def invite(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+def _notifications_page(request: StudioRequest, number: Any) -> Any:
+    mine = Notification.objects.for_user(request.user).select_related("team", "generation", "actor")
+    return Paginator(mine, NOTIFICATIONS_PAGE).get_page(number)
 
 
-@require_http_methods(["GET", "POST"])
-def revoke_invitation(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+@require_GET
+def notifications(request: StudioRequest) -> HttpResponseBase:
+    """A person's notifications from all their teams, newest first. The bell polls this view too."""
+    if request.htmx and request.htmx.target == "bell":
+        seen = request.GET.get("seen", "")
+        bell = bell_for(request.user, int(seen) if seen.isdigit() else None)
+        return TemplateResponse(request, "studio/notifications.html#bell", {"bell": bell})
+    context = {"page": _notifications_page(request, request.GET.get("page"))}
+    if request.htmx and request.htmx.target == "notification-list":
+        return TemplateResponse(request, "studio/notifications.html#list", context)
+    return TemplateResponse(request, "studio/notifications.html", context)
 
 
-@require_http_methods(["GET", "POST"])
-def join(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+@require_POST
+def mark_all_read(request: StudioRequest) -> HttpResponseBase:
+    Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    if not request.htmx:
+        return redirect("studio:notifications")
+    context = {"page": _notifications_page(request, 1)}
+    response = TemplateResponse(request, "studio/notifications.html#list", context)
+    return trigger_client_event(response, "notifications-changed")
 
 
-@require_http_methods(["GET", "POST"])
-def notifications(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
-
-
-@require_http_methods(["GET", "POST"])
-def mark_all_read(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
-
-
-@require_http_methods(["GET", "POST"])
-def open_notification(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+@require_GET
+def open_notification(request: StudioRequest, pk: str) -> HttpResponseBase:
+    """Read a notification: it is marked read, and its team becomes the current one (it may be another
+    of the person's teams), so that its video can be shown."""
+    notification = get_object_or_404(
+        Notification.objects.select_related("generation"), pk=pk, user=request.user
+    )
+    membership = next((m for m in request.memberships if m.team_id == notification.team_id), None)
+    if membership is None:
+        raise Http404("no longer in that team")
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    switch_team(request, membership.team)
+    return redirect(notification.url)

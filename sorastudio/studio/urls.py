@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import review_views, team_views, views
+from . import billing_views, review_views, team_views, views
 
 app_name = "studio"
 urlpatterns = [
@@ -36,4 +36,7 @@ urlpatterns = [
     path("notifications/", team_views.notifications, name="notifications"),
     path("notifications/read", team_views.mark_all_read, name="mark_all_read"),
     path("notifications/<uuid:pk>/", team_views.open_notification, name="open_notification"),
+    # Prices and out-of-credit pauses (billing_views.py)
+    path("costs/", billing_views.costs, name="costs"),
+    path("costs/resume/<str:provider>", billing_views.resume_provider, name="resume_provider"),
 ]

@@ -2,42 +2,59 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import HttpResponseClientRefresh, push_url, trigger_client_event
 
-from . import characters, presets, providers, tasks
+from . import characters, gallery, presets, providers, tasks
+from .billing import QuotaExceeded, Quote
+from .decorators import admin_required
 from .forms import GenerationForm
+from .gallery import GalleryFilters, gallery_items
 from .http import StudioRequest
-from .models import Generation, GenerationImage, PollLease
+from .models import Favourite, Generation, GenerationImage, PollLease
 from .ranged import ranged_response
 
-GALLERY_PAGE = 24
 REFERENCE_LINK_SECONDS = 7 * 24 * 3600
+TRASH_PAGE = 50
+# The most videos one zip or one delete takes: more than anyone ticks by hand.
+MOST_CHOSEN = 500
 
 
 def _team_generations(request: StudioRequest) -> Any:
     return Generation.objects.for_team(request.team)
 
 
-def _gallery(request: StudioRequest) -> Any:
-    generations = _team_generations(request).select_related("created_by").newest_first()
-    page = Paginator(generations, GALLERY_PAGE).get_page(request.GET.get("page"))
-    page.items = gallery_items(page.object_list)  # type: ignore[attr-defined]
-    return page
+def _gallery(request: StudioRequest) -> dict[str, Any]:
+    """The grid's context: the filters from the query string and the page the cursor points at."""
+    filters = GalleryFilters(request.GET, membership=request.membership)
+    generations = filters.apply(_team_generations(request))
+    generations = generations.select_related("created_by").with_flags_for(request.user)
+    page = gallery.page_of(generations, request.GET.get("cursor", ""))
+    more = filters.query_string(cursor=page.cursor) if page.cursor else ""
+    return {"filters": filters, "page": page, "more": more, "paged": bool(request.GET.get("cursor"))}
 
 
 @require_http_methods(["GET", "POST"])
@@ -46,12 +63,17 @@ def index(request: StudioRequest) -> HttpResponseBase:
     if request.method == "POST":
         return _create(request)
 
-    if request.htmx and request.htmx.target == "options":
+    if request.htmx and request.htmx.target in ("options", "cost"):
         form = GenerationForm(request.GET, team=request.team)
         form.autocorrect()
-        return TemplateResponse(request, "studio/index.html#options", {"form": form})
-    if request.htmx and request.htmx.target == "gallery":
-        return TemplateResponse(request, "studio/index.html#gallery", {"page": _gallery(request)})
+        return TemplateResponse(request, f"studio/index.html#{request.htmx.target}", {"form": form})
+    if request.htmx and request.htmx.target == "gallery-more":
+        return TemplateResponse(request, "studio/index.html#page", _gallery(request))
+    if request.htmx and request.htmx.target == "gallery-view":
+        context = {**_gallery(request), "oob_errors": True}
+        response = TemplateResponse(request, "studio/index.html#gallery_view", context)
+        # The filters as applied, without the empty and the invalid ones: the address to share.
+        return push_url(response, reverse("studio:index") + context["filters"].query_string())
 
     preset = presets.BY_SLUG.get(request.GET.get("preset", ""))
     source = request.GET.get("from")
@@ -70,7 +92,7 @@ def index(request: StudioRequest) -> HttpResponseBase:
         form.errors.clear()
     else:
         form = GenerationForm()
-    return TemplateResponse(request, "studio/index.html", {"form": form, "page": _gallery(request)})
+    return TemplateResponse(request, "studio/index.html", {"form": form, **_gallery(request)})
 
 
 @require_POST
@@ -125,26 +147,28 @@ def history(request: StudioRequest) -> HttpResponseBase:
 
 def _create(request: StudioRequest) -> HttpResponseBase:
     form = GenerationForm(request.POST, request.FILES, team=request.team)
+    valid = form.is_valid()
+    # Past a limit nothing is stored, not even a character clip.
+    refusal = _over_quota(request, form) if valid else None
     # Stores an uploaded character clip and saves the character if it was named.
-    clip = characters.attach(form, team=request.team, user=request.user) if form.is_valid() else None
+    clip = characters.attach(form, team=request.team, user=request.user) if valid and not refusal else None
     if clip is None:
-        template = "studio/index.html#compose" if request.htmx else "studio/index.html"
-        context: dict[str, Any] = {"form": form}
-        if not request.htmx:
-            context["page"] = _gallery(request)
-        return TemplateResponse(request, template, context, status=200 if request.htmx else 400)
+        return _compose_again(request, form, refusal)
 
     data = form.cleaned_data
-    created = Generation.create_request(
-        team=request.team,
-        user=request.user,
-        simulated=providers.is_simulated(data["provider"]),
-        params={**form.generation_params(), **clip},
-        prompts=data["prompts"],
-        variations=data["variations"],
-        uploads=data.get("images") or [],
-        kept=data.get("kept_images") or [],
-    )
+    try:
+        created = Generation.create_request(
+            team=request.team,
+            user=request.user,
+            simulated=providers.is_simulated(data["provider"]),
+            params={**form.generation_params(), **clip},
+            prompts=data["prompts"],
+            variations=data["variations"],
+            uploads=data.get("images") or [],
+            kept=data.get("kept_images") or [],
+        )
+    except QuotaExceeded as taken:  # other submits took the last credits meanwhile
+        return _compose_again(request, form, taken)
     for generation in created:
         tasks.start(generation)
 
@@ -154,6 +178,23 @@ def _create(request: StudioRequest) -> HttpResponseBase:
     context = {"form": fresh, "items": gallery_items(created[::-1])}
     response = TemplateResponse(request, "studio/created.html", context)
     return trigger_client_event(response, "generation-created", {"ids": [str(g.pk) for g in created]})
+
+
+def _over_quota(request: StudioRequest, form: GenerationForm) -> QuotaExceeded | None:
+    data = form.cleaned_data
+    jobs = len(data["prompts"]) * data["variations"]
+    return Quote.of(request.team, request.user, form.generation_params(), jobs).refusal
+
+
+def _compose_again(
+    request: StudioRequest, form: GenerationForm, refusal: QuotaExceeded | None
+) -> HttpResponseBase:
+    """The form as it was sent, with what is wrong beside the field or, past a limit, beside the button."""
+    template = "studio/index.html#compose" if request.htmx else "studio/index.html"
+    context: dict[str, Any] = {"form": form, "refusal": refusal}
+    if not request.htmx:
+        context.update(_gallery(request))
+    return TemplateResponse(request, template, context, status=200 if request.htmx else 400)
 
 
 def _keep_options(form: GenerationForm) -> dict[str, Any]:
@@ -166,21 +207,6 @@ def _keep_options(form: GenerationForm) -> dict[str, Any]:
     return initial
 
 
-def gallery_items(generations: Any) -> list[dict[str, Any]]:
-    """The gallery's cards: a job on its own, or the variations of one submit together on one card
-    (they are made at the same moment, so they sit side by side in the newest-first order)."""
-    items: list[dict[str, Any]] = []
-    for generation in generations:
-        last = items[-1] if items else None
-        if generation.group and last and last["group"] == generation.group:
-            last["generations"].append(generation)
-        else:
-            items.append({"group": generation.group, "generations": [generation]})
-    for item in items:
-        item["generations"].sort(key=lambda g: g.variation)
-    return items
-
-
 def _uuid_or_404(value: str) -> str:
     try:
         return str(uuid.UUID(value))
@@ -191,7 +217,8 @@ def _uuid_or_404(value: str) -> str:
 @require_GET
 def generation(request: StudioRequest, pk: str) -> HttpResponseBase:
     """A video's page. Live cards in the gallery and the page's own panel poll this view for fragments."""
-    item = get_object_or_404(_team_generations(request).select_related("created_by"), pk=pk)
+    visible = _team_generations(request).select_related("created_by").with_flags_for(request.user)
+    item = get_object_or_404(visible, pk=pk)
     context = {"generation": item, "now": timezone.now()}
     if request.htmx and request.htmx.target == f"card-{item.pk}":
         # Only live cards poll, so a finished answer here is the moment the job ended: say it once
@@ -200,19 +227,29 @@ def generation(request: StudioRequest, pk: str) -> HttpResponseBase:
         return TemplateResponse(request, "studio/card.html", context)
     if request.htmx and request.htmx.target == "detail":
         return TemplateResponse(request, "studio/generation.html#detail", context)
-    context["events"] = item.events.all()
+    return TemplateResponse(request, "studio/generation.html", page_context(request, item))
+
+
+def page_context(request: StudioRequest, item: Generation) -> dict[str, Any]:
+    """Everything a video's page shows. The review views show it again, with their forms' errors."""
+    context: dict[str, Any] = {"generation": item, "now": timezone.now()}
+    context["events"] = item.events.select_related("actor")
     context["reruns"] = _team_generations(request).filter(parent=item).newest_first()
     if item.group:
         context["siblings"] = _team_generations(request).filter(group=item.group).exclude(pk=item.pk)
+    context["threads"] = item.comment_threads()
+    context["rights"] = item.review_rights(request.membership)
     call = providers.api_call(item)
     context["api_call"] = f"{call['path']}\n{json.dumps(call['body'], indent=2)}"
-    return TemplateResponse(request, "studio/generation.html", context)
+    return context
 
 
 @require_GET
 def upload_image(request: StudioRequest, pk: str, image: int) -> HttpResponseBase:
     """A reference image uploaded for one of the team's videos, for the team's own pages."""
-    found = get_object_or_404(GenerationImage, pk=image, generation__team=request.team, generation__pk=pk)
+    found = get_object_or_404(
+        GenerationImage.objects.filter(generation__in=_team_generations(request)), pk=image, generation__pk=pk
+    )
     return ranged_response(
         request, found.file.open("rb"), size=found.file.size, content_type=found.content_type
     )
@@ -224,7 +261,11 @@ def rerun(request: StudioRequest, pk: str) -> HttpResponseBase:
     original = get_object_or_404(_team_generations(request), pk=pk)
     if original.is_live:
         return redirect(original)
-    again = original.rerun(request.user, simulated=providers.is_simulated(original.provider))
+    try:
+        again = original.rerun(request.user, simulated=providers.is_simulated(original.provider))
+    except QuotaExceeded as refusal:
+        messages.error(request, refusal.message)
+        return HttpResponseClientRefresh() if request.htmx else redirect(original)
     tasks.start(again)
     if not request.htmx:
         return redirect("studio:index")
@@ -250,7 +291,10 @@ def video(request: StudioRequest, pk: str) -> HttpResponseBase:
 
 @require_GET
 def poster(request: StudioRequest, pk: str) -> HttpResponseBase:
-    item = get_object_or_404(_team_generations(request), pk=pk)
+    # A deleted video's poster is shown in the trash, to the admins who may restore it, and nowhere else.
+    in_trash = request.GET.get("trash") == "1" and request.membership.is_admin
+    visible = Generation.objects.in_trash(request.team) if in_trash else _team_generations(request)
+    item = get_object_or_404(visible, pk=pk)
     if not item.poster:
         raise Http404("no poster yet")
     return ranged_response(
@@ -271,7 +315,7 @@ def reference_image(request: StudioRequest, token: str) -> HttpResponseBase:
         pk = signing.loads(token, salt="reference-image", max_age=REFERENCE_LINK_SECONDS)
     except signing.BadSignature:
         raise Http404("no such image") from None
-    image = get_object_or_404(GenerationImage, pk=pk)
+    image = get_object_or_404(GenerationImage, pk=pk, generation__deleted_at__isnull=True)
     return ranged_response(
         request, image.file.open("rb"), size=image.file.size, content_type=image.content_type
     )
@@ -354,31 +398,169 @@ def _queue_health() -> dict[str, Any]:
     }
 
 
-@require_http_methods(["GET", "POST"])
-def favourite(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+# --- Favourites, the trash and the selection ---------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-def delete(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+def _back(request: StudioRequest) -> HttpResponseBase:
+    """Back to the page the person acted from (the gallery with its filters), or else to the gallery."""
+    target = request.POST.get("next") or request.headers.get("referer", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("studio:index")
 
 
-@require_http_methods(["GET", "POST"])
-def restore(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+def _may_delete(request: StudioRequest, item: Generation) -> bool:
+    return request.membership.is_admin or item.created_by_id == request.user.pk
 
 
-@require_http_methods(["GET", "POST"])
-def download_zip(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+def _trashed(request: StudioRequest, count: int) -> str:
+    until = date_format(timezone.localdate() + timedelta(days=request.team.trash_days))
+    return ngettext(
+        "%(count)s video went to the trash. An admin can restore it until %(date)s.",
+        "%(count)s videos went to the trash. An admin can restore them until %(date)s.",
+        count,
+    ) % {"count": count, "date": until}
 
 
-@require_http_methods(["GET", "POST"])
-def bulk_delete(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+def _chosen(request: StudioRequest) -> list[Generation]:
+    """The videos ticked in the gallery, newest first. Any id that is not one of the team's visible videos
+    answers 404, whatever the others are."""
+    try:
+        wanted = {uuid.UUID(value) for value in request.POST.getlist("ids")[: MOST_CHOSEN + 1]}
+    except ValueError:
+        raise Http404("no such video") from None
+    found = list(_team_generations(request).filter(pk__in=wanted).select_related("created_by").newest_first())
+    if len(found) != len(wanted):
+        raise Http404("no such video")
+    return found
 
 
-@require_http_methods(["GET", "POST"])
-def trash(request: StudioRequest, **kwargs: Any) -> HttpResponseBase:
-    raise Http404("not built yet")
+def _choose_again(request: StudioRequest, chosen: list[Generation]) -> HttpResponseBase | None:
+    """Back to the gallery with a message when nothing, or too much, was ticked."""
+    if not chosen:
+        messages.error(request, _("Tick one or more videos first."))
+    elif len(chosen) > MOST_CHOSEN:
+        messages.error(request, _("Choose at most %(most)s videos at a time.") % {"most": MOST_CHOSEN})
+    else:
+        return None
+    return _back(request)
+
+
+@require_POST
+def favourite(request: StudioRequest, pk: str) -> HttpResponseBase:
+    """Mark a video as one of one's favourites, or unmark it; each person has their own."""
+    item = get_object_or_404(_team_generations(request), pk=pk)
+    removed, _counts = Favourite.objects.filter(user=request.user, generation=item).delete()
+    if not removed:
+        Favourite.objects.get_or_create(user=request.user, generation=item)
+    item.is_favourite = not removed
+    if request.htmx:
+        return TemplateResponse(request, "studio/index.html#favourite", {"generation": item})
+    return _back(request)
+
+
+@require_POST
+def delete(request: StudioRequest, pk: str) -> HttpResponseBase:
+    """Move one video to the trash. Its maker or an admin may; an admin can restore it for a while."""
+    item = get_object_or_404(_team_generations(request), pk=pk)
+    if not _may_delete(request, item):
+        raise PermissionDenied("only the video's maker or an admin can delete it")
+    if not item.soft_delete(request.user):
+        messages.error(request, _("This video is still being made: delete it once it has finished."))
+        return HttpResponseClientRefresh() if request.htmx else _back(request)
+    if request.htmx:
+        # The card gives way to a note saying where the video went.
+        context = {"generation": item, "message": _trashed(request, 1)}
+        return TemplateResponse(request, "studio/index.html#deleted", context)
+    messages.success(request, _trashed(request, 1))
+    return _back(request)
+
+
+@require_POST
+def bulk_delete(request: StudioRequest) -> HttpResponseBase:
+    """Move the ticked videos to the trash: one's own (an admin: any), and none that is still being made."""
+    chosen = _chosen(request)
+    if again := _choose_again(request, chosen):
+        return again
+    moved = live = others = 0
+    for item in chosen:
+        if not _may_delete(request, item):
+            others += 1
+        elif item.soft_delete(request.user):
+            moved += 1
+        else:
+            live += 1
+    if moved:
+        messages.success(request, _trashed(request, moved))
+    if live:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s video is still being made, so it was not deleted.",
+                "%(count)s videos are still being made, so they were not deleted.",
+                live,
+            )
+            % {"count": live},
+        )
+    if others:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s video was made by someone else, so it was not deleted: only an admin can.",
+                "%(count)s videos were made by others, so they were not deleted: only an admin can.",
+                others,
+            )
+            % {"count": others},
+        )
+    return _back(request)
+
+
+@require_POST
+def download_zip(request: StudioRequest) -> HttpResponseBase:
+    """The ticked videos that are ready, as one zip streamed while it is made."""
+    chosen = _chosen(request)
+    if again := _choose_again(request, chosen):
+        return again
+    ready = [item for item in chosen if item.succeeded]
+    if not ready:
+        messages.error(request, _("None of the chosen videos is ready to download yet."))
+        return _back(request)
+    response = StreamingHttpResponse(gallery.zip_stream(ready), content_type="application/zip")
+    filename = f"sora-studio-{timezone.localdate():%Y-%m-%d}.zip"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@admin_required
+def trash(request: StudioRequest) -> HttpResponseBase:
+    """The team's deleted videos, the latest deleted first, for an admin to restore while they still may."""
+    deleted = (
+        Generation.objects.in_trash(request.team)
+        .select_related("team", "created_by", "deleted_by")
+        .order_by("-deleted_at", "-id")
+    )
+    page = Paginator(deleted, TRASH_PAGE).get_page(request.GET.get("page"))
+    return TemplateResponse(request, "studio/trash.html", {"page": page, "now": timezone.now()})
+
+
+@require_POST
+@admin_required
+def restore(request: StudioRequest, pk: str) -> HttpResponseBase:
+    item = get_object_or_404(Generation.objects.in_trash(request.team).select_related("team"), pk=pk)
+    if item.restore(request.user):
+        prompt = Truncator(item.prompt).chars(60)
+        messages.success(request, _("“%(prompt)s” is back in the gallery.") % {"prompt": prompt})
+    else:
+        messages.error(
+            request,
+            _(
+                "This video was deleted on %(date)s, longer ago than the team keeps its trash, so it can no "
+                "longer be restored. It will be purged shortly."
+            )
+            % {"date": date_format(timezone.localtime(item.deleted_at))},
+        )
+    return redirect("studio:trash")

@@ -1,1 +1,73 @@
-// The team gallery: hover previews, selection, filters and infinite scroll.
+// The team gallery: hover previews and the selection toolbar. The gallery works without this file: posters
+// link to the video's page, and the toolbar is a plain form that is always shown.
+"use strict";
+
+// Hovering or focusing a poster plays the first seconds of its video, muted, over it; nothing moves for
+// people who asked their system for less motion. The video is only fetched at that moment.
+const PREVIEW_SECONDS = 4;
+const lessMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+function startPreview(poster) {
+  if (lessMotion.matches || poster.querySelector("video.preview")) return;
+  const video = document.createElement("video");
+  video.className = "preview";
+  video.muted = true;
+  video.loop = true;
+  video.playsInline = true;
+  video.setAttribute("aria-hidden", "true");
+  video.addEventListener("timeupdate", () => {
+    if (video.currentTime > PREVIEW_SECONDS) video.currentTime = 0;
+  });
+  video.src = poster.dataset.preview;
+  poster.append(video);
+  video.play().catch(() => {}); // a preview that cannot play leaves the poster showing
+}
+
+function stopPreview(poster) {
+  const video = poster.querySelector("video.preview");
+  if (!video) return;
+  video.pause();
+  video.removeAttribute("src");
+  video.load(); // lets the browser drop the download
+  video.remove();
+}
+
+const posterOf = (node) => node instanceof Element && node.closest(".poster[data-preview]");
+document.addEventListener("pointerover", (event) => {
+  const poster = posterOf(event.target);
+  if (poster) startPreview(poster);
+});
+document.addEventListener("pointerout", (event) => {
+  const poster = posterOf(event.target);
+  if (poster && !poster.contains(event.relatedTarget) && document.activeElement !== poster) stopPreview(poster);
+});
+document.addEventListener("focusin", (event) => {
+  const poster = posterOf(event.target);
+  if (poster) startPreview(poster);
+});
+document.addEventListener("focusout", (event) => {
+  const poster = posterOf(event.target);
+  if (poster && !poster.matches(":hover")) stopPreview(poster);
+});
+
+// The selection toolbar shows once a card is ticked, says how many are, and offers Compare for 2 to 4.
+function showSelection() {
+  const toolbar = document.querySelector("[data-selection]");
+  if (!toolbar) return;
+  const count = document.querySelectorAll("input[data-pick]:checked").length;
+  toolbar.classList.toggle("active", count > 0);
+  toolbar.querySelector("[data-selection-count]").textContent = studioText(
+    "gallery.selected",
+    "%(count)s selected",
+    { count },
+  );
+  const compare = toolbar.querySelector("[data-selection-compare]");
+  compare.disabled = count < 2 || count > 4;
+  compare.title = compare.disabled ? studioText("gallery.compareRange", "Compare takes 2 to 4 videos.") : "";
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches("input[data-pick]")) showSelection();
+});
+// New cards (filters, "More", a finished job) may come and ticked ones go.
+document.addEventListener("htmx:afterSettle", showSelection);
+document.addEventListener("DOMContentLoaded", showSelection);

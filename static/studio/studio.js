@@ -20,19 +20,6 @@ const studioText = (() => {
   };
 })();
 
-// "Play all together": start every variation of one submit from the beginning at the same moment.
-document.addEventListener("click", (event) => {
-  const button = event.target.closest("[data-play-all]");
-  if (!button) return;
-  const group = document.querySelector(button.dataset.playAll);
-  if (!group) return;
-  for (const video of group.querySelectorAll("video")) {
-    video.muted = true;
-    video.currentTime = 0;
-    video.play().catch(() => {});
-  }
-});
-
 // The colour theme: auto (the system's) → dark → light → auto, remembered in this browser.
 const THEMES = ["auto", "dark", "light"];
 const THEME_WORDS = {

@@ -12,11 +12,13 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import QueryDict
 
-from sorastudio.studio import providers, tasks
+from sorastudio.studio import capabilities, providers, tasks
+from sorastudio.studio.billing import ProviderPause, QuotaExceeded, outcome_of
 from sorastudio.studio.forms import GenerationForm
 from sorastudio.studio.middleware import ensure_personal_team
 from sorastudio.studio.models import Generation, Membership
 
+QUOTA_EXCEEDED = 3  # the exit status when a limit refuses the request
 MAX_JOBS = 500  # a prompt file may be long; the form in the browser stops at 20 a submit
 
 
@@ -68,14 +70,24 @@ class Command(BaseCommand):
             )
             raise CommandError(f"Cannot generate: {problems}")
         data = form.cleaned_data
-        jobs = Generation.create_request(
-            team=team,
-            user=user,
-            simulated=providers.is_simulated(data["provider"]),
-            params=form.generation_params(),
-            prompts=data["prompts"],
-            variations=data["variations"],
-        )
+        try:
+            jobs = Generation.create_request(
+                team=team,
+                user=user,
+                simulated=providers.is_simulated(data["provider"]),
+                params=form.generation_params(),
+                prompts=data["prompts"],
+                variations=data["variations"],
+            )
+        except QuotaExceeded as refusal:
+            # The same words as the form's, and a status of its own so that scripts can tell it apart.
+            self.stderr.write(f"Not generated: {refusal.message}")
+            sys.exit(QUOTA_EXCEEDED)
+        if ProviderPause.is_paused(data["provider"]):
+            self.stderr.write(
+                f"{capabilities.PROVIDERS[data['provider']]} is out of credit: the jobs wait in the queue, "
+                "uncharged, until an admin resumes it."
+            )
         for generation in jobs:
             tasks.start(generation)
             generation.refresh_from_db()
@@ -151,6 +163,9 @@ def describe(generation: Generation) -> dict[str, Any]:
         "sha256": generation.sha256 or None,
         "upstream_task_id": generation.upstream_task_id or None,
         "trace_id": generation.trace_id or None,
+        # Credits reserved for the job; `charged` is true once it is paid for, false when given back.
+        "cost": generation.cost,
+        "charged": {"charge": True, "release": False}.get(outcome_of(generation)),
     }
 
 

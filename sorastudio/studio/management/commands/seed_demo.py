@@ -15,7 +15,7 @@ from django.test import override_settings
 from django_q.conf import Conf
 
 from sorastudio.studio import providers, tasks
-from sorastudio.studio.models import Generation, Membership, Team
+from sorastudio.studio.models import Comment, Favourite, Generation, Membership, ReviewState, Team
 
 PASSWORD = "demo-pass-123"  # noqa: S105 - demo accounts, printed on purpose
 PEOPLE = {
@@ -40,6 +40,20 @@ PROMPTS = [
     "A street painter finishing a mural, wide shot, golden hour",
     "A kite dancing above sand dunes, drone shot",
 ]
+# The review state each new video ends in, in turn, and the reviewer's words for each decision.
+REVIEW_PLAN = [
+    ReviewState.APPROVED,
+    ReviewState.IN_REVIEW,
+    ReviewState.CHANGES_REQUESTED,
+    ReviewState.NEW,
+    ReviewState.REJECTED,
+    ReviewState.APPROVED,
+]
+REVIEW_COMMENTS: dict[str, tuple[str, float | None]] = {
+    ReviewState.APPROVED: ("Lovely, ship it.", None),
+    ReviewState.CHANGES_REQUESTED: ("The camera moves too fast here: slow it down.", 3.0),
+    ReviewState.REJECTED: ("Off brief: we need daylight, not night.", 2.0),
+}
 SHAPES: list[dict[str, Any]] = [
     {
         "provider": "acedata",
@@ -86,7 +100,9 @@ class Command(BaseCommand):
             team = Team.objects.get(name=team_name)
             missing = videos - Generation.objects.filter(team=team).count()
             creators = [people[name] for name, _ in members]
-            made += self._videos(team, creators, max(0, missing))
+            new = self._videos(team, creators, max(0, missing))
+            self._reviews(team, new)
+            made += len(new)
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {made} new videos."))
         for team_name, members in PEOPLE.items():
             names = ", ".join(f"{name} ({role.label.lower()})" for name, role in members)
@@ -106,9 +122,37 @@ class Command(BaseCommand):
                 people[name] = user
         return people
 
-    def _videos(self, team: Team, creators: list[Any], count: int) -> int:
+    def _reviews(self, team: Team, videos: list[Generation]) -> None:
+        """Give the new videos a team's life: some waiting for review, some decided with a comment pinned
+        to a moment, a reply, favourites. Decisions are made by someone other than the video's creator."""
+        reviewers = [m.user for m in team.memberships.select_related("user") if m.can_review]
+        for number, video in enumerate(videos):
+            video.refresh_from_db()
+            if not video.succeeded:
+                continue
+            others = [r for r in reviewers if r != video.created_by]
+            plan = REVIEW_PLAN[number % len(REVIEW_PLAN)]
+            if plan == ReviewState.NEW or not others:
+                continue
+            video.ask_for_review(video.created_by)
+            if plan == ReviewState.IN_REVIEW:
+                continue
+            comment, at = REVIEW_COMMENTS[plan]
+            note = video.decide(others[0], plan, comment=comment, at_seconds=at)
+            if note is not None and plan == ReviewState.CHANGES_REQUESTED:
+                Comment.objects.create(
+                    generation=video,
+                    author=video.created_by,
+                    parent=note,
+                    body="On it — trying a slower camera.",
+                )
+            if plan == ReviewState.APPROVED:
+                Favourite.objects.get_or_create(user=video.created_by, generation=video)
+
+    def _videos(self, team: Team, creators: list[Any], count: int) -> list[Generation]:
         # The simulator answers in-process and at once, and the queue runs inline: the same pipeline as a
         # real job, without a web server or a worker.
+        made: list[Generation] = []
         transport = httpx.WSGITransport(app=WSGIHandler())
         previous = Conf.SYNC, providers.transport_override
         Conf.SYNC, providers.transport_override = True, transport
@@ -130,8 +174,9 @@ class Command(BaseCommand):
                         **shape,
                     )
                     tasks.start(generation)
+                    made.append(generation)
         finally:
             signals.request_started.connect(close_old_connections)
             signals.request_finished.connect(close_old_connections)
             Conf.SYNC, providers.transport_override = previous
-        return count
+        return made

@@ -1,0 +1,36 @@
+"""Costs beside the Generate button, and the banner when a video service is out of credit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from sorastudio.studio import providers
+from sorastudio.studio.billing import ProviderPause, Quote, open_pauses
+from sorastudio.studio.forms import GenerationForm
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def quote(context: template.Context, form: GenerationForm) -> Quote | None:
+    """What the form's request costs and what the person has left in the current team."""
+    request = context.get("request")
+    team = getattr(request, "team", None)
+    if team is None:
+        return None
+    options, jobs = form.priced_options()
+    return Quote.of(team, request.user, options, jobs)  # type: ignore[union-attr]
+
+
+@register.simple_tag
+def provider_pauses() -> list[ProviderPause]:
+    """The usable video services the studio has stopped sending to."""
+    return open_pauses(providers.usable())
+
+
+@register.filter
+def prompt_lines(value: Any) -> int:
+    """How many non-empty lines a prompt has: what a batch counts as videos."""
+    return sum(1 for line in str(value or "").splitlines() if line.strip())

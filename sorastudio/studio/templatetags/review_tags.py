@@ -1,0 +1,48 @@
+"""The review's template helpers: marks along the player's bar, who may resolve a comment, compare links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from django import template
+from django.urls import reverse
+
+from sorastudio.studio.models import Comment, Generation, Membership
+from sorastudio.studio.review_views import COMPARE_MOST
+
+register = template.Library()
+
+
+@register.filter
+def percent_of(value: float | None, total: float | None) -> str:
+    """`value` as a percentage of `total`, for a position along a bar (CSS wants a dot, never a comma)."""
+    if value is None or not total:
+        return "0"
+    return f"{max(0.0, min(100.0, 100 * value / total)):.2f}"
+
+
+@register.filter
+def seconds(value: float | None) -> str:
+    """A moment for the scripts and the media fragment (#t=3.00), not localised."""
+    return "" if value is None else f"{value:.2f}"
+
+
+@register.filter
+def may_resolve(comment: Comment, membership: Membership) -> bool:
+    return comment.may_resolve(membership)
+
+
+@register.simple_tag
+def compare_url(generation: Generation, others: Generation | Iterable[Generation] | None) -> str:
+    """The compare page for `generation` beside the finished ones of `others` (one video, or several, the
+    first ones first), four in all at most; empty when there is nothing to compare it with."""
+    if not others:
+        return ""
+    candidates: Iterable[Generation] = [others] if isinstance(others, Generation) else others
+    videos = [generation, *(v for v in candidates if v.succeeded and v.deleted_at is None)]
+    if not generation.succeeded or len(videos) < 2:
+        return ""
+    query: list[tuple[str, Any]] = [("ids", str(video.pk)) for video in videos[:COMPARE_MOST]]
+    return f"{reverse('studio:compare')}?{urlencode(query)}"

@@ -1,0 +1,332 @@
+"""Every URL of the studio, for every role and for an outsider.
+
+The table below names each route once. The walk fails when a route exists that the table does not name, so a
+new page cannot ship without saying who may reach it. Each request runs in a savepoint that is rolled back,
+so one person's action (a delete, a decision) does not change what the next person meets.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.test import Client, TestCase
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from sorastudio.studio.characters import clip_path
+from sorastudio.studio.models import (
+    Comment,
+    Generation,
+    GenerationImage,
+    Invitation,
+    Membership,
+    Notification,
+    State,
+    Team,
+)
+from tests.helpers import make_member, read_body
+
+LOGIN = "login"  # redirected to the login page
+PEOPLE = ("anonymous", "alice", "bob", "dana", "carol")
+
+
+@dataclass
+class Route:
+    """How to call one route, and what each person gets: a status code, or LOGIN."""
+
+    method: str
+    url: Callable[[AuthorizationTests], str]
+    expect: dict[str, int | str]
+    data: Callable[[AuthorizationTests], dict[str, Any]] = field(default=lambda t: {})
+
+
+def everyone(status: int | str, **others: int | str) -> dict[str, int | str]:
+    return {"anonymous": LOGIN, **dict.fromkeys(PEOPLE[1:], status), **others}
+
+
+def public(status: int) -> dict[str, int | str]:
+    return dict.fromkeys(PEOPLE, status)
+
+
+def studio(status: int | str, outsider: int | str = 404, **others: int | str) -> dict[str, int | str]:
+    """A route naming one of Studio's things: its members get `status`, carol (Agency) gets `outsider`."""
+    return {"anonymous": LOGIN, "alice": status, "bob": status, "dana": status, "carol": outsider, **others}
+
+
+def admins_only(status: int | str, outsider: int | str = 404) -> dict[str, int | str]:
+    return studio(403, outsider, dana=status)
+
+
+ROUTES: dict[str, Route] = {
+    # The gallery and the form
+    "studio:index": Route("GET", lambda t: reverse("studio:index"), everyone(200)),
+    "studio:api_preview": Route("POST", lambda t: reverse("studio:api_preview"), everyone(200)),
+    "studio:history": Route("GET", lambda t: reverse("studio:history"), everyone(200)),
+    "studio:generation": Route("GET", lambda t: t.video.get_absolute_url(), studio(200)),
+    "studio:video": Route("GET", lambda t: reverse("studio:video", args=[t.video.pk]), studio(200)),
+    "studio:poster": Route("GET", lambda t: reverse("studio:poster", args=[t.video.pk]), studio(200)),
+    "studio:rerun": Route("POST", lambda t: reverse("studio:rerun", args=[t.video.pk]), studio(302)),
+    "studio:upload_image": Route(
+        "GET", lambda t: reverse("studio:upload_image", args=[t.video.pk, t.image.pk]), studio(200)
+    ),
+    "studio:favourite": Route("POST", lambda t: reverse("studio:favourite", args=[t.video.pk]), studio(302)),
+    # alice made the video: she and the admin may delete it, bob may not.
+    "studio:delete": Route(
+        "POST", lambda t: reverse("studio:delete", args=[t.video.pk]), studio(302, bob=403)
+    ),
+    "studio:restore": Route(
+        "POST", lambda t: reverse("studio:restore", args=[t.trashed.pk]), admins_only(302)
+    ),
+    "studio:download_zip": Route(
+        "POST", lambda t: reverse("studio:download_zip"), studio(200), data=lambda t: {"ids": [t.video.pk]}
+    ),
+    "studio:bulk_delete": Route(
+        "POST", lambda t: reverse("studio:bulk_delete"), studio(302), data=lambda t: {"ids": [t.video.pk]}
+    ),
+    # carol administers Agency: she reaches Agency's trash, which holds nothing of Studio's.
+    "studio:trash": Route("GET", lambda t: reverse("studio:trash"), admins_only(200, outsider=200)),
+    # Review
+    "studio:review": Route(
+        "POST",
+        lambda t: reverse("studio:review", args=[t.video.pk]),
+        studio(302, alice=403),
+        data=lambda t: {"action": "changes_requested", "comment": "Slower, please.", "seen": "new"},
+    ),
+    "studio:comments": Route(
+        "POST",
+        lambda t: reverse("studio:comments", args=[t.video.pk]),
+        studio(302),
+        data=lambda t: {"body": "Nice light."},
+    ),
+    "studio:resolve_comment": Route(
+        "POST", lambda t: reverse("studio:resolve_comment", args=[t.comment.pk]), studio(302)
+    ),
+    "studio:compare": Route(
+        "GET", lambda t: f"{reverse('studio:compare')}?ids={t.video.pk}&ids={t.other.pk}", studio(200)
+    ),
+    # Teams, members, invitations, notifications
+    "studio:switch_team": Route(
+        "POST", lambda t: reverse("studio:switch_team"), studio(302), data=lambda t: {"team": t.studio.pk}
+    ),
+    "studio:members": Route("GET", lambda t: reverse("studio:members"), admins_only(200, outsider=200)),
+    "studio:team_settings": Route(
+        "POST",
+        lambda t: reverse("studio:team_settings"),
+        admins_only(302, outsider=302),
+        data=lambda t: {"name": "Renamed", "trash_days": "10"},
+    ),
+    "studio:member": Route(
+        "POST",
+        lambda t: reverse("studio:member", args=[t.alice_membership.key]),
+        admins_only(302),
+        data=lambda t: {"action": "role", "role": "reviewer"},
+    ),
+    "studio:create_account": Route(
+        "POST",
+        lambda t: reverse("studio:create_account"),
+        admins_only(302, outsider=302),
+        data=lambda t: {
+            "username": "erin",
+            "password1": "erin-pass-12345",
+            "password2": "erin-pass-12345",
+            "role": "creator",
+        },
+    ),
+    "studio:invite": Route(
+        "POST",
+        lambda t: reverse("studio:invite"),
+        admins_only(302, outsider=302),
+        data=lambda t: {"role": "creator"},
+    ),
+    "studio:revoke_invitation": Route(
+        "POST", lambda t: reverse("studio:revoke_invitation", args=[t.invitation.pk]), admins_only(302)
+    ),
+    "studio:join": Route("GET", lambda t: reverse("studio:join", args=[t.invitation.token]), public(200)),
+    "studio:notifications": Route("GET", lambda t: reverse("studio:notifications"), everyone(200)),
+    "studio:mark_all_read": Route("POST", lambda t: reverse("studio:mark_all_read"), everyone(302)),
+    # alice's own notification: nobody else's, whatever their role.
+    "studio:open_notification": Route(
+        "GET",
+        lambda t: reverse("studio:open_notification", args=[t.notification.pk]),
+        studio(404, alice=302),
+    ),
+    # Costs: each team's admins set their own team's prices; a paused video service is the whole studio's.
+    "studio:costs": Route("GET", lambda t: reverse("studio:costs"), admins_only(200, outsider=200)),
+    "studio:resume_provider": Route(
+        "POST", lambda t: reverse("studio:resume_provider", args=["acedata"]), admins_only(302, outsider=302)
+    ),
+    # Outside the login: each is its own permission (a secret token), and says nothing without it.
+    "callback": Route("POST", lambda t: reverse("callback", args=["acedata", "not-a-token"]), public(404)),
+    "reference_image": Route("GET", lambda t: t.image.public_url(), public(200)),
+    "character_clip": Route("GET", lambda t: clip_path(t.clip_name), public(200)),
+    "healthz": Route("GET", lambda t: reverse("healthz"), public(200)),
+    "set_language": Route(
+        "POST", lambda t: reverse("set_language"), public(302), data=lambda t: {"language": "en"}
+    ),
+}
+
+# Django's own: the login pages are public, the admin is for staff (none of these people are).
+OWN_ROUTES = {
+    "login": Route("GET", lambda t: reverse("login"), public(200)),
+    "logout": Route("POST", lambda t: reverse("logout"), dict.fromkeys(PEOPLE, LOGIN)),
+    "password_change": Route("GET", lambda t: reverse("password_change"), everyone(200)),
+    "password_change_done": Route("GET", lambda t: reverse("password_change_done"), everyone(200)),
+    "password_reset": Route("GET", lambda t: reverse("password_reset"), public(200)),
+    "password_reset_done": Route("GET", lambda t: reverse("password_reset_done"), public(200)),
+    "password_reset_confirm": Route(
+        "GET", lambda t: reverse("password_reset_confirm", args=["x", "y-z"]), public(200)
+    ),
+    "password_reset_complete": Route("GET", lambda t: reverse("password_reset_complete"), public(200)),
+}
+
+
+def route_names(patterns: list[Any], prefix: str = "") -> Iterator[str]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            yield from route_names(entry.url_patterns, namespace)
+        elif isinstance(entry, URLPattern):
+            yield f"{prefix}{entry.name}"
+
+
+class AuthorizationTests(TestCase):
+    # Set up below; declared for the table's lambdas, which are read before any test runs.
+    studio: Team
+    alice_membership: Membership
+    video: Generation
+    other: Generation
+    trashed: Generation
+    image: GenerationImage
+    comment: Comment
+    notification: Notification
+    invitation: Invitation
+    clip_name: str
+
+    def setUp(self) -> None:
+        self.studio = Team.objects.create(name="Studio")
+        self.agency = Team.objects.create(name="Agency")
+        self.alice = make_member("alice", self.studio, Membership.Role.CREATOR)
+        self.bob = make_member("bob", self.studio, Membership.Role.REVIEWER)
+        self.dana = make_member("dana", self.studio, Membership.Role.ADMIN)
+        self.carol = make_member("carol", self.agency, Membership.Role.ADMIN)
+        self.alice_membership = Membership.objects.get(user=self.alice)
+        self.video = self.finished("A paper boat in the rain")
+        self.other = self.finished("A paper boat in the sun")
+        self.trashed = self.finished("An old draft")
+        self.trashed.soft_delete(self.alice)
+        self.image = GenerationImage.objects.create(
+            generation=self.video, file=ContentFile(b"\x89PNG fake", name="ref.png"), content_type="image/png"
+        )
+        self.comment = Comment.objects.create(generation=self.video, author=self.bob, body="Too dark?")
+        self.notification = Notification.objects.create(
+            user=self.alice, team=self.studio, generation=self.video, kind=Notification.Kind.READY
+        )
+        self.invitation = Invitation.objects.create(team=self.studio, created_by=self.dana)
+        self.clip_name = self.video.character_clip.name or ""
+        self.clients = {"anonymous": Client()}
+        for name in PEOPLE[1:]:
+            self.clients[name] = Client()
+            self.clients[name].force_login(getattr(self, name))
+
+    def finished(self, prompt: str) -> Generation:
+        video = Generation.objects.create(
+            team=self.studio,
+            created_by=self.alice,
+            prompt=prompt,
+            model="sora-2",
+            duration=10,
+            size="small",
+            state=State.SUCCEEDED,
+            finished_at=timezone.now(),
+            video_duration=10.0,
+            sha256="0" * 64,
+        )
+        video.video.save("v.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42 not a real video"), save=False)
+        video.poster.save("p.jpg", ContentFile(b"\xff\xd8\xff fake jpeg"), save=False)
+        video.character_clip.save("clip.mp4", ContentFile(b"clip"), save=False)
+        video.size_bytes = video.video.size
+        video.save()
+        return video
+
+    def call(self, person: str, route: Route) -> Any:
+        client = self.clients[person]
+        url = route.url(self)
+        cookies = client.cookies  # a logout (or a login) must not change who calls next
+        client.cookies = copy.deepcopy(cookies)
+        with transaction.atomic():
+            response = client.get(url) if route.method == "GET" else client.post(url, route.data(self))
+            read_body(response)  # a streamed body (a zip, a video) is produced inside the savepoint
+            transaction.set_rollback(True)
+        client.cookies = cookies
+        return response
+
+    def test_it_names_every_route_of_the_studio(self) -> None:
+        named = set(ROUTES) | set(OWN_ROUTES)
+        routes = {
+            name
+            for name in route_names(get_resolver().url_patterns)
+            if not name.startswith(("admin:", "simulator:"))
+        }
+        self.assertEqual(routes - named, set(), "routes without an authorization expectation")
+        self.assertEqual(named - routes, set(), "expectations for routes that no longer exist")
+
+    def test_it_answers_each_person_as_their_role_allows(self) -> None:
+        for name, route in {**ROUTES, **OWN_ROUTES}.items():
+            for person, expected in route.expect.items():
+                with self.subTest(route=name, person=person):
+                    response = self.call(person, route)
+                    if expected == LOGIN:
+                        self.assertEqual(response.status_code, 302)
+                        self.assertTrue(
+                            response["Location"].startswith(reverse("login")), response["Location"]
+                        )
+                    else:
+                        self.assertEqual(response.status_code, expected)
+                        if response.status_code == 302:
+                            self.assertFalse(response["Location"].startswith(reverse("login")))
+
+    def test_an_outsider_sees_nothing_of_the_team(self) -> None:
+        """carol's own pages (gallery, trash, members, notifications) carry nothing of Studio's."""
+        for name in (
+            "studio:index",
+            "studio:trash",
+            "studio:members",
+            "studio:notifications",
+            "studio:history",
+            "studio:costs",
+        ):
+            with self.subTest(route=name):
+                page = read_body(self.call("carol", ROUTES[name])).decode()
+                for secret in ("paper boat", "An old draft", "Too dark?", "alice", "bob", "dana"):
+                    self.assertNotIn(secret, page)
+
+    def test_the_admin_site_is_for_staff_only(self) -> None:
+        for person in PEOPLE:
+            with self.subTest(person=person):
+                response = self.clients[person].get(reverse("admin:index"))
+                self.assertEqual(response.status_code, 302)
+                self.assertIn(reverse("admin:login"), response["Location"])
+
+    def test_the_simulator_answers_nothing_without_a_key_or_a_signed_link(self) -> None:
+        """The simulator plays the upstream: its API wants a bearer token (a missing one is the upstream's
+        400 `no_token`), and its files a signed link."""
+        anonymous = Client()
+        for name in route_names(get_resolver().url_patterns):
+            if not name.startswith("simulator:"):
+                continue
+            with self.subTest(route=name):
+                if name.endswith("video_file"):
+                    response = anonymous.get(reverse(name, args=["some-task"]))
+                    self.assertIn(response.status_code, (403, 404))
+                elif name.endswith("record_info"):
+                    response = anonymous.get(reverse(name), {"taskId": "some-task"})
+                    self.assertIn(response.status_code, (400, 401))
+                else:
+                    response = anonymous.post(reverse(name), {}, content_type="application/json")
+                    self.assertIn(response.status_code, (400, 401))
+                    self.assertNotIn(b"videoUrl", response.content)

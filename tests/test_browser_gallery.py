@@ -1,0 +1,176 @@
+"""In Chromium: the team gallery. Filters and search update the grid and the address, Back and Forward bring
+the earlier grids back, scrolling down brings more cards, a poster previews on hover, and two ticked videos
+download as one zip."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import zipfile
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from sorastudio.studio.models import Generation, ReviewState, State, Team
+from tests.browser import QUICK, BrowserTestCase, expect
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+@pytest.mark.browser
+class TestGallery(BrowserTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.alice = self.member("alice", "Studio")
+        self.bob = self.member("bob", "Studio")
+        self.studio = Team.objects.get(name="Studio")
+
+    def video(self, prompt: str, *, by: Any = None, minutes_ago: int = 0, **fields: Any) -> Generation:
+        """A finished video made without the pipeline, with a few bytes of its own standing for the file."""
+        made = Generation.objects.create(
+            team=self.studio,
+            created_by=by or self.alice,
+            prompt=prompt,
+            model="sora-2",
+            duration=10,
+            state=fields.pop("state", State.SUCCEEDED),
+            created_at=timezone.now() - timedelta(minutes=minutes_ago),
+            finished_at=timezone.now(),
+            **fields,
+        )
+        if made.state == State.SUCCEEDED:
+            data = f"not a real video: {prompt}".encode() * 100
+            made.video.save("v.mp4", ContentFile(data), save=False)
+            made.poster.save("p.jpg", ContentFile(b"\xff\xd8\xff not a real jpeg"), save=False)
+            made.sha256 = hashlib.sha256(data).hexdigest()
+            made.size_bytes = len(data)
+            made.save()
+        return made
+
+    def cards(self) -> Any:
+        return self.page.locator("#gallery article.card")
+
+    def test_it_filters_and_searches_through_the_address_and_back_brings_each_grid_again(self) -> None:
+        fox = self.video("A red fox in the snow", review_state=ReviewState.APPROVED)
+        self.video("A paper boat in the rain", by=self.bob, state=State.FAILED, minutes_ago=1)
+        lighthouse = self.video("A lighthouse at night", by=self.bob, minutes_ago=2)
+        page = self.page
+        self.log_in(page, "alice")
+        expect(self.cards()).to_have_count(3)
+        home = f"{self.live_server_url}/"
+
+        page.locator("#filter-state").select_option("ready")
+        expect(self.cards()).to_have_count(2, timeout=QUICK)
+        expect(page).to_have_url(f"{home}?state=ready")
+        expect(page.locator(f"#card-{fox.pk}")).to_be_visible()
+        expect(page.locator(f"#card-{lighthouse.pk}")).to_be_visible()
+
+        page.get_by_label("Search the prompts").fill("FOX snow")
+        expect(self.cards()).to_have_count(1, timeout=QUICK)
+        expect(page.locator(f"#card-{fox.pk}")).to_be_visible()
+        expect(page).to_have_url(re.compile(r"/\?q=FOX\+snow&state=ready$"))
+
+        page.get_by_label("Search the prompts").fill("zebra")
+        expect(page.get_by_text("No videos match these filters.")).to_be_visible(timeout=QUICK)
+        expect(self.cards()).to_have_count(0)
+
+        page.go_back()
+        expect(page).to_have_url(re.compile(r"/\?q=FOX\+snow&state=ready$"))
+        expect(self.cards()).to_have_count(1, timeout=QUICK)
+        expect(page.get_by_label("Search the prompts")).to_have_value("FOX snow")
+        page.go_back()
+        expect(page).to_have_url(f"{home}?state=ready")
+        expect(self.cards()).to_have_count(2, timeout=QUICK)
+        expect(page.get_by_label("Search the prompts")).to_have_value("")
+        expect(page.locator("#filter-state")).to_have_value("ready")
+        page.go_back()
+        expect(page).to_have_url(home)
+        expect(self.cards()).to_have_count(3, timeout=QUICK)
+        expect(page.locator("#filter-state")).to_have_value("")
+        page.go_forward()
+        expect(page).to_have_url(f"{home}?state=ready")
+        expect(self.cards()).to_have_count(2, timeout=QUICK)
+
+        # The address is the filter: opened anew, it shows the same grid.
+        fresh = self.new_page()
+        self.log_in(fresh, "bob")
+        fresh.goto("/?state=ready&author=mine")
+        expect(fresh.locator("#gallery article.card")).to_have_count(1)
+        expect(fresh.locator(f"#card-{lighthouse.pk}")).to_be_visible()
+        expect(fresh.locator("#filter-author")).to_have_value("mine")
+
+    def test_scrolling_down_brings_the_older_videos(self) -> None:
+        for n in range(30):
+            self.video(f"Clip {n}", minutes_ago=n)
+        page = self.page
+        self.log_in(page, "alice")
+        expect(self.cards().first).to_be_visible()
+        page.locator("#gallery-more").scroll_into_view_if_needed()
+        expect(self.cards()).to_have_count(30, timeout=QUICK)
+        expect(page.locator("#gallery-more")).to_have_count(0)
+        expect(self.cards().last).to_contain_text("Clip 29")
+        expect(page).to_have_url(f"{self.live_server_url}/")  # scrolling is not a new address
+
+    def test_a_poster_previews_its_video_on_hover_unless_less_motion_is_asked_for(self) -> None:
+        boat = self.video("A paper boat in the rain")
+        page = self.page
+        self.log_in(page, "alice")
+        poster = page.locator(f"#card-{boat.pk} .poster")
+        expect(poster.locator("video")).to_have_count(0)
+        poster.hover()
+        preview = poster.locator("video.preview")
+        self.assertEqual(preview.count(), 1)  # there as soon as the pointer is
+        expect(preview).to_have_attribute("src", f"/generations/{boat.pk}/video.mp4")
+        self.assertTrue(preview.evaluate("v => v.muted"))
+        page.get_by_role("heading", name="New video").hover()
+        expect(poster.locator("video")).to_have_count(0)
+
+        page.emulate_media(reduced_motion="reduce")
+        poster.hover()
+        self.assertEqual(poster.locator("video").count(), 0)
+
+    def test_it_marks_a_favourite_in_place(self) -> None:
+        boat = self.video("A paper boat in the rain")
+        page = self.page
+        self.log_in(page, "alice")
+        star = page.locator(f"#card-{boat.pk}").get_by_role("button", name="Favourite")
+        expect(star).to_have_attribute("aria-pressed", "false")
+        star.click()
+        expect(star).to_have_attribute("aria-pressed", "true", timeout=QUICK)
+        page.get_by_label("Favourites only").check()
+        expect(self.cards()).to_have_count(1, timeout=QUICK)
+        expect(page).to_have_url(f"{self.live_server_url}/?favourites=1")
+
+    def test_two_ticked_videos_download_as_one_zip(self) -> None:
+        fox = self.video("A red fox in the snow", minutes_ago=1)
+        boat = self.video("A paper boat in the rain", minutes_ago=2)
+        self.video("A lighthouse at night", minutes_ago=3)
+        page = self.page
+        self.log_in(page, "alice")
+        toolbar = page.locator("#selection")
+        expect(toolbar).to_be_hidden()
+
+        page.locator(f"#card-{fox.pk}").get_by_role("checkbox").check()
+        expect(toolbar).to_be_visible()
+        expect(toolbar).to_contain_text("1 selected")
+        expect(toolbar.get_by_role("button", name="Compare")).to_be_disabled()
+        page.locator(f"#card-{boat.pk}").get_by_role("checkbox").check()
+        expect(toolbar).to_contain_text("2 selected")
+        expect(toolbar.get_by_role("button", name="Compare")).to_be_enabled()
+
+        with page.expect_download(timeout=QUICK) as download_info:
+            toolbar.get_by_role("button", name="Download as zip").click()
+        download = download_info.value
+        self.assertRegex(download.suggested_filename, r"^sora-studio-\d{4}-\d\d-\d\d\.zip$")
+        with zipfile.ZipFile(download.path()) as archive:
+            self.assertEqual(
+                archive.namelist(),
+                ["a-red-fox-in-the-snow-sora-2-10s.mp4", "a-paper-boat-in-the-rain-sora-2-10s.mp4"],
+            )
+            for name, video in zip(archive.namelist(), (fox, boat), strict=True):
+                self.assertEqual(hashlib.sha256(archive.read(name)).hexdigest(), video.sha256)
+        expect(page).to_have_url(f"{self.live_server_url}/")  # the page stays as it was

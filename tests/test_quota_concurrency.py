@@ -1,0 +1,140 @@
+"""Fifty submits at the same moment, at the edge of a quota, never spend one credit more than it allows: on
+SQLite (this run's database), and on the local PostgreSQL, where the same test runs in a subprocess of its
+own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.test import SimpleTestCase, TransactionTestCase
+
+from sorastudio.studio.billing import (
+    Budget,
+    Combination,
+    LedgerEntry,
+    Period,
+    PriceOverride,
+    Quota,
+    QuotaExceeded,
+)
+from sorastudio.studio.models import Generation, Team
+from tests.helpers import make_member
+
+SUBMITS = 50
+PARAMS = {"provider": "acedata", "model": "sora-2", "version": "1.0", "duration": 10, "size": "small"}
+LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+class QuotaConcurrencyTests(TransactionTestCase):
+    """Runs on whichever database the run uses (SQLite by default; PostgreSQL in the subprocess below)."""
+
+    def setUp(self) -> None:
+        self.studio = Team.objects.create(name="Studio")
+        self.alice = make_member("alice", self.studio)
+        self.bob = make_member("bob", self.studio)
+        # 3 credits a video, so that a cap of 100 can only be met, never filled exactly.
+        PriceOverride.set_price(self.studio, Combination.of(PARAMS), 3, by=None)
+
+    def submit_all_at_once(self, people: list[Any]) -> tuple[int, int, list[BaseException]]:
+        """Each person submits one video, every thread released by the same barrier."""
+        barrier = threading.Barrier(len(people))
+        made, refused, errors = [], [], []
+
+        def submit(person: Any) -> None:
+            try:
+                barrier.wait(timeout=30)
+                Generation.create_request(
+                    team=self.studio, user=person, simulated=True, params=PARAMS, prompts=["a fox"]
+                )
+                made.append(person)
+            except QuotaExceeded:
+                refused.append(person)
+            except BaseException as exc:  # reported below: any other failure fails the test
+                errors.append(exc)
+            finally:
+                close_old_connections()
+                connection.close()
+
+        threads = [threading.Thread(target=submit, args=(person,)) for person in people]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        return len(made), len(refused), errors
+
+    def reserved(self, **where: Any) -> int:
+        entries = LedgerEntry.objects.filter(team=self.studio, kind=LedgerEntry.Kind.RESERVE, **where)
+        return sum(entries.values_list("credits", flat=True))
+
+    def test_fifty_submits_at_a_members_cap_never_overspend_it(self) -> None:
+        Quota.set_limit(self.studio, self.alice, Period.MONTHLY, 100)
+        LedgerEntry.grant(self.studio, 2, reason="a little extra", user=self.alice)  # room: 102 credits
+        made, refused, errors = self.submit_all_at_once([self.alice] * SUBMITS)
+        self.assertEqual(errors, [])
+        self.assertEqual((made, refused), (34, SUBMITS - 34))
+        self.assertEqual(self.reserved(), 102)
+        self.assertEqual(Generation.objects.count(), 34)
+        self.assertEqual(Budget.of(self.studio, self.alice).limits[0].remaining, 0)
+
+    def test_fifty_submits_from_two_members_at_the_team_cap_never_overspend_it(self) -> None:
+        Quota.set_limit(self.studio, None, Period.DAILY, 100)
+        Quota.set_limit(self.studio, self.bob, Period.DAILY, 30)
+        made, refused, errors = self.submit_all_at_once([self.alice, self.bob] * (SUBMITS // 2))
+        self.assertEqual(errors, [])
+        self.assertEqual((made, refused), (33, SUBMITS - 33))
+        self.assertEqual(self.reserved(), 99)
+        self.assertLessEqual(self.reserved(user=self.bob), 30)
+
+
+class QuotaConcurrencyOnPostgreSQLTests(SimpleTestCase):
+    """The test above, again, on the PostgreSQL server of this machine (127.0.0.1:5432, or the loopback
+    address in TEST_POSTGRES_URL): in a pytest of its own whose database is a throwaway one there."""
+
+    def test_fifty_submits_never_overspend_on_postgresql(self) -> None:
+        if connection.vendor == "postgresql":
+            self.skipTest("this run is the PostgreSQL one already")
+        server = os.environ.get("TEST_POSTGRES_URL") or LOCAL_POSTGRES
+        parts = urlsplit(server)
+        self.assertIn(parts.hostname, ("127.0.0.1", "localhost", "::1"), "TEST_POSTGRES_URL must be loopback")
+        if not _reachable(server):
+            self.skipTest(f"no PostgreSQL answers at {parts.hostname}:{parts.port or 5432}")
+        # A database name of this run's own: pytest-django creates test_<name> and drops it at the end.
+        name = f"sorastudio_quota_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        env = {**os.environ, "DATABASE_URL": parts._replace(path=f"/{name}").geturl()}
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                f"{Path(__file__).relative_to(settings.BASE_DIR)}::QuotaConcurrencyTests",
+                "-p",
+                "no:xdist",
+                "-q",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        self.assertEqual(result.returncode, 0, result.stdout[-4000:] + result.stderr[-2000:])
+        self.assertIn("2 passed", result.stdout)
+
+
+def _reachable(url: str) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(url.replace("postgres://", "postgresql://", 1), connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
