@@ -16,7 +16,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client, TestCase
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
 from sorastudio.studio.characters import clip_path
 from sorastudio.studio.models import (
@@ -26,10 +25,9 @@ from sorastudio.studio.models import (
     Invitation,
     Membership,
     Notification,
-    State,
     Team,
 )
-from tests.helpers import make_member, read_body
+from tests.helpers import make_finished, make_member, read_body
 
 LOGIN = "login"  # redirected to the login page
 PEOPLE = ("anonymous", "alice", "bob", "dana", "carol")
@@ -234,23 +232,8 @@ class AuthorizationTests(TestCase):
             self.clients[name].force_login(getattr(self, name))
 
     def finished(self, prompt: str) -> Generation:
-        video = Generation.objects.create(
-            team=self.studio,
-            created_by=self.alice,
-            prompt=prompt,
-            model="sora-2",
-            duration=10,
-            size="small",
-            state=State.SUCCEEDED,
-            finished_at=timezone.now(),
-            video_duration=10.0,
-            sha256="0" * 64,
-        )
-        video.video.save("v.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42 not a real video"), save=False)
-        video.poster.save("p.jpg", ContentFile(b"\xff\xd8\xff fake jpeg"), save=False)
-        video.character_clip.save("clip.mp4", ContentFile(b"clip"), save=False)
-        video.size_bytes = video.video.size
-        video.save()
+        video = make_finished(self.studio, self.alice, prompt)
+        video.character_clip.save("clip.mp4", ContentFile(b"clip"))
         return video
 
     def call(self, person: str, route: Route) -> Any:
