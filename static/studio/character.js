@@ -348,18 +348,21 @@
   });
 
   // A picked file does not survive htmx swapping the form (a change of model, a refused submit): carry it
-  // over to the new file input, unless the submit went through or the clip itself was refused.
+  // over to the new file input, unless the submit went through or the clip itself was refused. Other
+  // swaps (the cost beside the button, the bell) happen at the same moment and must leave it alone.
   let carried = null;
   document.addEventListener("htmx:beforeSwap", (event) => {
     const input = document.querySelector("input[name=character_clip]");
+    if (!input || !event.detail.target.contains(input)) return;
     const created = (event.detail.xhr?.getResponseHeader("HX-Trigger") || "").includes("generation-created");
-    carried = !created && input && input.files && input.files.length ? Array.from(input.files) : null;
+    carried = !created && input.files && input.files.length ? Array.from(input.files) : null;
   });
   document.addEventListener("htmx:afterSettle", () => {
+    const input = document.querySelector("input[name=character_clip]");
+    if (!carried || !input) return;
     const files = carried;
     carried = null;
-    const input = document.querySelector("input[name=character_clip]");
-    if (!files || !input || input.files.length || input.getAttribute("aria-invalid") === "true") return;
+    if (input.files.length || input.getAttribute("aria-invalid") === "true") return;
     const transfer = new DataTransfer();
     for (const file of files) transfer.items.add(file);
     input.files = transfer.files;
