@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.test import TestCase
 from django.test.client import ClientHandler
 from django.utils import timezone
 
@@ -82,3 +83,24 @@ def make_finished(team: Team, user: Any, prompt: str = "A paper boat", **fields:
     video.size_bytes = video.video.size
     video.save()
     return video
+
+
+class TeamTestCase(TestCase):
+    """The people the tests talk about: team Studio with alice (creator), bob (reviewer) and dana (admin),
+    and team Agency with carol (admin), an outsider to everything of Studio's."""
+
+    studio: ClassVar[Team]
+    agency: ClassVar[Team]
+    alice: ClassVar[Any]
+    bob: ClassVar[Any]
+    dana: ClassVar[Any]
+    carol: ClassVar[Any]
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.studio = Team.objects.create(name="Studio")
+        cls.agency = Team.objects.create(name="Agency")
+        cls.alice = make_member("alice", cls.studio, Membership.Role.CREATOR)
+        cls.bob = make_member("bob", cls.studio, Membership.Role.REVIEWER)
+        cls.dana = make_member("dana", cls.studio, Membership.Role.ADMIN)
+        cls.carol = make_member("carol", cls.agency, Membership.Role.ADMIN)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
-from django.test import Client, SimpleTestCase, TestCase
+from django.test import Client, SimpleTestCase
 from django.urls import reverse
 
-from sorastudio.studio.models import Comment, Membership, Notification, Team
+from sorastudio.studio.models import Comment, Membership, Notification
 from sorastudio.studio.review_forms import parse_moment
-from tests.helpers import make_finished, make_member
+from tests.helpers import TeamTestCase, make_finished, make_member
 
 
 class MomentTests(SimpleTestCase):
@@ -27,24 +27,13 @@ class MomentTests(SimpleTestCase):
                 parse_moment(text)
 
 
-class CommentTestCase(TestCase):
-    studio: ClassVar[Team]
-    agency: ClassVar[Team]
-    alice: ClassVar[Any]
-    bob: ClassVar[Any]
-    dana: ClassVar[Any]
+class CommentTestCase(TeamTestCase):
     erin: ClassVar[Any]
-    carol: ClassVar[Any]
 
     @classmethod
     def setUpTestData(cls) -> None:
-        cls.studio = Team.objects.create(name="Studio")
-        cls.agency = Team.objects.create(name="Agency")
-        cls.alice = make_member("alice", cls.studio, Membership.Role.CREATOR)
-        cls.bob = make_member("bob", cls.studio, Membership.Role.REVIEWER)
-        cls.dana = make_member("dana", cls.studio, Membership.Role.ADMIN)
+        super().setUpTestData()
         cls.erin = make_member("erin", cls.studio, Membership.Role.CREATOR)
-        cls.carol = make_member("carol", cls.agency, Membership.Role.ADMIN)
 
     def setUp(self) -> None:
         self.video = make_finished(self.studio, self.alice, "A kite over the dunes")

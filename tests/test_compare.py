@@ -4,34 +4,19 @@ video's page (its variations, its original, its re-runs)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import Any
 
-from django.test import TestCase
 from django.urls import reverse
 
-from sorastudio.studio.models import Generation, Membership, State, Team
-from tests.helpers import make_finished, make_member
+from sorastudio.studio.models import Generation, State
+from tests.helpers import TeamTestCase, make_finished
 
 
 def compare_url(*videos: Any) -> str:
     return reverse("studio:compare") + "?" + "&".join(f"ids={getattr(v, 'pk', v)}" for v in videos)
 
 
-class CompareTests(TestCase):
-    studio: ClassVar[Team]
-    agency: ClassVar[Team]
-    alice: ClassVar[Any]
-    bob: ClassVar[Any]
-    carol: ClassVar[Any]
-
-    @classmethod
-    def setUpTestData(cls) -> None:
-        cls.studio = Team.objects.create(name="Studio")
-        cls.agency = Team.objects.create(name="Agency")
-        cls.alice = make_member("alice", cls.studio, Membership.Role.CREATOR)
-        cls.bob = make_member("bob", cls.studio, Membership.Role.REVIEWER)
-        cls.carol = make_member("carol", cls.agency, Membership.Role.ADMIN)
-
+class CompareTests(TeamTestCase):
     def setUp(self) -> None:
         self.first = make_finished(self.studio, self.alice, "A kite over the dunes")
         self.second = make_finished(self.studio, self.bob, "A kite over the sea")

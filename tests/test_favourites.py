@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-from django.test import Client, TestCase
+from django.test import Client
 from django.urls import reverse
 
-from sorastudio.studio.models import Favourite, Membership, Team
-from tests.helpers import make_finished, make_member
+from sorastudio.studio.models import Favourite
+from tests.helpers import TeamTestCase, make_finished
 
 HTMX = {"HX-Request": "true"}
 
 
-class FavouriteTests(TestCase):
-    studio: ClassVar[Team]
-    agency: ClassVar[Team]
-    alice: ClassVar[Any]
-    bob: ClassVar[Any]
-    carol: ClassVar[Any]
-
-    @classmethod
-    def setUpTestData(cls) -> None:
-        cls.studio = Team.objects.create(name="Studio")
-        cls.agency = Team.objects.create(name="Agency")
-        cls.alice = make_member("alice", cls.studio, Membership.Role.CREATOR)
-        cls.bob = make_member("bob", cls.studio, Membership.Role.REVIEWER)
-        cls.carol = make_member("carol", cls.agency, Membership.Role.ADMIN)
-
+class FavouriteTests(TeamTestCase):
     def setUp(self) -> None:
         self.video = make_finished(self.studio, self.bob, "A paper boat in the rain")
         self.url = reverse("studio:favourite", args=[self.video.pk])

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from django.db import connection
-from django.test import Client, TestCase
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -20,12 +20,10 @@ from sorastudio.studio.models import (
     Comment,
     Favourite,
     Generation,
-    Membership,
     ReviewState,
     State,
-    Team,
 )
-from tests.helpers import make_member
+from tests.helpers import TeamTestCase
 
 INDEX = reverse("studio:index")
 CARD = re.compile(r'<article class="card[^"]*" id="card-([0-9a-f-]{36})"')
@@ -51,23 +49,12 @@ def errors_of(response: Any, field: str) -> str:
     return re.sub(r"<[^>]+>", " ", found.group(1)).strip()
 
 
-class GalleryTestCase(TestCase):
-    studio: ClassVar[Team]
-    agency: ClassVar[Team]
-    alice: ClassVar[Any]
-    bob: ClassVar[Any]
-    dana: ClassVar[Any]
-    carol: ClassVar[Any]
+class GalleryTestCase(TeamTestCase):
     now: ClassVar[datetime]
 
     @classmethod
     def setUpTestData(cls) -> None:
-        cls.studio = Team.objects.create(name="Studio")
-        cls.agency = Team.objects.create(name="Agency")
-        cls.alice = make_member("alice", cls.studio, Membership.Role.CREATOR)
-        cls.bob = make_member("bob", cls.studio, Membership.Role.REVIEWER)
-        cls.dana = make_member("dana", cls.studio, Membership.Role.ADMIN)
-        cls.carol = make_member("carol", cls.agency, Membership.Role.ADMIN)
+        super().setUpTestData()
         cls.now = timezone.now()
 
     def setUp(self) -> None:

@@ -3,32 +3,16 @@ what is recorded (the timeline's who, what and when) and told (notifications).""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-from django.test import Client, TestCase
+from django.test import Client
 from django.urls import reverse
 
-from sorastudio.studio.models import Comment, Generation, Membership, Notification, ReviewState, Team
-from tests.helpers import make_finished, make_member
+from sorastudio.studio.models import Comment, Generation, Notification, ReviewState
+from tests.helpers import TeamTestCase, make_finished
 
 
-class ReviewTestCase(TestCase):
-    studio: ClassVar[Team]
-    agency: ClassVar[Team]
-    alice: ClassVar[Any]
-    bob: ClassVar[Any]
-    dana: ClassVar[Any]
-    carol: ClassVar[Any]
-
-    @classmethod
-    def setUpTestData(cls) -> None:
-        cls.studio = Team.objects.create(name="Studio")
-        cls.agency = Team.objects.create(name="Agency")
-        cls.alice = make_member("alice", cls.studio, Membership.Role.CREATOR)
-        cls.bob = make_member("bob", cls.studio, Membership.Role.REVIEWER)
-        cls.dana = make_member("dana", cls.studio, Membership.Role.ADMIN)
-        cls.carol = make_member("carol", cls.agency, Membership.Role.ADMIN)
-
+class ReviewTestCase(TeamTestCase):
     def setUp(self) -> None:
         # Made in each test, when its own media folder is in place.
         self.video = make_finished(self.studio, self.alice, "A kite over the dunes")

@@ -4,39 +4,29 @@ purge of what has been in the trash longer than the team keeps it."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from django.contrib.messages import get_messages
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.test import Client, TestCase
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from sorastudio.studio import tasks
-from sorastudio.studio.models import Character, Event, Generation, GenerationImage, Membership, State, Team
-from tests.helpers import make_finished, make_member
+from sorastudio.studio.models import Character, Event, Generation, GenerationImage, State
+from tests.helpers import TeamTestCase, make_finished
 
 HTMX = {"HX-Request": "true"}
 
 
-class TrashTestCase(TestCase):
-    studio: ClassVar[Team]
-    agency: ClassVar[Team]
-    alice: ClassVar[Any]
-    bob: ClassVar[Any]
-    dana: ClassVar[Any]
-    carol: ClassVar[Any]
-
+class TrashTestCase(TeamTestCase):
     @classmethod
     def setUpTestData(cls) -> None:
-        cls.studio = Team.objects.create(name="Studio", trash_days=30)
-        cls.agency = Team.objects.create(name="Agency", trash_days=7)
-        cls.alice = make_member("alice", cls.studio, Membership.Role.CREATOR)
-        cls.bob = make_member("bob", cls.studio, Membership.Role.REVIEWER)
-        cls.dana = make_member("dana", cls.studio, Membership.Role.ADMIN)
-        cls.carol = make_member("carol", cls.agency, Membership.Role.ADMIN)
+        super().setUpTestData()
+        cls.agency.trash_days = 7
+        cls.agency.save()
 
     def setUp(self) -> None:
         self.video = make_finished(self.studio, self.alice, "A paper boat in the rain")

@@ -6,36 +6,22 @@ import hashlib
 import io
 import os
 import zipfile
-from typing import Any, ClassVar
+from typing import Any
 
 from django.contrib.messages import get_messages
 from django.core.files.base import ContentFile
-from django.test import Client, TestCase
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from sorastudio.studio.gallery import CHUNK_SIZE
-from sorastudio.studio.models import Generation, Membership, State, Team
-from tests.helpers import make_member, read_body
+from sorastudio.studio.models import Generation, State, Team
+from tests.helpers import TeamTestCase, read_body
 
 URL = reverse("studio:download_zip")
 
 
-class ZipTests(TestCase):
-    studio: ClassVar[Team]
-    agency: ClassVar[Team]
-    alice: ClassVar[Any]
-    bob: ClassVar[Any]
-    carol: ClassVar[Any]
-
-    @classmethod
-    def setUpTestData(cls) -> None:
-        cls.studio = Team.objects.create(name="Studio")
-        cls.agency = Team.objects.create(name="Agency")
-        cls.alice = make_member("alice", cls.studio, Membership.Role.CREATOR)
-        cls.bob = make_member("bob", cls.studio, Membership.Role.REVIEWER)
-        cls.carol = make_member("carol", cls.agency, Membership.Role.ADMIN)
-
+class ZipTests(TeamTestCase):
     def setUp(self) -> None:
         self.client.force_login(self.bob)
         # Several chunks each, and different bytes, so that a mixed-up or cut entry shows.
