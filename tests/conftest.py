@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import translation
 from django_q.conf import Conf
 
 from sorastudio.studio import providers
@@ -38,6 +39,15 @@ def _studio_test_settings(request: pytest.FixtureRequest) -> None:
     # data folder, queue and upstream wiring (tests/browser.py) instead of this per-test one.
     if request.node.get_closest_marker("browser") is None:
         request.getfixturevalue("settings_override")
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default() -> Iterator[None]:
+    """A request in another language leaves that language active in the thread (LocaleMiddleware does not
+    switch back), so every test starts in the default language whatever ran before it in this worker."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -296,6 +296,19 @@ class PipelineTests(LedgerTestCase):
         self.assertEqual(self.kinds(generation), [Kind.RESERVE, Kind.RELEASE])
         self.assertEqual(self.limit().remaining, 10)
 
+    def test_it_shows_what_each_video_cost_on_its_card_and_its_page(self) -> None:
+        made = self.make()
+        refused = self.make("a celebrity on a red carpet")
+        for generation in (made, refused):
+            tasks.start(generation)
+        self.client.force_login(self.alice)
+        page = self.client.get(made.get_absolute_url())
+        self.assertContains(page, "10 credits, charged")
+        page = self.client.get(refused.get_absolute_url())
+        self.assertContains(page, "10 credits, given back")
+        gallery = self.client.get(reverse("studio:index"))
+        self.assertContains(gallery, "· 10 credits</p>", count=2)
+
     def test_a_failed_generation_is_released(self) -> None:
         generation = self.make("a storm [sim:error]")
         tasks.start(generation)

@@ -693,6 +693,27 @@ def outcome_of(generation: Generation) -> str:
     return kind or ""
 
 
+def cost_line(generation: Generation, *, short: bool = False) -> str:
+    """What a job costs, for its card (`short`) and its page (with where the credits stand)."""
+    credits = cost_of(generation)
+    if credits is None:
+        return ""
+    if short:
+        return ngettext("%(credits)s credit", "%(credits)s credits", credits) % {"credits": credits}
+    outcome = outcome_of(generation)
+    if outcome == LedgerEntry.Kind.CHARGE:
+        text = ngettext("%(credits)s credit, charged", "%(credits)s credits, charged", credits)
+    elif outcome == LedgerEntry.Kind.RELEASE:
+        text = ngettext("%(credits)s credit, given back", "%(credits)s credits, given back", credits)
+    else:
+        text = ngettext(
+            "%(credits)s credit, set aside until the video is made",
+            "%(credits)s credits, set aside until the video is made",
+            credits,
+        )
+    return text % {"credits": credits}
+
+
 def charge_note(generation: Generation) -> str:
     """What a failed job cost its creator, in a sentence."""
     outcome = outcome_of(generation)

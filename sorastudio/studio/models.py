@@ -463,6 +463,14 @@ class Generation(models.Model):
         return cost_of(self)
 
     @property
+    def cost_badge(self) -> str:
+        return cost_line(self, short=True)
+
+    @property
+    def cost_line(self) -> str:
+        return cost_line(self)
+
+    @property
     def charge_note(self) -> str:
         """For a failed job: whether its creator was charged."""
         return charge_note(self) if self.failed else ""
@@ -1493,5 +1501,6 @@ from .billing import (  # noqa: E402, F401 - every model of the app is importabl
     Quota,
     QuotaExceeded,
     charge_note,
+    cost_line,
     cost_of,
 )
