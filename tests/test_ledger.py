@@ -307,7 +307,7 @@ class PipelineTests(LedgerTestCase):
         page = self.client.get(refused.get_absolute_url())
         self.assertContains(page, "10 credits, given back")
         gallery = self.client.get(reverse("studio:index"))
-        self.assertContains(gallery, "· 10 credits</p>", count=2)
+        self.assertContains(gallery, '<span class="credits">10 credits</span>', count=2)
 
     def test_a_failed_generation_is_released(self) -> None:
         generation = self.make("a storm [sim:error]")
