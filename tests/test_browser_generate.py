@@ -83,6 +83,10 @@ class TestGenerateWithCallbacks(BrowserTestCase):
 
         self.wait_until_done(card)
         expect(card.get_by_role("link", name=f"Video: {prompt}")).to_be_visible()  # its poster
+        # The recorder samples every 50 ms, and a busy page runs its timers late: let it see the end.
+        page.wait_for_function(
+            "() => window.__cardStates && window.__cardStates.at(-1) === 'succeeded'", timeout=QUICK
+        )
         states = page.evaluate("() => window.__cardStates")
         self.assertIsNotNone(states, "the page was reloaded")
         self.assertEqual((states[0], states[-1]), ("queued", "succeeded"), states)
