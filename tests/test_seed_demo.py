@@ -57,6 +57,8 @@ class SeedDemoTests(TestCase):
         )
         for video in studio.exclude(reviewed_by=None):
             self.assertNotEqual(video.reviewed_by, video.created_by)
+        bob = Membership.objects.get(user__username="bob").user
+        self.assertTrue(studio.waiting_for(bob).exists(), "bob has videos waiting for his review")
         pinned = Comment.objects.get(generation__team__name="Studio", decision=ReviewState.CHANGES_REQUESTED)
         self.assertEqual(pinned.at_seconds, 3.0)
         self.assertEqual(pinned.replies.count(), 1)

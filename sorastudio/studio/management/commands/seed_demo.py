@@ -41,9 +41,11 @@ PROMPTS = [
     "A kite dancing above sand dunes, drone shot",
 ]
 # The review state each new video ends in, in turn, and the reviewer's words for each decision.
+# The makers take turns (alice, bob, dana in Studio), so the videos waiting for review are alice's and
+# bob and dana find them under "Waiting for my review".
 REVIEW_PLAN = [
-    ReviewState.APPROVED,
     ReviewState.IN_REVIEW,
+    ReviewState.APPROVED,
     ReviewState.CHANGES_REQUESTED,
     ReviewState.NEW,
     ReviewState.REJECTED,
