@@ -19,12 +19,16 @@ COPY . .
 RUN pip install --no-deps . \
     && DEBUG=false SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0
 
-USER studio
+# By number, so the runtime can tell it is not root without reading the image's /etc/passwd.
+USER 10001
 VOLUME ["/data"]
 EXPOSE 8000
 
+# The web process answers /healthz (no login, no host check). A worker container runs the same image with
+# another command: docker-compose.yml gives it a health check of its own.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"
+    CMD ["python", "-c", "import os, sys, urllib.request; url = 'http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'); sys.exit(urllib.request.urlopen(url, timeout=4).status != 200)"]
 
+# gunicorn reads gunicorn.conf.py (PORT, WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_TIMEOUT).
 # Workers run the same image with: python manage.py qcluster
-CMD ["gunicorn", "sorastudio.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "8", "--timeout", "60"]
+CMD ["gunicorn", "sorastudio.wsgi"]

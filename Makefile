@@ -4,14 +4,34 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint lock install install-dev chromium clean messages compile-messages
+.PHONY: run test test-sqlite test-postgres test-setup lint lock install install-dev chromium clean messages compile-messages
+# One thing at a time: the two test runs each use both cores already.
+.NOTPARALLEL:
 
 run: install
 	$(PY) manage.py runstudio
 
-test: install-dev chromium
+# `make test` runs every test twice: on SQLite with the database as the queue's broker (what `make run`
+# uses), then on the local PostgreSQL and Redis, which scripts/test-services starts if they are down.
+# `make test-sqlite` or `make test-postgres` runs one of the two; PYTEST_ARGS adds pytest's options,
+# e.g. `make test-postgres PYTEST_ARGS="tests/test_gallery.py -x"`.
+# --no-loadscope-reorder keeps the order tests/conftest.py sets (the long browser modules first) instead of
+# xdist's "most tests first", which left the few-but-slow browser modules for the end, on one worker.
+PYTEST := $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q
+TEST_DATABASE_URL := postgres://postgres@127.0.0.1:5432/sorastudio
+TEST_REDIS_URL := redis://127.0.0.1:6379/0
+
+test: test-sqlite test-postgres
+
+test-sqlite: test-setup
+	DATABASE_URL= REDIS_URL= Q_CLUSTER_NAME= $(PYTEST) $(PYTEST_ARGS)
+
+test-postgres: test-setup
+	scripts/test-services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) Q_CLUSTER_NAME= $(PYTEST) $(PYTEST_ARGS)
+
+test-setup: install-dev chromium
 	$(PY) manage.py collectstatic --noinput -v 0
-	$(PY) -m pytest -n 2 --dist loadfile -q
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

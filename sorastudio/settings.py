@@ -7,7 +7,9 @@ stops the process at start-up instead of surfacing later as odd behaviour.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -64,11 +66,46 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_rates(name: str, kinds: tuple[str, ...]) -> dict[str, float]:
+    """`kind=rate,kind=rate`: each kind one of `kinds`, each rate a probability between 0 and 1."""
+    rates: dict[str, float] = {}
+    for item in env_list(name, []):
+        kind, sep, raw = item.partition("=")
+        kind = kind.strip()
+        if not sep or kind not in kinds:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not kind=rate with a kind among {list(kinds)}")
+        try:
+            rate = float(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: the rate of {kind} must be a number, not {raw!r}") from None
+        if not 0.0 <= rate <= 1.0:
+            raise ImproperlyConfigured(f"{name}: the rate of {kind} must be between 0 and 1, not {rate}")
+        rates[kind] = rate
+    return rates
+
+
 def env_choice(name: str, default: str, choices: set[str]) -> str:
     value = env_str(name, default) or default
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {sorted(choices)}, not {value!r}")
     return value
+
+
+_RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def env_rate_limit(name: str, default: str = "") -> tuple[int, int] | None:
+    """A rate such as ``30/10m`` (30 in any 10 minutes; units s, m, h, d) as (count, seconds); None when
+    empty or ``off``."""
+    raw = env_str(name, default) or default
+    if raw.lower() in {"", "off"}:
+        return None
+    match = re.fullmatch(r"(\d+)\s*/\s*(\d*)\s*([smhd])", raw.lower())
+    if not match or int(match[1]) < 1 or match[2] == "0":
+        raise ImproperlyConfigured(
+            f"{name} must look like 30/10m (a number, then a period in s, m, h or d), or off; not {raw!r}"
+        )
+    return int(match[1]), int(match[2] or 1) * _RATE_UNITS[match[3]]
 
 
 # --- Core -------------------------------------------------------------------------------------------------
@@ -100,9 +137,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "sorastudio.studio.security.ContentSecurityPolicyMiddleware",
     "sorastudio.studio.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (which answers static files itself) and before anything that reads the body.
+    "sorastudio.studio.middleware.PageGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -187,7 +227,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 # Media is never served by URL: every video and poster goes through an authenticated view.
 MEDIA_URL = "/media-not-public/"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -201,6 +241,52 @@ WHITENOISE_USE_FINDERS = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 1024 * 1024
 
+# Media on an S3-compatible store (AWS S3, MinIO, Ceph…) when a bucket is named; the local disk otherwise.
+# Objects stay private (the bucket's own default; no ACL is sent, since buckets with ACLs disabled refuse
+# one) and are never linked to directly: every read goes through the studio's views (see studio/storage.py).
+S3_BUCKET = env_str("S3_BUCKET") or env_str("AWS_STORAGE_BUCKET_NAME")
+AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL")
+AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME")
+AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID")
+AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY")
+AWS_S3_ADDRESSING_STYLE = env_choice("AWS_S3_ADDRESSING_STYLE", "auto", {"auto", "path", "virtual"})
+AWS_LOCATION = env_str("AWS_LOCATION").strip("/")
+if S3_BUCKET:
+    if not (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY):
+        raise ImproperlyConfigured("S3_BUCKET needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    if AWS_S3_ENDPOINT_URL and not re.match(r"https?://[^/]+", AWS_S3_ENDPOINT_URL):
+        raise ImproperlyConfigured(
+            f"AWS_S3_ENDPOINT_URL must be an http(s) address such as http://minio:9000, "
+            f"not {AWS_S3_ENDPOINT_URL!r}"
+        )
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
+            "region_name": AWS_S3_REGION_NAME or None,
+            "access_key": AWS_ACCESS_KEY_ID,
+            "secret_key": AWS_SECRET_ACCESS_KEY,
+            "addressing_style": None if AWS_S3_ADDRESSING_STYLE == "auto" else AWS_S3_ADDRESSING_STYLE,
+            "location": AWS_LOCATION,
+            "default_acl": None,
+            # Should anything ask for a URL, it is a signed one that expires in five minutes, never a
+            # plain public link.
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            # Names are chosen by the studio; an upload never silently replaces another file.
+            "file_overwrite": False,
+            # django-storages' S3File reads a whole object into memory by default; past this it spools to
+            # disk (the studio's own reads are streamed, see studio/storage.py).
+            "max_memory_size": FILE_UPLOAD_MAX_MEMORY_SIZE,
+        },
+    }
+elif AWS_S3_ENDPOINT_URL or env_str("AWS_S3_ADDRESSING_STYLE") or AWS_LOCATION:
+    raise ImproperlyConfigured(
+        "AWS_S3_ENDPOINT_URL, AWS_S3_ADDRESSING_STYLE or AWS_LOCATION is set but S3_BUCKET is not: "
+        "name the bucket to keep media on S3, or remove them"
+    )
+
 # --- Security ---------------------------------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
@@ -208,16 +294,44 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads nothing from it: the token is put on 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Sent on every response by studio.security.ContentSecurityPolicyMiddleware (Django 5.2 has no CSP).
+# Scripts and style sheets only from the studio's own files: no inline <script>, no event-handler attributes,
+# no eval (htmx's eval and its injected indicator <style> are switched off in base.html). Style attributes
+# stay allowed (`style-src-attr`): the comment marks under the player are placed with one. Media also from
+# any https address, since a creator previews a character clip at the address they typed before sending it.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "style-src-attr 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob: https:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 if env_bool("HTTPS", not DEBUG):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    # Load balancers and the container health check ask over plain HTTP from inside.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Load balancers and the container health check ask over plain HTTP from inside, as do the queue
+    # workers calling the built-in simulator at the web container's internal address (when it is mounted).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^simulator/"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = False
+    # Preloading binds the whole registered domain (and every subdomain) to HTTPS in browsers for good: a
+    # decision for the domain's owner, not for one studio on it. Until it is taken, check --deploy's
+    # reminder about it (W021) is silenced rather than left to drown real warnings.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # --- Providers --------------------------------------------------------------------------------------------
 
@@ -245,19 +359,43 @@ SIMULATOR_SECONDS = env_float("SIMULATOR_SECONDS", 20.0, minimum=0.0)
 # The simulator's endpoints take no real credentials, so they are only mounted when something uses them.
 SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", SORA_PROVIDER == "simulator")
 UPSTREAM_TIMEOUT = env_float("UPSTREAM_TIMEOUT", 30.0, minimum=1.0)
+# Fault injection for the soak test (sorastudio/simulator/faults.py): off unless named.
+SIMULATOR_FAULT_KINDS = (
+    "429",
+    "500",
+    "timeout",
+    "malformed",
+    "duplicate_callback",
+    "late_callback",
+    "forged_callback",
+    "missing_callback",
+    "expired_link",
+)
+SIMULATOR_FAULTS = env_rates("SIMULATOR_FAULTS", SIMULATOR_FAULT_KINDS)
 
 # --- Pipeline ---------------------------------------------------------------------------------------------
 
 POLL_INTERVAL = env_float("POLL_INTERVAL", 5.0, minimum=0.5)
-POLL_BATCH_SIZE = env_int("POLL_BATCH_SIZE", 50, minimum=1)
+POLL_BATCH_SIZE = env_int("POLL_BATCH_SIZE", 100, minimum=1)
+# With callbacks (PUBLIC_BASE_URL set) a callback wakes the follower, and the regular status read is only a
+# safety net for lost callbacks: jobs running for longer than this are read this often.
+CALLBACK_POLL_INTERVAL = env_float("CALLBACK_POLL_INTERVAL", 120.0, minimum=1.0)
 GENERATION_TIMEOUT = env_int("GENERATION_TIMEOUT", 30 * 60, minimum=60)
+# How long a job may sit in `submitting` before its worker is taken for dead (see tasks.py).
+SUBMIT_STALE_AFTER = env_int("SUBMIT_STALE_AFTER", 600, minimum=10)
 SUBMIT_MAX_ATTEMPTS = env_int("SUBMIT_MAX_ATTEMPTS", 6, minimum=1)
 ARCHIVE_MAX_ATTEMPTS = env_int("ARCHIVE_MAX_ATTEMPTS", 5, minimum=1)
+# Jobs one person may ask for in a sliding window, across all their teams and every web process (counted
+# from the database): three full submits of the form (20 jobs each) in ten minutes by default; "off" for none.
+# The `generate` command, a local admin tool, is exempt.
+SUBMIT_RATE_LIMIT = env_rate_limit("SUBMIT_RATE_LIMIT", "60/10m")
 
 REDIS_URL = env_str("REDIS_URL")
 Q_TIMEOUT = env_int("Q_TIMEOUT", 240, minimum=10)
 Q_CLUSTER: dict[str, object] = {
-    "name": "sorastudio",
+    # The queue's name, and the prefix of its keys in Redis: two studios (or two test runs) sharing one
+    # Redis need one each. django-q2 reads this variable too; naming the cluster after it keeps both agreed.
+    "name": env_str("Q_CLUSTER_NAME") or "sorastudio",
     "workers": env_int("Q_WORKERS", 4, minimum=1),
     "timeout": Q_TIMEOUT,
     # A task whose worker died is handed out again after `retry` seconds; it must exceed `timeout`

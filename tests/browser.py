@@ -25,14 +25,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 from unittest import SkipTest
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.db import connection
 from django.test import override_settings
 from django_q.conf import Conf
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Request, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Playwright,
+    Request,
+    sync_playwright,
+)
 from playwright.sync_api import expect as expect
 
 from sorastudio.studio import providers
@@ -144,11 +153,10 @@ class BrowserTestCase(StaticLiveServerTestCase):
         studio_settings.enable()
         cls.addClassCleanup(studio_settings.disable)
 
-        database = Path(connection.settings_dict["NAME"]).resolve()
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "sorastudio.settings",
-            "DATABASE_URL": f"sqlite:///{database}",
+            "DATABASE_URL": worker_database_url(),
             "DATA_DIR": str(cls.data_dir),
             "SORA_PROVIDER": "simulator",
             "SIMULATOR_BASE_URL": cls.live_server_url,
@@ -175,6 +183,7 @@ class BrowserTestCase(StaticLiveServerTestCase):
         super().setUp()
         self.contexts: list[BrowserContext] = []
         self.foreign_requests: list[str] = []
+        self.csp_violations: list[str] = []
         self.page = self.new_page()
 
     def new_page(self) -> Page:
@@ -184,6 +193,7 @@ class BrowserTestCase(StaticLiveServerTestCase):
         )
         context.set_default_timeout(10_000)
         context.on("request", self._note_request)
+        context.on("console", self._note_console)
         self.contexts.append(context)
         self.addCleanup(context.close)
         return context.new_page()
@@ -193,10 +203,17 @@ class BrowserTestCase(StaticLiveServerTestCase):
         if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOOPBACK:
             self.foreign_requests.append(request.url)
 
+    def _note_console(self, message: ConsoleMessage) -> None:
+        # Chromium reports what the Content-Security-Policy header blocked on the console ("Refused to
+        # execute inline script because it violates the following Content Security Policy directive…").
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(message.text)
+
     def _callTestMethod(self, method: Callable[[], Any]) -> None:
         try:
             super()._callTestMethod(method)  # type: ignore[misc]
             self.assertEqual(self.foreign_requests, [], "the browser asked for something beyond loopback")
+            self.assertEqual(self.csp_violations, [], "the page broke its Content Security Policy")
         except SkipTest:
             raise
         except Exception:
@@ -248,6 +265,18 @@ class BrowserTestCase(StaticLiveServerTestCase):
     @staticmethod
     def wait_until_done(card: Locator, state: str = "succeeded") -> None:
         expect(card).to_have_attribute("data-state", state, timeout=FINISH)
+
+
+def worker_database_url() -> str:
+    """The address of this run's test database (not the one DATABASE_URL names), for the queue worker."""
+    database = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(database['NAME']).resolve()}"
+    user, password = quote(database["USER"] or "", safe=""), quote(database["PASSWORD"] or "", safe="")
+    credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
+    host = quote(database["HOST"] or "", safe="")  # a socket directory too: dj-database-url decodes it
+    port = f":{database['PORT']}" if database["PORT"] else ""
+    return f"postgres://{credentials}{host}{port}/{quote(database['NAME'], safe='')}"
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 10.0, message: str = "") -> None:

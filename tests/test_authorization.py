@@ -17,6 +17,7 @@ from django.db import transaction
 from django.test import Client, TestCase
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from sorastudio.studio.billing import Period, Quota
 from sorastudio.studio.characters import clip_path
 from sorastudio.studio.models import (
     Comment,
@@ -158,6 +159,29 @@ ROUTES: dict[str, Route] = {
     "studio:resume_provider": Route(
         "POST", lambda t: reverse("studio:resume_provider", args=["acedata"]), admins_only(302, outsider=302)
     ),
+    "studio:set_limit": Route(
+        "POST",
+        lambda t: reverse("studio:set_limit"),
+        admins_only(302, outsider=302),
+        data=lambda t: {"member": "", "period": "daily", "hard_cap": "50"},
+    ),
+    "studio:clear_limit": Route(
+        "POST", lambda t: reverse("studio:clear_limit", args=[t.quota.pk]), admins_only(302)
+    ),
+    # Spend and usage: each team's admins see their own team's numbers (carol: Agency's, none of Studio's).
+    "studio:dashboard": Route("GET", lambda t: reverse("studio:dashboard"), admins_only(200, outsider=200)),
+    "studio:ledger_csv": Route("GET", lambda t: reverse("studio:ledger_csv"), admins_only(200, outsider=200)),
+    "studio:generations_csv": Route(
+        "GET", lambda t: reverse("studio:generations_csv"), admins_only(200, outsider=200)
+    ),
+    # Pipeline health: each team's admins see their own jobs (and the studio-wide upstream numbers).
+    "studio:pipeline_health": Route(
+        "GET", lambda t: reverse("studio:pipeline_health"), admins_only(200, outsider=200)
+    ),
+    # alice made the video: she and the admin may ask its provider again, bob may not.
+    "studio:resync": Route(
+        "POST", lambda t: reverse("studio:resync", args=[t.video.pk]), studio(302, bob=403)
+    ),
     # Outside the login: each is its own permission (a secret token), and says nothing without it.
     "callback": Route("POST", lambda t: reverse("callback", args=["acedata", "not-a-token"]), public(404)),
     "reference_image": Route("GET", lambda t: t.image.public_url(), public(200)),
@@ -203,6 +227,7 @@ class AuthorizationTests(TestCase):
     comment: Comment
     notification: Notification
     invitation: Invitation
+    quota: Quota
     clip_name: str
 
     def setUp(self) -> None:
@@ -225,6 +250,7 @@ class AuthorizationTests(TestCase):
             user=self.alice, team=self.studio, generation=self.video, kind=Notification.Kind.READY
         )
         self.invitation = Invitation.objects.create(team=self.studio, created_by=self.dana)
+        self.quota = Quota.set_limit(self.studio, self.alice, Period.MONTHLY, 100)
         self.clip_name = self.video.character_clip.name or ""
         self.clients = {"anonymous": Client()}
         for name in PEOPLE[1:]:
@@ -282,6 +308,10 @@ class AuthorizationTests(TestCase):
             "studio:notifications",
             "studio:history",
             "studio:costs",
+            "studio:pipeline_health",
+            "studio:dashboard",
+            "studio:ledger_csv",
+            "studio:generations_csv",
         ):
             with self.subTest(route=name):
                 page = read_body(self.call("carol", ROUTES[name])).decode()

@@ -88,7 +88,7 @@ class TestTeam(BrowserTestCase):
         Notification.send([self.alice], team=self.studio, kind=Notification.Kind.READY, generation=video)
         page.clock.fast_forward("00:21")  # the bell's 20-second poll
         expect(bell.locator(".bell-count")).to_have_text("1", timeout=QUICK)
-        page.wait_for_function("window.shownNotifications.length > 0", timeout=QUICK)
+        page.wait_for_function("() => window.shownNotifications.length > 0", timeout=QUICK)
         shown = page.evaluate("window.shownNotifications")
         self.assertEqual([n["title"] for n in shown], ["Your video is ready: “A kite over the dunes”"])
 
@@ -102,7 +102,7 @@ class TestTeam(BrowserTestCase):
         )
         page.evaluate("htmx.trigger(document.body, 'notifications-changed')")
         expect(bell.locator(".bell-count")).to_have_text("2", timeout=QUICK)
-        page.wait_for_function("window.shownNotifications.length > 1", timeout=QUICK)
+        page.wait_for_function("() => window.shownNotifications.length > 1", timeout=QUICK)
         self.assertEqual(
             page.evaluate("window.shownNotifications[1].title"),
             "dana asked you to review “A kite over the dunes”",

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.test import Client, TestCase, override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from sorastudio.studio.models import Invitation, Membership, Team
-from tests.helpers import make_member
+from sorastudio.studio.models import Invitation, Membership
+from tests.helpers import TeamTestCase
 
 SIGN_UP = {
     "username": "erin",
@@ -21,13 +21,8 @@ SIGN_UP = {
 }
 
 
-class InvitationTestCase(TestCase):
+class InvitationTestCase(TeamTestCase):
     def setUp(self) -> None:
-        self.studio = Team.objects.create(name="Studio")
-        self.agency = Team.objects.create(name="Agency")
-        self.alice = make_member("alice", self.studio, Membership.Role.CREATOR)
-        self.dana = make_member("dana", self.studio, Membership.Role.ADMIN)
-        self.carol = make_member("carol", self.agency, Membership.Role.ADMIN)
         self.admin = Client()
         self.admin.force_login(self.dana)
         self.visitor = Client()

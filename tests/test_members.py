@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.test import Client, TestCase
+from django.test import Client
 from django.urls import reverse
 
 from sorastudio.studio.models import Membership, Team
-from tests.helpers import make_member
+from tests.helpers import TeamTestCase
 
 ACCOUNT = {
     "username": "erin",
@@ -21,14 +21,8 @@ ACCOUNT = {
 }
 
 
-class MembersTestCase(TestCase):
+class MembersTestCase(TeamTestCase):
     def setUp(self) -> None:
-        self.studio = Team.objects.create(name="Studio")
-        self.agency = Team.objects.create(name="Agency")
-        self.alice = make_member("alice", self.studio, Membership.Role.CREATOR)
-        self.bob = make_member("bob", self.studio, Membership.Role.REVIEWER)
-        self.dana = make_member("dana", self.studio, Membership.Role.ADMIN)
-        self.carol = make_member("carol", self.agency, Membership.Role.ADMIN)
         self.client.force_login(self.dana)
 
     def membership(self, user: Any, team: Team | None = None) -> Membership:

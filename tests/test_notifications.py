@@ -11,7 +11,7 @@ from unittest import mock
 
 from django.core import mail
 from django.db import connection
-from django.test import Client, TestCase, override_settings
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -19,20 +19,14 @@ from django.utils import timezone
 from sorastudio.studio import tasks
 from sorastudio.studio.models import Generation, Membership, Notification, ReviewState, State, Team
 from sorastudio.studio.team_views import bell_for
-from tests.helpers import make_member
+from tests.helpers import TeamTestCase
 
 BELL = {"HX-Request": "true", "HX-Target": "bell"}
 SMTP = {"EMAIL_HOST": "smtp.example.test", "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
 
 
-class NotificationTestCase(TestCase):
+class NotificationTestCase(TeamTestCase):
     def setUp(self) -> None:
-        self.studio = Team.objects.create(name="Studio")
-        self.agency = Team.objects.create(name="Agency")
-        self.alice = make_member("alice", self.studio, Membership.Role.CREATOR)
-        self.bob = make_member("bob", self.studio, Membership.Role.REVIEWER)
-        self.dana = make_member("dana", self.studio, Membership.Role.ADMIN)
-        self.carol = make_member("carol", self.agency, Membership.Role.ADMIN)
         self.client.force_login(self.alice)
 
     def make(

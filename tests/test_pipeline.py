@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio import providers, tasks
+from sorastudio.studio.billing import outcome_of
 from sorastudio.studio.models import Event, Generation, PollLease, State, Team
+from sorastudio.upstream.errors import UpstreamError
 from tests.helpers import make_member, simulator_transport, upstream
 
 
@@ -95,7 +97,7 @@ class HappyPathTests(PipelineTestCase):
         for stamp in ("submitted_at", "upstream_finished_at", "archived_at", "finished_at"):
             self.assertIsNotNone(getattr(generation, stamp), stamp)
         kinds = list(generation.events.values_list("kind", flat=True))
-        self.assertEqual(kinds, ["created", "submitted", "upstream_succeeded", "archived"])
+        self.assertEqual(kinds, ["created", "submitted", "upstream_succeeded", "charged", "archived"])
 
     def test_it_sends_the_exact_parameters_upstream(self) -> None:
         generation = self.make(
@@ -303,8 +305,8 @@ class CallbackTests(PipelineTestCase):
         self.assertEqual(response.status_code, 200)
         generation.refresh_from_db()
         self.assertEqual(generation.state, State.SUCCEEDED)
-        retrieve = json.loads(recorder.calls("/sora/tasks")[0].content)
-        self.assertEqual(retrieve, {"id": generation.upstream_task_id, "action": "retrieve"})
+        read = json.loads(recorder.calls("/sora/tasks")[0].content)
+        self.assertEqual(read, {"ids": [generation.upstream_task_id], "action": "retrieve_batch"})
         self.assertTrue(generation.events.filter(kind="callback").exists())
 
     def test_a_forged_success_is_not_believed(self) -> None:
@@ -365,6 +367,123 @@ class CallbackTests(PipelineTestCase):
         self.assertEqual(strict.post(url, data="{}", content_type="application/json").status_code, 200)
 
 
+@override_settings(SIMULATOR_SECONDS=600, PUBLIC_BASE_URL="http://127.0.0.1:9", CALLBACK_POLL_INTERVAL=120)
+class CallbackCoalescingTests(PipelineTestCase):
+    """With callbacks, a callback only wakes the follower, which re-reads the woken jobs together."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        # The simulator would call back on its own; these tests post the callbacks themselves.
+        patcher = mock.patch("sorastudio.simulator.views._schedule_callback")
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def callback(self, generation: Generation, token: str | None = None) -> Any:
+        url = reverse("callback", args=["acedata", token or generation.callback_token])
+        return self.client.post(url, data="{}", content_type="application/json")
+
+    def started(self, count: int) -> list[Generation]:
+        jobs = [self.make(f"a paper boat number {n}") for n in range(count)]
+        for job in jobs:
+            tasks.start(job)
+            job.refresh_from_db()
+        self.assertEqual({job.state for job in jobs}, {State.RUNNING})
+        return jobs
+
+    def test_it_reads_every_woken_job_in_one_batched_read(self) -> None:
+        jobs = self.started(3)
+        recorder = Recorder()
+        with upstream(recorder), mock.patch.object(tasks, "kick"):
+            for job in jobs:
+                self.finish_upstream(job)
+                self.assertEqual(self.callback(job).status_code, 200)
+            self.assertEqual(recorder.requests, [])  # a callback itself asks the upstream nothing
+            wakes = tasks.Wakes("acedata")
+            wakes.collect()
+            wakes.read()
+        reads = recorder.calls("/sora/tasks")
+        self.assertEqual(len(reads), 1)
+        body = json.loads(reads[0].content)
+        self.assertEqual(body["action"], "retrieve_batch")
+        self.assertEqual(set(body["ids"]), {job.upstream_task_id for job in jobs})
+        self.assertEqual(set(Generation.objects.values_list("state", flat=True)), {State.SUCCEEDED})
+
+    def test_a_callback_wakes_its_job_once(self) -> None:
+        (job,) = self.started(1)
+        with mock.patch.object(tasks, "kick"):
+            self.callback(job)
+            self.callback(job)
+        recorder = Recorder()
+        with upstream(recorder):
+            wakes = tasks.Wakes("acedata")
+            wakes.collect()
+            wakes.read()
+            wakes.collect()
+            wakes.read()
+        # Still generating upstream: read once, found running, and not read again for the same callbacks.
+        self.assertEqual(len(recorder.calls("/sora/tasks")), 1)
+        job.refresh_from_db()
+        self.assertEqual(job.state, State.RUNNING)
+
+    def test_a_follower_taking_over_sees_the_callbacks_nobody_watched(self) -> None:
+        (job,) = self.started(1)
+        with mock.patch.object(tasks, "kick"):
+            self.callback(job)
+        # The previous follower ended, and the queue was busy for a minute before the next one started.
+        Event.objects.filter(kind="callback").update(at=timezone.now() - timedelta(seconds=60))
+        wakes = tasks.Wakes("acedata")
+        wakes.collect()
+        self.assertEqual(wakes.pending, {str(job.pk)})
+
+    def test_a_forged_or_unknown_callback_changes_nothing(self) -> None:
+        (job,) = self.started(1)
+        with mock.patch.object(tasks, "kick"):
+            self.assertEqual(self.callback(job, token="not-a-real-token").status_code, 404)
+            wakes = tasks.Wakes("acedata")
+            wakes.collect()
+            self.assertEqual(wakes.pending, set())
+            forged = {
+                "success": True,
+                "data": [{"state": "succeeded", "video_url": "https://evil.example.com/x"}],
+            }
+            url = reverse("callback", args=["acedata", job.callback_token])
+            self.client.post(url, data=json.dumps(forged), content_type="application/json")
+        wakes.collect()
+        wakes.read()
+        job.refresh_from_db()
+        self.assertEqual(job.state, State.RUNNING)  # the upstream says it is still generating
+        self.assertEqual(job.video_url, "")
+
+    def test_a_lost_callback_is_caught_by_the_safety_read(self) -> None:
+        (job,) = self.started(1)
+        self.finish_upstream(job)
+        recorder = Recorder()
+        with upstream(recorder):
+            tasks.step("acedata", read="old")
+            job.refresh_from_db()
+            # A young job is left to its callback: no read, still running.
+            self.assertEqual(recorder.calls("/sora/tasks"), [])
+            self.assertEqual(job.state, State.RUNNING)
+            Generation.objects.filter(pk=job.pk).update(submitted_at=timezone.now() - timedelta(seconds=121))
+            tasks.step("acedata", read="old")
+        job.refresh_from_db()
+        self.assertEqual(job.state, State.SUCCEEDED)
+        self.assertEqual(len(recorder.calls("/sora/tasks")), 1)
+
+    def test_a_callback_starts_a_follower_only_when_none_runs(self) -> None:
+        (job,) = self.started(1)
+        with mock.patch.object(tasks, "enqueue") as enqueue:
+            PollLease.objects.update_or_create(
+                provider="acedata",
+                defaults={"holder": "a", "expires_at": timezone.now() + timedelta(seconds=30)},
+            )
+            self.callback(job)
+            enqueue.assert_not_called()
+            PollLease.objects.filter(provider="acedata").update(expires_at=timezone.now())
+            self.callback(job)
+            enqueue.assert_called_once_with("follow", "acedata")
+
+
 class ArchiveTests(PipelineTestCase):
     def test_an_expired_link_is_refreshed_and_tried_once_more(self) -> None:
         generation = self.make("a lighthouse [sim:expired]")
@@ -397,7 +516,25 @@ class ArchiveTests(PipelineTestCase):
         generation.refresh_from_db()
         self.assertEqual(generation.state, State.SUCCEEDED)
 
-    def test_a_download_that_is_not_a_video_fails_the_job(self) -> None:
+    def test_a_download_that_is_not_a_video_is_downloaded_again(self) -> None:
+        # Found by the soak test: a CDN's error page served with a 200 used to end a made, paid-for video.
+        generation = self.make()
+        recorder = Recorder()
+        with upstream(recorder):
+            recorder.fail_next("/files/", httpx.Response(200, content=b"<html>login page</html>"))
+            tasks.start(generation)
+            generation.refresh_from_db()
+            self.assertEqual((generation.state, generation.attempts), (State.ARCHIVING, 1))
+            Generation.objects.filter(pk=generation.pk).update(next_attempt_at=timezone.now())
+            tasks.step()
+        generation.refresh_from_db()
+        self.assertEqual(generation.state, State.SUCCEEDED)
+        self.assertEqual(
+            generation.sha256, hashlib.sha256(Path(generation.video.path).read_bytes()).hexdigest()
+        )
+
+    @override_settings(ARCHIVE_MAX_ATTEMPTS=1)
+    def test_a_download_that_is_never_a_video_fails_the_job_after_the_last_attempt(self) -> None:
         generation = self.make()
         recorder = Recorder()
         with upstream(recorder):
@@ -425,16 +562,29 @@ class ArchiveTests(PipelineTestCase):
 class RecoveryTests(PipelineTestCase):
     """A worker killed at any moment: every live job resumes where it was."""
 
-    def test_a_job_abandoned_while_submitting_is_submitted_again(self) -> None:
+    def test_a_job_abandoned_while_submitting_is_never_sent_again(self) -> None:
+        # Its request may have reached the upstream: a second send could make and charge it twice.
         generation = self.make()
-        stale = timezone.now() - timedelta(minutes=10)
+        stale = timezone.now() - timedelta(minutes=10, seconds=1)
         Generation.objects.filter(pk=generation.pk).update(
             state=State.SUBMITTING, claimed_at=stale, attempts=1
         )
         tasks.step()
+        tasks.step()
         generation.refresh_from_db()
-        self.assertEqual(generation.state, State.RUNNING)
-        self.assertEqual(SimTask.objects.count(), 1)
+        self.assertEqual((generation.state, generation.error_code), (State.FAILED, "submit_uncertain"))
+        self.assertEqual(SimTask.objects.count(), 0)
+        self.assertEqual(outcome_of(generation), "charge")  # it may have been made: as any uncertain submit
+
+    @override_settings(SUBMIT_STALE_AFTER=30, UPSTREAM_TIMEOUT=20)
+    def test_the_stale_window_is_never_shorter_than_four_upstream_time_outs(self) -> None:
+        generation = self.make()
+        Generation.objects.filter(pk=generation.pk).update(
+            state=State.SUBMITTING, claimed_at=timezone.now() - timedelta(seconds=60), attempts=1
+        )
+        tasks.step()
+        generation.refresh_from_db()
+        self.assertEqual(generation.state, State.SUBMITTING)
 
     def test_a_job_being_submitted_right_now_is_left_alone(self) -> None:
         generation = self.make()
@@ -651,5 +801,119 @@ class RoutingTests(PipelineTestCase):
             tasks.step()
         self.assertTrue(recorder.requests)
         self.assertTrue(all(r.url.host == "testserver" for r in recorder.requests))
+        generation.refresh_from_db()
+        self.assertEqual(generation.state, State.SUCCEEDED)
+
+
+@override_settings(SIMULATOR_SECONDS=600, PUBLIC_BASE_URL="http://testserver")
+class AdoptionTests(PipelineTestCase):
+    """A worker killed after the upstream took its submit but before the task id was saved: the job's
+    callback names the task, and the upstream's own record of it proves it was made for this job."""
+
+    def killed_after_upstream_took(self, generation: Generation) -> str:
+        with (
+            mock.patch("sorastudio.simulator.views._schedule_callback"),
+            providers.upstream(generation.provider, True) as client,
+        ):
+            task_id, _trace = client.submit(generation)
+        Generation.objects.filter(pk=generation.pk).update(
+            state=State.SUBMITTING, claimed_at=timezone.now(), attempts=1
+        )
+        return task_id
+
+    def callback(self, generation: Generation, body: object) -> Any:
+        url = reverse("callback", args=[generation.provider, generation.callback_token])
+        return self.client.post(url, data=json.dumps(body), content_type="application/json")
+
+    def test_the_callback_of_a_killed_submit_adopts_its_task(self) -> None:
+        generation = self.make()
+        task_id = self.killed_after_upstream_took(generation)
+        self.finish_upstream_task(task_id)
+        self.assertEqual(self.callback(generation, {"success": True, "task_id": task_id}).status_code, 200)
+        generation.refresh_from_db()
+        self.assertEqual((generation.upstream_task_id, generation.state), (task_id, State.SUCCEEDED))
+        self.assertTrue(generation.events.filter(kind="adopted").exists())
+        self.assertEqual(SimTask.objects.exclude(outcome="used_up").count(), 1)
+
+    def test_an_adopted_job_is_never_sent_again_nor_failed_as_abandoned(self) -> None:
+        generation = self.make()
+        task_id = self.killed_after_upstream_took(generation)
+        self.callback(generation, {"task_id": task_id})
+        Generation.objects.filter(pk=generation.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
+        tasks.step()
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, generation.upstream_task_id), (State.RUNNING, task_id))
+        self.assertEqual(SimTask.objects.count(), 1)
+
+    def test_a_submit_that_times_out_after_its_callback_adopted_the_task_does_not_fail_the_job(self) -> None:
+        generation = self.make()
+        task_id = self.killed_after_upstream_took(generation)
+        self.callback(generation, {"task_id": task_id})
+        # The worker that sent it was only slow: its read time-out arrives after the adoption.
+        tasks._submit_failed(generation, UpstreamError("read timed out", retryable=True, sent=True))
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, generation.upstream_task_id), (State.RUNNING, task_id))
+
+    def test_a_callback_naming_another_jobs_task_adopts_nothing(self) -> None:
+        other = self.make("another boat")
+        tasks.start(other)
+        other.refresh_from_db()
+        generation = self.make()
+        self.killed_after_upstream_took(generation)
+        self.callback(generation, {"success": True, "task_id": other.upstream_task_id})
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, generation.upstream_task_id), (State.SUBMITTING, ""))
+        self.assertFalse(Event.objects.filter(kind="adopted").exists())
+
+    def test_a_callback_naming_an_unknown_task_adopts_nothing(self) -> None:
+        generation = self.make()
+        self.killed_after_upstream_took(generation)
+        self.callback(
+            generation, {"task_id": "no-such-task", "data": [{"video_url": "http://127.0.0.1:9/x"}]}
+        )
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, generation.upstream_task_id), (State.SUBMITTING, ""))
+
+    def test_a_sora2api_callback_adopts_its_task_too(self) -> None:
+        generation = self.make(
+            "a kite",
+            provider="sora2api",
+            model="sora-2",
+            version="",
+            duration=10,
+            size="",
+            orientation="landscape",
+            quality="standard",
+        )
+        task_id = self.killed_after_upstream_took_sora2(generation)
+        self.callback(generation, {"code": 200, "msg": "success", "data": {"taskId": task_id}})
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, generation.upstream_task_id), (State.RUNNING, task_id))
+
+    def killed_after_upstream_took_sora2(self, generation: Generation) -> str:
+        with (
+            mock.patch("sorastudio.simulator.sora2api._schedule_callback"),
+            providers.upstream(generation.provider, True) as client,
+        ):
+            task_id, _trace = client.submit(generation)
+        Generation.objects.filter(pk=generation.pk).update(
+            state=State.SUBMITTING, claimed_at=timezone.now(), attempts=1
+        )
+        return task_id
+
+    def finish_upstream_task(self, task_id: str) -> None:
+        past = timezone.now() - timedelta(seconds=1)
+        SimTask.objects.filter(pk=task_id).update(created_at=past - timedelta(seconds=30), finishes_at=past)
+
+
+class DispatchTests(PipelineTestCase):
+    def test_a_job_put_back_to_wait_is_dispatched_when_due_not_a_minute_later(self) -> None:
+        # Found by the soak test: a retried download waited for the last dispatch to be a minute old.
+        generation = self.make()
+        Generation.objects.filter(pk=generation.pk).update(dispatched_at=timezone.now())
+        generation.refresh_from_db()
+        generation.claim_for_submit()
+        generation.retry_later(State.SUBMITTING, 0, reason="HTTP 429")
+        tasks.step()
         generation.refresh_from_db()
         self.assertEqual(generation.state, State.SUCCEEDED)

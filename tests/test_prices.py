@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from sorastudio.studio import capabilities
 from sorastudio.studio.billing import Combination, PriceOverride, combinations
-from sorastudio.studio.models import Membership, Team
-from tests.helpers import make_member
+from sorastudio.studio.models import Team
+from tests.helpers import TeamTestCase
 
 
 def price(team: Team, **params: object) -> int:
@@ -63,14 +63,8 @@ class DefaultPriceTests(TestCase):
         self.assertEqual(PriceOverride.price_of(self.studio, {**params, "version": "1.0"}), 7)
 
 
-class PricePageTests(TestCase):
+class PricePageTests(TeamTestCase):
     def setUp(self) -> None:
-        self.studio = Team.objects.create(name="Studio")
-        self.agency = Team.objects.create(name="Agency")
-        self.alice = make_member("alice", self.studio)
-        self.bob = make_member("bob", self.studio, Membership.Role.REVIEWER)
-        self.dana = make_member("dana", self.studio, Membership.Role.ADMIN)
-        self.carol = make_member("carol", self.agency, Membership.Role.ADMIN)
         self.client.force_login(self.dana)
         self.url = reverse("studio:costs")
 

@@ -84,6 +84,7 @@ class PausingTests(PauseTestCase):
         told = Notification.objects.filter(kind=Notification.Kind.PROVIDER_PAUSED)
         self.assertEqual(sorted(n.user.username for n in told), ["carol", "dana"])
         self.assertEqual(told.get(user=self.dana).detail["provider"], "acedata")
+        self.assertTrue(told.get(user=self.dana).text.startswith("AceDataCloud is out of credit"))
 
     def test_the_simulators_trigger_word_empties_the_account_once(self) -> None:
         self.account.top_up()

@@ -1,21 +1,13 @@
-"""Fifty submits at the same moment, at the edge of a quota, never spend one credit more than it allows: on
-SQLite (this run's database), and on the local PostgreSQL, where the same test runs in a subprocess of its
-own."""
+"""Fifty submits at the same moment, at the edge of a quota, never spend one credit more than it allows.
+`make test` runs them on SQLite (IMMEDIATE transactions) and again on PostgreSQL (row locks)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
-import uuid
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import close_old_connections, connection
-from django.test import SimpleTestCase, TransactionTestCase
+from django.test import TransactionTestCase
 
 from sorastudio.studio.billing import (
     Budget,
@@ -31,11 +23,10 @@ from tests.helpers import make_member
 
 SUBMITS = 50
 PARAMS = {"provider": "acedata", "model": "sora-2", "version": "1.0", "duration": 10, "size": "small"}
-LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 class QuotaConcurrencyTests(TransactionTestCase):
-    """Runs on whichever database the run uses (SQLite by default; PostgreSQL in the subprocess below)."""
+    """On the run's database: SQLite in `make test-sqlite`, PostgreSQL in `make test-postgres`."""
 
     def setUp(self) -> None:
         self.studio = Team.objects.create(name="Studio")
@@ -93,48 +84,3 @@ class QuotaConcurrencyTests(TransactionTestCase):
         self.assertEqual((made, refused), (33, SUBMITS - 33))
         self.assertEqual(self.reserved(), 99)
         self.assertLessEqual(self.reserved(user=self.bob), 30)
-
-
-class QuotaConcurrencyOnPostgreSQLTests(SimpleTestCase):
-    """The test above, again, on the PostgreSQL server of this machine (127.0.0.1:5432, or the loopback
-    address in TEST_POSTGRES_URL): in a pytest of its own whose database is a throwaway one there."""
-
-    def test_fifty_submits_never_overspend_on_postgresql(self) -> None:
-        if connection.vendor == "postgresql":
-            self.skipTest("this run is the PostgreSQL one already")
-        server = os.environ.get("TEST_POSTGRES_URL") or LOCAL_POSTGRES
-        parts = urlsplit(server)
-        self.assertIn(parts.hostname, ("127.0.0.1", "localhost", "::1"), "TEST_POSTGRES_URL must be loopback")
-        if not _reachable(server):
-            self.skipTest(f"no PostgreSQL answers at {parts.hostname}:{parts.port or 5432}")
-        # A database name of this run's own: pytest-django creates test_<name> and drops it at the end.
-        name = f"sorastudio_quota_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        env = {**os.environ, "DATABASE_URL": parts._replace(path=f"/{name}").geturl()}
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                f"{Path(__file__).relative_to(settings.BASE_DIR)}::QuotaConcurrencyTests",
-                "-p",
-                "no:xdist",
-                "-q",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        self.assertEqual(result.returncode, 0, result.stdout[-4000:] + result.stderr[-2000:])
-        self.assertIn("2 passed", result.stdout)
-
-
-def _reachable(url: str) -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(url.replace("postgres://", "postgresql://", 1), connect_timeout=3):
-            return True
-    except psycopg.OperationalError:
-        return False

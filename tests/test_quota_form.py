@@ -9,12 +9,11 @@ import json
 from typing import Any
 
 from django.core.management import CommandError, call_command
-from django.test import TestCase
 from django.urls import reverse
 
 from sorastudio.studio.billing import Combination, LedgerEntry, Period, PriceOverride, Quota
-from sorastudio.studio.models import Generation, Membership, Notification, State, Team
-from tests.helpers import make_member
+from sorastudio.studio.models import Generation, Membership, Notification, State
+from tests.helpers import TeamTestCase
 
 VALID = {
     "prompt": "A paper boat in the rain",
@@ -30,14 +29,8 @@ OPTIONS = {name: value for name, value in VALID.items() if name != "prompt"}
 HTMX = {"HX-Request": "true"}
 
 
-class QuotaTestCase(TestCase):
+class QuotaTestCase(TeamTestCase):
     def setUp(self) -> None:
-        self.studio = Team.objects.create(name="Studio")
-        self.agency = Team.objects.create(name="Agency")
-        self.alice = make_member("alice", self.studio)
-        self.bob = make_member("bob", self.studio, Membership.Role.REVIEWER)
-        self.dana = make_member("dana", self.studio, Membership.Role.ADMIN)
-        self.carol = make_member("carol", self.agency, Membership.Role.ADMIN)
         self.client.force_login(self.alice)
 
     def cost_box(self, **params: str) -> str:

@@ -7,9 +7,11 @@ from datetime import timedelta
 from typing import Any
 from unittest import mock
 
+from django.conf import settings
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
+from sorastudio.simulator import faults
 from sorastudio.simulator import views as simulator
 from sorastudio.simulator.models import SimTask
 from tests.helpers import read_body
@@ -220,3 +222,108 @@ class VideoFileTests(SimulatorTestCase):
         self.assertIn(b"AuthenticationFailed", tampered.content)
         expired = self.client.get(url.split("?")[0] + "?se=1&sig=abc")
         self.assertEqual(expired.status_code, 403)
+
+
+class FaultTests(SimulatorTestCase):
+    """SIMULATOR_FAULTS: the simulator misbehaving on purpose, for the soak test (bench/soak.py)."""
+
+    def submit(self, prompt: str = "p", **extra: Any) -> Any:
+        return self.post(VIDEOS, {"model": "sora-2", "prompt": prompt, "async": True, **extra})
+
+    def read(self, task_id: str) -> Any:
+        return self.post(TASKS, {"id": task_id, "action": "retrieve"})
+
+    def test_it_injects_nothing_by_default(self) -> None:
+        task_id = self.submit().json()["task_id"]
+        self.assertEqual(self.read(task_id).status_code, 200)
+        self.assertEqual(faults.counts(), {})
+
+    def test_a_429_carries_retry_after_and_a_refused_submit_makes_no_task(self) -> None:
+        task_id = self.submit().json()["task_id"]
+        with override_settings(SIMULATOR_FAULTS={"429": 1.0}):
+            read = self.read(task_id)
+            submit = self.submit()
+        self.assertEqual((read.status_code, read["Retry-After"]), (429, "1"))
+        self.assertEqual(submit.status_code, 429)
+        self.assertEqual(SimTask.objects.count(), 1)
+        self.assertEqual(faults.counts(), {"429@status": 1, "429@submit": 1})
+
+    def test_a_500_on_a_submit_makes_no_task(self) -> None:
+        with override_settings(SIMULATOR_FAULTS={"500": 1.0}):
+            response = self.submit()
+        self.assertEqual(response.status_code, 500)
+        self.assertFalse(SimTask.objects.exists())
+
+    def test_malformed_answers_are_not_json_and_not_a_video(self) -> None:
+        finished = self.post(VIDEOS, {"model": "sora-2", "prompt": "p"}).json()
+        link = finished["data"][0]["video_url"]
+        with override_settings(SIMULATOR_FAULTS={"malformed": 1.0}):
+            read = self.read(finished["task_id"])
+            download = self.client.get(link)
+        self.assertEqual(read.status_code, 200)
+        with self.assertRaises(json.JSONDecodeError):
+            json.loads(read.content)
+        self.assertEqual(download.status_code, 200)
+        self.assertNotEqual(read_body(download)[4:8], b"ftyp")
+
+    def test_a_timeout_holds_the_answer_past_the_clients_patience(self) -> None:
+        task_id = self.submit().json()["task_id"]
+        with (
+            override_settings(SIMULATOR_FAULTS={"timeout": 1.0}),
+            mock.patch.object(faults.time, "sleep") as sleep,
+        ):
+            self.read(task_id)
+        sleep.assert_called_once()
+        self.assertGreater(sleep.call_args.args[0], settings.UPSTREAM_TIMEOUT)
+
+    def test_the_submit_markers_make_the_task_then_spoil_the_answer(self) -> None:
+        malformed = self.submit("a boat [sim:malformed]")
+        with self.assertRaises(json.JSONDecodeError):
+            json.loads(malformed.content)
+        with mock.patch.object(faults.time, "sleep") as sleep:
+            late = self.submit("a boat [sim:timeout]")
+        sleep.assert_called_once()
+        self.assertEqual(late.status_code, 504)
+        self.assertEqual(SimTask.objects.count(), 2)
+
+    def test_callback_faults_drop_double_delay_or_forge_the_callback(self) -> None:
+        cases = {
+            "missing_callback": [],
+            "duplicate_callback": [simulator._deliver_callback, simulator._deliver_callback],
+            "late_callback": [simulator._deliver_callback],
+            "forged_callback": [simulator._forge_callback, simulator._deliver_callback],
+        }
+        for kind, expected in cases.items():
+            with (
+                self.subTest(kind),
+                override_settings(SIMULATOR_FAULTS={kind: 1.0}, SIMULATOR_SECONDS=10),
+                mock.patch.object(faults, "_timer") as timer,
+            ):
+                faults.schedule_callbacks("t", 10, simulator._deliver_callback, simulator._forge_callback)
+            self.assertEqual([c.args[1] for c in timer.call_args_list], expected)
+            if kind == "late_callback":
+                self.assertGreater(timer.call_args.args[0], 10 + 20)
+
+    def test_a_forged_callback_lies_to_the_jobs_address_and_to_an_unknown_one(self) -> None:
+        other = self.post(VIDEOS, {"model": "sora-2", "prompt": "another"}).json()["task_id"]
+        with mock.patch.object(simulator, "_schedule_callback"):
+            task_id = self.submit(callback_url="http://testserver/callbacks/acedata/tok/").json()["task_id"]
+        with (
+            mock.patch.object(simulator.httpx, "post") as post,
+            mock.patch.object(simulator, "close_old_connections"),
+        ):
+            simulator._forge_callback(task_id)
+        urls = [c.args[0] for c in post.call_args_list]
+        self.assertEqual(urls[0], "http://testserver/callbacks/acedata/tok/")
+        self.assertTrue(urls[1].startswith("http://testserver/callbacks/acedata/forged"))
+        body = post.call_args.kwargs["json"]
+        self.assertEqual(body["task_id"], other)
+        self.assertEqual(body["data"][0]["video_url"], faults.FORGED_VIDEO_URL)
+
+    def test_an_expired_link_fault_spoils_only_the_first_link(self) -> None:
+        task_id = self.submit().json()["task_id"]
+        with override_settings(SIMULATOR_FAULTS={"expired_link": 1.0}):
+            first = self.read(task_id).json()["response"]["data"][0]["video_url"]
+            second = self.read(task_id).json()["response"]["data"][0]["video_url"]
+        self.assertEqual(self.client.get(first).status_code, 403)
+        self.assertEqual(self.client.get(second).status_code, 200)

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from sorastudio.studio.ranged import ranged_response
 
+from . import faults
 from .models import SimTask
 
 LINK_LIFETIME = timedelta(days=6)
@@ -36,9 +37,10 @@ def signature(task_id: str, expires: int) -> str:
 def signed_link(
     request: HttpRequest | None, task: SimTask, route: str, lifetime: timedelta = LINK_LIFETIME
 ) -> str:
-    """A fresh link to the task's video at the named route. A task made with "[sim:expired]" gets an
-    already expired first link, so that a client's "ask again for a fresh link" path can be exercised."""
-    if task.expire_first_link and task.links_issued == 0:
+    """A fresh link to the task's video at the named route. A task made with "[sim:expired]" (or hit by the
+    `expired_link` fault) gets an already expired first link, so that a client's "ask again for a fresh
+    link" path can be exercised."""
+    if task.links_issued == 0 and (task.expire_first_link or faults.first_link_expired()):
         expires = int(time.time()) - 60
     else:
         expires = int((timezone.now() + lifetime).timestamp())

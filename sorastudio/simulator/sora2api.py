@@ -8,6 +8,11 @@ Trigger words in a prompt make the failure paths easy to try by hand, as in the 
   "[sim:slow]"                   the task takes three times as long
   "[sim:expired]"                the first video link handed out has already expired
   "[sim:used_up]"                the first generate is refused: not enough credits (402)
+  "[sim:timeout]"                the task is made, then the answer is held past the client's time-out
+  "[sim:malformed]"              the task is made, then the answer is not JSON
+
+With SIMULATOR_FAULTS set, generates, record-info reads, downloads and callbacks also fail at random (see
+faults.py).
 
 Where the vendor says nothing, the simulator assumes:
   * Every video is 10 seconds long: Sora2API takes no duration and does not document the one it makes.
@@ -24,7 +29,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,6 +47,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sorastudio.studio import capabilities
 
+from . import faults
 from .common import callback_allowed, link_is_valid, link_refused, out_of_credit, serve_video, signed_link
 from .models import SimTask
 from .render import render_video, simulated_frame_size
@@ -198,6 +203,8 @@ def generate(request: HttpRequest) -> HttpResponseBase:
     prompt = str(body["prompt"])
     if out_of_credit(PROVIDER, prompt):
         return _envelope(402, "Insufficient credits: the account does not have enough credits for this task")
+    if fault := faults.http_fault("submit", allow=("429", "500")):
+        return fault
 
     outcome = _outcome_for(prompt)
     seconds = settings.SIMULATOR_SECONDS * (3 if "[sim:slow]" in prompt.lower() else 1)
@@ -219,6 +226,12 @@ def generate(request: HttpRequest) -> HttpResponseBase:
     )
     if task.callback_url:
         _schedule_callback(task.id, seconds)
+    if "[sim:timeout]" in prompt.lower():
+        faults.record("timeout", "submit")
+        faults.hold()
+    elif "[sim:malformed]" in prompt.lower():
+        faults.record("malformed", "submit")
+        return faults.malformed("submit")
     return _envelope(200, "success", {"taskId": task.id})
 
 
@@ -228,6 +241,8 @@ def generate(request: HttpRequest) -> HttpResponseBase:
 def record_info(request: HttpRequest) -> HttpResponseBase:
     if refused := _authorized(request):
         return refused
+    if fault := faults.http_fault("status"):
+        return fault
     task_id = request.GET.get("taskId", "").strip()
     if not task_id:
         return _envelope(400, "taskId is required")
@@ -245,6 +260,8 @@ def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
     task = SimTask.objects.filter(id=task_id, provider=PROVIDER, outcome="succeeded").first()
     if task is None or task.phase() != "succeeded":
         raise Http404("no such video")
+    if fault := faults.http_fault("download"):
+        return fault
     return serve_video(request, render_for(task), etag=task.id)
 
 
@@ -275,16 +292,14 @@ def render_for(task: SimTask) -> Path:
 def _schedule_callback(task_id: str, delay: float) -> None:
     # Webhooks are best effort, upstream and here alike: a callback lost with its process is made up for
     # by the studio's polling.
-    timer = threading.Timer(delay + 0.2, _deliver_callback, args=[task_id])
-    timer.daemon = True
-    timer.start()
+    faults.schedule_callbacks(task_id, delay, _deliver_callback, _forge_callback)
 
 
-def _deliver_callback(task_id: str) -> None:
+def _deliver_callback(task_id: str, again: bool = False) -> None:
     close_old_connections()
     try:
         task = SimTask.objects.get(pk=task_id, provider=PROVIDER)
-        if task.callback_sent_at:
+        if task.callback_sent_at and not again:
             return
         if not callback_allowed(task.callback_url):
             log.warning("simulator callback to a foreign address refused")
@@ -293,5 +308,33 @@ def _deliver_callback(task_id: str) -> None:
         SimTask.objects.filter(pk=task_id).update(callback_sent_at=timezone.now())
     except Exception:
         log.warning("simulator callback for %s failed", task_id, exc_info=True)
+    finally:
+        close_old_connections()
+
+
+def _forge_callback(task_id: str) -> None:
+    """The `forged_callback` fault: a lying body (succeeded, a foreign link, another task's id) posted to
+    the job's callback address, and a copy to a token no job has."""
+    close_old_connections()
+    try:
+        task = SimTask.objects.get(pk=task_id, provider=PROVIDER)
+        if not callback_allowed(task.callback_url):
+            return
+        other = (
+            SimTask.objects.filter(provider=PROVIDER, outcome__in=["succeeded", "failed"])
+            .exclude(pk=task_id)
+            .order_by("-created_at")
+            .first()
+        )
+        record = {
+            "taskId": other.id if other else task.id,
+            "successFlag": 1,
+            "response": {"imageUrl": faults.FORGED_VIDEO_URL},
+        }
+        body = {"code": 200, "msg": "success", "data": record}
+        for url in (task.callback_url, faults.unknown_token_url(task.callback_url)):
+            httpx.post(url, json=body, timeout=10)
+    except Exception:
+        log.warning("simulator forged callback for %s failed", task_id, exc_info=True)
     finally:
         close_old_connections()

@@ -7,6 +7,12 @@ Trigger words in a prompt make the failure paths easy to try by hand:
   "[sim:slow]"                   the task takes three times as long
   "[sim:expired]"                the first video link handed out has already expired
   "[sim:used_up]"                the first submission is refused: the account's balance is used up (403)
+  "[sim:timeout]"                the task is made, then the answer is held past the client's time-out
+  "[sim:malformed]"              the task is made, then the answer is not JSON
+  "[sim:hold]"                   the task is made, then the answer waits a little (within the time-out):
+                                 a window for the soak's SIGKILL between "made upstream" and "task id saved"
+
+With SIMULATOR_FAULTS set, submits, task reads, downloads and callbacks also fail at random: see faults.py.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import binascii
 import hashlib
 import json
 import logging
+import os
 import random
+import shutil
 import string
 import threading
 import time
@@ -29,7 +37,7 @@ import httpx
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import close_old_connections
-from django.http import Http404, HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -37,6 +45,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sorastudio.studio import capabilities
 
+from . import faults
 from .common import LINK_LIFETIME as LINK_LIFETIME  # the link scheme now lives in .common
 from .common import (
     callback_allowed,
@@ -227,6 +236,9 @@ def acedata_videos(request: HttpRequest) -> HttpResponseBase:
     prompt = str(body["prompt"])
     if out_of_credit(capabilities.ACEDATA, prompt):
         return _error(403, "used_up", "Your balance has been used up, please recharge.")
+    # Refused before anything is made, as the studio assumes of an error status.
+    if fault := faults.http_fault("submit", allow=("429", "500")):
+        return fault
 
     outcome, code, message = _outcome_for(prompt)
     seconds = settings.SIMULATOR_SECONDS * (3 if "[sim:slow]" in prompt.lower() else 1)
@@ -246,6 +258,9 @@ def acedata_videos(request: HttpRequest) -> HttpResponseBase:
     )
     if task.callback_url:
         _schedule_callback(task.id, seconds)
+    if broken := _broken_answer(prompt):
+        return broken
+    if task.callback_url:
         return JsonResponse({"task_id": task.id})
     if body.get("async") is True:
         return JsonResponse({"task_id": task.id, "trace_id": task.trace_id})
@@ -254,6 +269,22 @@ def acedata_videos(request: HttpRequest) -> HttpResponseBase:
     # The blocking mode holds the connection for the whole generation, as the real one does.
     _sleep_until(task)
     return JsonResponse(_result_body(request, task), status=200)
+
+
+def _broken_answer(prompt: str) -> JsonResponse | HttpResponse | None:
+    """The markers that make an accepted submit look uncertain to the client (see faults.py)."""
+    text = prompt.lower()
+    if "[sim:timeout]" in text:
+        faults.record("timeout", "submit")
+        faults.hold()
+        return _error(504, "timeout", "The answer came too late.")
+    if "[sim:malformed]" in text:
+        faults.record("malformed", "submit")
+        return faults.malformed("submit")
+    if "[sim:hold]" in text:
+        faults.record("hold", "submit")
+        time.sleep(settings.UPSTREAM_TIMEOUT * 0.6)
+    return None
 
 
 def _sleep_until(task: SimTask) -> None:
@@ -284,6 +315,8 @@ def acedata_tasks(request: HttpRequest) -> HttpResponseBase:
     body = _json_body(request)
     if isinstance(body, JsonResponse):
         return body
+    if fault := faults.http_fault("status"):
+        return fault
     action = body.get("action", "retrieve")
     if action == "retrieve_batch":
         ids = body.get("ids")
@@ -310,7 +343,13 @@ def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
     task = SimTask.objects.filter(id=task_id, provider=capabilities.ACEDATA, outcome="succeeded").first()
     if task is None or task.phase() != "succeeded":
         raise Http404("no such video")
+    if fault := faults.http_fault("download"):
+        return fault
     return serve_video(request, render_for(task), etag=task.id)
+
+
+_RENDERING = threading.Lock()
+_RENDER_LOCKS: dict[str, threading.Lock] = {}
 
 
 def render_for(task: SimTask) -> Any:
@@ -329,23 +368,39 @@ def render_for(task: SimTask) -> Any:
     width, height = simulated_frame_size(*cap.pixel_size(size, orientation))
     duration = body.get("duration", cap.default_duration)
     caption = f"{capabilities.MODELS[body['model']]} · v{version} · {duration} s · simulated"
-    render_video(path, prompt=body["prompt"], width=width, height=height, seconds=duration, caption=caption)
+    # The same request always renders the same frames: tasks that asked alike share one render (a hard
+    # link), so a thousand identical jobs cost the simulator one encode rather than a thousand.
+    prompt = body["prompt"]
+    key = hashlib.sha256(json.dumps([prompt, width, height, duration, caption]).encode()).hexdigest()
+    shared = folder / "renders" / f"{key}.mp4"
+    with _RENDERING:
+        lock = _RENDER_LOCKS.setdefault(key, threading.Lock())
+    with lock:  # many downloads of one new render at once: one encodes, the others wait for it
+        if not shared.exists():
+            shared.parent.mkdir(exist_ok=True)
+            render_video(shared, prompt=prompt, width=width, height=height, seconds=duration, caption=caption)
+    with _RENDERING:
+        _RENDER_LOCKS.pop(key, None)
+    try:
+        os.link(shared, path)
+    except FileExistsError:
+        pass
+    except OSError:
+        shutil.copyfile(shared, path)
     return path
 
 
 def _schedule_callback(task_id: str, delay: float) -> None:
     # Webhooks are best effort, upstream and here alike: a callback lost with its process is made up for
     # by the studio's polling.
-    timer = threading.Timer(delay + 0.2, _deliver_callback, args=[task_id])
-    timer.daemon = True
-    timer.start()
+    faults.schedule_callbacks(task_id, delay, _deliver_callback, _forge_callback)
 
 
-def _deliver_callback(task_id: str) -> None:
+def _deliver_callback(task_id: str, again: bool = False) -> None:
     close_old_connections()
     try:
         task = SimTask.objects.get(pk=task_id)
-        if task.callback_sent_at:
+        if task.callback_sent_at and not again:
             return
         if not callback_allowed(task.callback_url):
             # The simulator takes no real credentials, so it only ever calls the studio itself back: it
@@ -357,5 +412,33 @@ def _deliver_callback(task_id: str) -> None:
         SimTask.objects.filter(pk=task_id).update(callback_sent_at=timezone.now())
     except Exception:
         log.warning("simulator callback for %s failed", task_id, exc_info=True)
+    finally:
+        close_old_connections()
+
+
+def _forge_callback(task_id: str) -> None:
+    """The `forged_callback` fault: what anyone on the network could post to a job's callback address. The
+    body lies (succeeded, a foreign link, another task's id); a second copy goes to a token no job has."""
+    close_old_connections()
+    try:
+        task = SimTask.objects.get(pk=task_id)
+        if not callback_allowed(task.callback_url):
+            return
+        other = (
+            SimTask.objects.filter(provider=capabilities.ACEDATA, outcome__in=["succeeded", "failed"])
+            .exclude(pk=task_id)
+            .order_by("-created_at")
+            .first()
+        )
+        body = {
+            "success": True,
+            "task_id": other.id if other else task.id,
+            "trace_id": str(uuid.uuid4()),
+            "data": [{"id": "forged", "video_url": faults.FORGED_VIDEO_URL, "state": "succeeded"}],
+        }
+        for url in (task.callback_url, faults.unknown_token_url(task.callback_url)):
+            httpx.post(url, json=body, timeout=10)
+    except Exception:
+        log.warning("simulator forged callback for %s failed", task_id, exc_info=True)
     finally:
         close_old_connections()

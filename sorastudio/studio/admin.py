@@ -1,9 +1,13 @@
 """The studio's records in Django's admin, for the people who run it: teams and their members, the jobs, the
-teams' saved characters, comments and favourites, notifications, invitations and the jobs' timelines."""
+teams' saved characters, comments and favourites, notifications, invitations, the jobs' timelines and
+reference images, and the pipeline's own records (poll leases, requests to the video services)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from . import billing_admin  # noqa: F401 - registers prices, quotas, the ledger and pauses
 from .models import (
@@ -12,10 +16,13 @@ from .models import (
     Event,
     Favourite,
     Generation,
+    GenerationImage,
     Invitation,
     Membership,
     Notification,
+    PollLease,
     Team,
+    UpstreamCall,
 )
 
 
@@ -129,4 +136,47 @@ class EventAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     list_select_related = ["generation", "actor"]
     raw_id_fields = ["generation", "actor"]
+    date_hierarchy = "at"
+
+
+@admin.register(GenerationImage)
+class GenerationImageAdmin(admin.ModelAdmin):
+    list_display = ["generation", "position", "content_type", "file"]
+    list_select_related = ["generation"]
+    raw_id_fields = ["generation"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the pipeline keeps for itself: to look at, never to edit by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PollLease)
+class PollLeaseAdmin(ReadOnlyAdmin):
+    list_display = ["provider", "holder", "expires_at", "last_poll_at", "last_error"]
+
+
+@admin.register(UpstreamCall)
+class UpstreamCallAdmin(ReadOnlyAdmin):
+    list_display = [
+        "at",
+        "provider",
+        "simulated",
+        "kind",
+        "http_status",
+        "error_code",
+        "ok",
+        "duration_ms",
+        "jobs",
+    ]
+    list_filter = ["provider", "kind", "ok", "rate_limited", "simulated"]
+    search_fields = ["error_code"]
     date_hierarchy = "at"

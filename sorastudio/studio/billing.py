@@ -381,6 +381,10 @@ class LedgerEntry(models.Model):
                     counts_on=reservation.counts_on,
                     reason=generation.error_code if kind == cls.Kind.RELEASE else "",
                 )
+                # On the video's timeline too, in the same transaction: written once, like the entry.
+                generation.log(
+                    "charged" if kind == cls.Kind.CHARGE else "released", credits=reservation.credits
+                )
         except IntegrityError:
             return False
         return True

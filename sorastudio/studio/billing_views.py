@@ -1,22 +1,28 @@
-"""Costs: the team's price list, and the video services paused because the studio's account ran out of
-credit. Admins only."""
+"""Costs: the team's price list, its spending limits, and the video services paused because the studio's
+account ran out of credit. Admins only."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import F
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .billing import MAX_PRICE, PriceOverride, ProviderPause
+from .billing import MAX_PRICE, Period, PriceOverride, PriceRow, ProviderPause, Quota
 from .decorators import admin_required
 from .http import StudioRequest
+from .models import Membership
+
+MAX_LIMIT = 10_000_000
 
 
 @require_http_methods(["GET", "POST"])
@@ -43,19 +49,30 @@ def costs(request: StudioRequest) -> HttpResponseBase:
                         PriceOverride.set_price(request.team, row.combination, credits, by=request.user)
             messages.success(request, gettext("The prices are saved."))
             return redirect("studio:costs")
-    context: dict[str, Any] = {
-        "rows": [
-            {
-                "row": row,
-                "value": typed.get(row.combination.key, "" if row.override is None else str(row.override)),
-                "error": errors.get(row.combination.key, ""),
-            }
-            for row in rows
-        ],
-        "errors": errors,
-        "pauses": ProviderPause.active(),
-    }
-    return TemplateResponse(request, "studio/costs.html", context, status=400 if errors else 200)
+    return _page(request, rows, typed, errors, LimitForm(team=request.team))
+
+
+@require_POST
+@admin_required
+def set_limit(request: StudioRequest) -> HttpResponseBase:
+    """Set (or change) a member's or the whole team's daily or monthly limit."""
+    form = LimitForm(request.POST, team=request.team)
+    if not form.is_valid():
+        return _page(request, PriceOverride.price_list(request.team), {}, {}, form)
+    data = form.cleaned_data
+    user = data["member"].user if data["member"] else None
+    Quota.set_limit(request.team, user, data["period"], data["hard_cap"], data["soft_limit"], by=request.user)
+    messages.success(request, gettext("The limit is saved: it holds from the next video asked for."))
+    return redirect("studio:costs")
+
+
+@require_POST
+@admin_required
+def clear_limit(request: StudioRequest, pk: int) -> HttpResponseBase:
+    quota = get_object_or_404(Quota, team=request.team, pk=pk)
+    quota.delete()
+    messages.success(request, gettext("The limit is removed."))
+    return redirect("studio:costs")
 
 
 @require_POST
@@ -75,3 +92,71 @@ def resume_provider(request: StudioRequest, provider: str) -> HttpResponseBase:
     ):
         return redirect(back)
     return redirect("studio:costs")
+
+
+class MemberField(forms.ModelChoiceField):
+    """The team's members by name; the value is the membership's key, as in the members page's addresses."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.user.get_username())
+
+
+class LimitForm(forms.Form):
+    """A limit for one member, or (no member) for the whole team; the warning defaults to 80 % of it."""
+
+    member = MemberField(
+        queryset=Membership.objects.none(),
+        required=False,
+        empty_label=_("The whole team"),
+        label=_("Who"),
+        to_field_name="key",
+    )
+    period = forms.ChoiceField(choices=Period.choices, initial=Period.MONTHLY, label=_("Per"))
+    hard_cap = forms.IntegerField(min_value=0, max_value=MAX_LIMIT, label=_("Limit in credits"))
+    soft_limit = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_LIMIT,
+        required=False,
+        label=_("Warn from"),
+        help_text=_("Empty: 80 percent of the limit."),
+    )
+
+    def __init__(self, *args: Any, team: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        members = Membership.objects.filter(team=team).select_related("user").order_by("user__username")
+        self.fields["member"].queryset = members  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        cap, soft = data.get("hard_cap"), data.get("soft_limit")
+        if cap is not None and soft is not None and soft > cap:
+            self.add_error("soft_limit", gettext("The warning level cannot be above the limit."))
+        return data
+
+
+def _page(
+    request: StudioRequest,
+    rows: list[PriceRow],
+    typed: dict[str, str],
+    errors: dict[str, str],
+    limit_form: LimitForm,
+) -> TemplateResponse:
+    """The costs page, with what was typed into either form and what is wrong with it."""
+    context: dict[str, Any] = {
+        "rows": [
+            {
+                "row": row,
+                "value": typed.get(row.combination.key, "" if row.override is None else str(row.override)),
+                "error": errors.get(row.combination.key, ""),
+            }
+            for row in rows
+        ],
+        "errors": errors,
+        "pauses": ProviderPause.active(),
+        "quotas": Quota.objects.filter(team=request.team)
+        .select_related("user")
+        .order_by(F("user__username").asc(nulls_first=True), "period"),
+        "limit_form": limit_form,
+    }
+    status = 400 if errors or limit_form.errors else 200
+    return TemplateResponse(request, "studio/costs.html", context, status=status)

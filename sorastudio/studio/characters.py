@@ -32,7 +32,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
-from . import media
+from . import media, storage
 from .models import Character, Team
 from .ranged import ranged_response
 
@@ -169,7 +169,7 @@ def clip_view(request: HttpRequest, token: str) -> HttpResponseBase:
         raise Http404("no such clip")
     content_type = CLIP_TYPES.get(PurePosixPath(name).suffix.lower(), ("", "application/octet-stream"))[1]
     return ranged_response(
-        request, default_storage.open(name, "rb"), size=default_storage.size(name), content_type=content_type
+        request, storage.open_stored(name), size=default_storage.size(name), content_type=content_type
     )
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from . import capabilities, providers
+from . import capabilities, providers, storage
 from .models import LIVE_STATES, Generation, GenerationQuerySet, Membership, ReviewState, State
 
 PAGE_SIZE = 24
@@ -266,7 +266,7 @@ def zip_stream(generations: list[Generation]) -> Iterator[bytes]:
             # Known ahead, so that zipfile can choose the entry's format (ZIP64 or not) before writing it.
             stored = str(generation.video.name)
             info.file_size = default_storage.size(stored)
-            with default_storage.open(stored, "rb") as video, archive.open(info, "w") as entry:
+            with storage.open_stored(stored) as video, archive.open(info, "w") as entry:
                 while chunk := video.read(CHUNK_SIZE):
                     entry.write(chunk)
                     yield outbox.take()

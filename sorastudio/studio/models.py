@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import re
 import secrets
@@ -15,8 +16,9 @@ from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -183,6 +185,30 @@ def _known_typical(kind: tuple[Any, ...]) -> float | None:
     return cached[1] if cached and cached[0] > time.monotonic() else None
 
 
+# What a gallery card shows of its video (GenerationQuerySet.for_cards).
+CARD_COLUMNS = (
+    *("id", "team", "created_by", "state", "upstream_phase", "upstream_task_id", "trace_id"),
+    *("error_code", "error_message", "prompt", "created_at", "finished_at", "group", "variation"),
+    *("review_state", "video", "poster", "video_duration", "size", "quality", "orientation", "watermark"),
+    *TYPICAL_KIND,
+)
+# A gallery page links to each of its cards' addresses, and reverse() costs tens of microseconds a call:
+# each route is reversed once per URL prefix with a stand-in key, which is then replaced by the real one.
+CARD_LINKS = ("generation", "video", "poster", "rerun", "delete", "favourite")
+_KEY_STAND_IN = uuid.UUID(int=0)
+
+
+@functools.lru_cache(maxsize=128)
+def _route_with_stand_in(name: str, prefix: str, urlconf: str | None) -> str:
+    return reverse(name, args=[_KEY_STAND_IN], urlconf=urlconf)
+
+
+def address_of(name: str, pk: uuid.UUID) -> str:
+    """reverse(name, args=[pk]) for a route whose only argument is a uuid key, at a fraction of its cost."""
+    pattern = _route_with_stand_in(name, get_script_prefix(), get_urlconf())
+    return pattern.replace(str(_KEY_STAND_IN), str(pk))
+
+
 class ReviewError(ValueError):
     """A review action that cannot be done, with the reason in words for the person who tried it, and the
     form field the reason is about (if any), so that a page can show it next to that field."""
@@ -215,6 +241,12 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
     def came_back_to(self, user: Any) -> GenerationQuerySet:
         """`user`'s videos that a reviewer has decided on."""
         return self.filter(created_by=user, review_state__in=DECISIONS)
+
+    def for_cards(self) -> GenerationQuerySet:
+        """Only the columns a gallery card shows, with its author's name: a page reads and converts 24 rows
+        of them at every request. (A card that comes to use another column would cost a query per card:
+        tests/test_gallery.py counts a page's queries.)"""
+        return self.select_related("created_by").only(*CARD_COLUMNS, "created_by__username")
 
     def with_flags_for(self, user: Any) -> GenerationQuerySet:
         """Each video's per-person and count facts for the gallery's cards, in the same query."""
@@ -294,7 +326,7 @@ def _delete_files(names: set[str]) -> None:
     for name in sorted(names):
         try:
             default_storage.delete(name)
-        except OSError:
+        except Exception:  # OSError on disk; botocore's errors (not OSErrors) on S3
             # Left behind, not fatal: the rows are gone, and a stray file harms nobody.
             logger.warning("could not delete the purged file %s", name, exc_info=True)
 
@@ -418,6 +450,8 @@ class Generation(models.Model):
             # The trash and its purge look only at deleted videos, a small part of the table.
             models.Index(fields=["deleted_at"], name="gen_trash", condition=Q(deleted_at__isnull=False)),
             models.Index(fields=["state", "next_attempt_at"], name="gen_state_due"),
+            # The pipeline health page: a team's jobs that ended within a window.
+            models.Index(fields=["team", "finished_at"], name="gen_team_finished"),
         ]
 
     def __str__(self) -> str:
@@ -429,7 +463,12 @@ class Generation(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("studio:generation", args=[self.pk])
+        return address_of("studio:generation", self.pk)
+
+    @cached_property
+    def links(self) -> dict[str, str]:
+        """The addresses a gallery card links to, by the last part of their route's name."""
+        return {name: address_of(f"studio:{name}", self.pk) for name in CARD_LINKS}
 
     # --- Reading ------------------------------------------------------------------------------------------
 
@@ -659,6 +698,26 @@ class Generation(models.Model):
             self.log("submitted", task_id=task_id, trace_id=trace_id)
         return won
 
+    def adopt_task(self, task_id: str, trace_id: str = "") -> bool:
+        """Take on the upstream task a killed worker's submit made but never saved (see tasks.adopt). Only a
+        job still in `submitting` without a task id: one put back in the queue could be claimed and sent
+        again meanwhile, and one already failed as uncertain stays as it was settled."""
+        won = self._transition(
+            (State.SUBMITTING,),
+            where=Q(upstream_task_id=""),
+            state=State.RUNNING,
+            upstream_task_id=task_id,
+            trace_id=trace_id,
+            upstream_phase="pending",
+            submitted_at=timezone.now(),
+            claimed_at=None,
+            attempts=0,
+            next_attempt_at=None,
+        )
+        if won:
+            self.log("adopted", task_id=task_id, trace_id=trace_id)
+        return won
+
     def retry_later(self, from_state: str, delay: float, reason: str, **detail: Any) -> bool:
         """Put a claimed job back to wait for another attempt after `delay` seconds."""
         back_to = State.QUEUED if from_state == State.SUBMITTING else from_state
@@ -667,15 +726,24 @@ class Generation(models.Model):
             state=back_to,
             claimed_at=None,
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            # The task that was on the queue for it has run: the next one is dispatched when the delay is
+            # over, not a minute after the last dispatch (see tasks._dispatch_due).
+            dispatched_at=None,
         )
         if won:
             self.log("retry", reason=_redact(reason)[:300], delay=round(delay, 1), **detail)
         return won
 
-    def note_phase(self, phase: str) -> None:
-        if phase != self.upstream_phase:
-            Generation.objects.filter(pk=self.pk, state=State.RUNNING).update(upstream_phase=phase)
-            self.upstream_phase = phase
+    def note_phase(self, phase: str, *, polled: bool = False) -> None:
+        """Remember the upstream's own word for a live job's progress. A batch poll that moves it adds a
+        line to the timeline; polls that find nothing new do not, or the timeline would be all polls."""
+        if phase == self.upstream_phase:
+            return
+        running = Generation.objects.filter(pk=self.pk, state=State.RUNNING)
+        changed = running.exclude(upstream_phase=phase).update(upstream_phase=phase)
+        self.upstream_phase = phase
+        if changed and polled:
+            self.log("polled", phase=phase)
 
     def mark_upstream_succeeded(self, video_url: str, trace_id: str = "") -> bool:
         won = self._transition(
@@ -736,10 +804,12 @@ class Generation(models.Model):
         status: int | None = None,
         trace_id: str = "",
         state: str = State.FAILED,
+        where: Q | None = None,
     ) -> bool:
         now = timezone.now()
         won = self._transition(
             LIVE_STATES,
+            where,
             state=state,
             error_code=code[:60],
             error_message=_redact(message)[:2000],
@@ -1079,10 +1149,15 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     "created": pgettext_lazy("event in a video's timeline", "Asked for"),
     "submitted": pgettext_lazy("event in a video's timeline", "Sent to the video service"),
     "callback": pgettext_lazy("event in a video's timeline", "Called back by the video service"),
+    "adopted": pgettext_lazy("event in a video's timeline", "Found at the video service after a restart"),
+    "polled": pgettext_lazy("event in a video's timeline", "Progress read from the video service"),
+    "resync": pgettext_lazy("event in a video's timeline", "Re-read from the video service"),
     "retry": pgettext_lazy("event in a video's timeline", "Will try again"),
     "upstream_succeeded": pgettext_lazy("event in a video's timeline", "Made by the video service"),
     "link_refreshed": pgettext_lazy("event in a video's timeline", "Fetched a fresh download link"),
     "archived": pgettext_lazy("event in a video's timeline", "Saved to the studio's storage"),
+    "charged": pgettext_lazy("event in a video's timeline", "Credits charged"),
+    "released": pgettext_lazy("event in a video's timeline", "Credits given back"),
     "rerun": pgettext_lazy("event in a video's timeline", "Rerun"),
     "failed": pgettext_lazy("event in a video's timeline", "Failed"),
     "timed_out": pgettext_lazy("event in a video's timeline", "Timed out"),
@@ -1095,6 +1170,15 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     "comment_reopened": pgettext_lazy("event in a video's timeline", "Reopened a comment"),
     "deleted": pgettext_lazy("event in a video's timeline", "Moved to the trash"),
     "restored": pgettext_lazy("event in a video's timeline", "Restored from the trash"),
+}
+
+# The upstream's own word for a job's progress, as the timeline and "Resync from provider" show it.
+PHASE_LABELS: dict[str, StrOrPromise] = {
+    "pending": pgettext_lazy("a job's phase at the video service", "waiting to start"),
+    "processing": pgettext_lazy("a job's phase at the video service", "being made"),
+    "succeeded": pgettext_lazy("a job's phase at the video service", "made"),
+    "failed": pgettext_lazy("a job's phase at the video service", "failed"),
+    "unknown": pgettext_lazy("a job's phase at the video service", "not known to the service (yet)"),
 }
 
 
@@ -1112,6 +1196,8 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        # The pipeline health page counts the last hour's callbacks across the studio.
+        indexes = [models.Index(fields=["kind", "at"], name="event_kind_at")]
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.at:%H:%M:%S}"
@@ -1119,6 +1205,11 @@ class Event(models.Model):
     @property
     def label(self) -> str:
         return str(EVENT_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize()))
+
+    @property
+    def phase_label(self) -> str:
+        phase = str(self.detail.get("phase") or "")
+        return str(PHASE_LABELS.get(phase, phase))
 
     @property
     def moment(self) -> float | None:
@@ -1162,6 +1253,41 @@ class PollLease(models.Model):
     @classmethod
     def release(cls, provider: str, holder: str) -> None:
         cls.objects.filter(provider=provider, holder=holder).update(holder="", expires_at=timezone.now())
+
+
+class UpstreamCall(models.Model):
+    """One HTTP request to a video API, for the pipeline health page: append-only, written by the adapters
+    in providers.py (never per job: a batch status read is one row covering `jobs` tasks), pruned after a
+    week by the one-minute tick."""
+
+    class Kind(models.TextChoices):
+        SUBMIT = "submit", pgettext_lazy("kind of request to a video service", "Submit")
+        STATUS = "status", pgettext_lazy("kind of request to a video service", "Status read")
+        RETRIEVE = "retrieve", pgettext_lazy("kind of request to a video service", "Single read")
+        DOWNLOAD = "download", pgettext_lazy("kind of request to a video service", "Download")
+
+    provider = models.CharField(max_length=20)
+    simulated = models.BooleanField(default=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # None when no answer came (a refused connection, a time-out).
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=60, blank=True)
+    ok = models.BooleanField(default=True)
+    rate_limited = models.BooleanField(default=False)
+    duration_ms = models.PositiveIntegerField(default=0)
+    jobs = models.PositiveIntegerField(default=1)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} {self.http_status or '-'} at {self.at:%H:%M:%S}"
+
+    @classmethod
+    def prune(cls, days: int = 7) -> int:
+        deleted, _ = cls.objects.filter(at__lt=timezone.now() - timedelta(days=days)).delete()
+        return deleted
 
 
 class Character(models.Model):
@@ -1355,7 +1481,8 @@ class Notification(models.Model):
         actor = self.actor.get_username() if self.actor else gettext("Someone")
         # A few words of the prompt; a language without spaces between words is cut by length.
         prompt = Truncator(Truncator(prompt).words(8)).chars(60)
-        return str(sentence) % {"actor": actor, "prompt": prompt}
+        service = capabilities.PROVIDERS.get(self.detail.get("provider", ""), gettext("A video service"))
+        return str(sentence) % {"actor": actor, "prompt": prompt, "service": service}
 
     @property
     def url(self) -> str:
@@ -1397,7 +1524,7 @@ NOTIFICATION_TEXTS: dict[str, StrOrPromise] = {
     Notification.Kind.COMMENT: _("%(actor)s commented on “%(prompt)s”"),
     Notification.Kind.QUOTA_WARNING: _("%(actor)s went past a quota's warning level with “%(prompt)s”"),
     Notification.Kind.PROVIDER_PAUSED: _(
-        "A video service is out of credit: its videos wait until an admin tops it up and resumes it"
+        "%(service)s is out of credit: its videos wait until an admin tops it up and resumes it"
     ),
 }
 REVIEW_RETURNED_TEXT = _("%(actor)s reviewed your video “%(prompt)s”")

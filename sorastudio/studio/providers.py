@@ -7,13 +7,17 @@ API offline; with SORA_PROVIDER naming real providers, each of those is used wit
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+import time
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from django.conf import settings
+from django.db import connection, transaction
 from django.urls import reverse
 
 from sorastudio.upstream.acedata import AceDataClient, VideoRequest
@@ -26,6 +30,8 @@ if TYPE_CHECKING:
     from .models import Generation
 
 __all__ = ["ACEDATA", "SORA2API"]
+
+log = logging.getLogger(__name__)
 
 # Tests point the clients at the studio itself (httpx.WSGITransport) through this hook.
 transport_override: httpx.BaseTransport | None = None
@@ -83,6 +89,40 @@ def callback_url(provider: str, token: str) -> str:
     if not settings.PUBLIC_BASE_URL:
         return ""
     return settings.PUBLIC_BASE_URL + reverse("callback", args=[provider, token])
+
+
+def task_named_in(callback_body: bytes) -> str:
+    """The task id a callback's body names (AceDataCloud's `task_id`, Sora2API's `data.taskId`), or "".
+    Only a lead: nothing in the body is believed until the upstream confirms it."""
+    try:
+        body = json.loads(callback_body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    data = body.get("data")
+    named = body.get("task_id") or (data.get("taskId") if isinstance(data, dict) else "")
+    return str(named or "")[:200]
+
+
+def made_for(status: Status, token: str) -> bool:
+    """Whether the upstream's own record of a task carries this job's callback token, i.e. the task was
+    made by a submit of this job: the proof a callback's body cannot give."""
+    raw = getattr(status, "raw", None)
+    if not token or not isinstance(raw, dict):
+        return False
+    if "paramJson" not in raw and isinstance(raw.get("data"), dict):
+        raw = raw["data"]  # a whole Sora2API envelope
+    request = raw.get("request")
+    if not isinstance(request, dict):
+        try:
+            request = json.loads(str(raw.get("paramJson") or "{}"))  # Sora2API keeps the request as text
+        except json.JSONDecodeError:
+            return False
+    if not isinstance(request, dict):
+        return False
+    url = str(request.get("callback_url") or request.get("callBackUrl") or "")
+    return url.rstrip("/").endswith("/" + token)
 
 
 def _simulator(path: str) -> str:
@@ -188,48 +228,121 @@ def _short(value: str) -> str:
     return value
 
 
+# --- Counting requests --------------------------------------------------------------------------------
+
+
+class _Recorded:
+    """Each request an adapter makes becomes one UpstreamCall row, for the pipeline health page. Recorded
+    here, around each client call, because only here are both the kind of call (and how many jobs a batch
+    read covered) and the outcome (the error's code) known; the client's response hook adds the real HTTP
+    status. Counting must never cost the pipeline a call: a failed insert is logged and forgotten."""
+
+    name: str
+
+    def __init__(self, simulated: bool) -> None:
+        self.simulated = simulated
+        self.seen_status: int | None = None
+
+    def _saw(self, response: httpx.Response) -> None:
+        self.seen_status = response.status_code
+
+    @contextmanager
+    def _recorded(self, kind: str, jobs: int = 1) -> Iterator[None]:
+        self.seen_status = None
+        started = time.monotonic()
+        try:
+            yield
+        except UpstreamError as exc:
+            self._record(kind, jobs, started, exc)
+            raise
+        self._record(kind, jobs, started, None)
+
+    @contextmanager
+    def _download(self, opening: AbstractContextManager[httpx.Response]) -> Iterator[httpx.Response]:
+        """A download counts once its answer arrived (or failed to): the time to stream the body is not
+        the upstream's latency, and an error of ours while saving it is not the upstream's error."""
+        with ExitStack() as stack:
+            with self._recorded("download"):
+                response = stack.enter_context(opening)
+            yield response
+
+    def _record(self, kind: str, jobs: int, started: float, error: UpstreamError | None) -> None:
+        from .models import UpstreamCall
+
+        status = self.seen_status or (error.status if error else None)
+        code = ""
+        if error is not None:
+            code = error.code or (f"http_{status}" if status else "no_answer")
+        try:
+            row = UpstreamCall(
+                provider=self.name,
+                simulated=self.simulated,
+                kind=kind,
+                http_status=status,
+                error_code=code[:60],
+                ok=error is None,
+                rate_limited=429 in (status, error.status if error else None),
+                duration_ms=round((time.monotonic() - started) * 1000),
+                jobs=jobs,
+            )
+            if connection.in_atomic_block:
+                # A savepoint, so a failed insert cannot spoil the caller's transaction.
+                with transaction.atomic():
+                    row.save(force_insert=True)
+            else:
+                row.save(force_insert=True)
+        except Exception:
+            log.warning("could not record a %s call to %s", kind, self.name, exc_info=True)
+
+
 # --- Adapters -----------------------------------------------------------------------------------------
 
 
-class AceDataUpstream:
+class AceDataUpstream(_Recorded):
     name = ACEDATA
 
     def __init__(self, simulated: bool) -> None:
+        super().__init__(simulated)
         base = _simulator("acedata") if simulated else settings.ACEDATA_BASE_URL
         # The simulator accepts any non-empty bearer token; a real key never leaves this adapter.
         key = "simulator" if simulated else settings.ACEDATA_API_KEY
         self.client = AceDataClient(
-            base, key, timeout=settings.UPSTREAM_TIMEOUT, transport=transport_override
+            base, key, timeout=settings.UPSTREAM_TIMEOUT, transport=transport_override, on_response=self._saw
         )
         self.sent: dict[str, Any] = {}
 
     def submit(self, generation: Generation) -> tuple[str, str]:
         request = acedata_request(generation)
         self.sent = redact_payload(request.to_payload())
-        submitted = self.client.submit(request)
+        with self._recorded("submit"):
+            submitted = self.client.submit(request)
         return submitted.task_id, submitted.trace_id
 
     def statuses(self, task_ids: Sequence[str]) -> dict[str, Status]:
         found: dict[str, Status] = {}
         size = settings.POLL_BATCH_SIZE
         for start in range(0, len(task_ids), size):
-            found.update(self.client.retrieve_batch(task_ids[start : start + size]))
+            chunk = task_ids[start : start + size]
+            with self._recorded("status", jobs=len(chunk)):
+                found.update(self.client.retrieve_batch(chunk))
         return found
 
     def retrieve(self, task_id: str) -> Status:
-        return self.client.retrieve(task_id)
+        with self._recorded("retrieve"):
+            return self.client.retrieve(task_id)
 
     def download(self, url: str) -> AbstractContextManager[httpx.Response]:
-        return self.client.download(url)
+        return self._download(self.client.download(url))
 
     def close(self) -> None:
         self.client.close()
 
 
-class Sora2APIUpstream:
+class Sora2APIUpstream(_Recorded):
     name = SORA2API
 
     def __init__(self, simulated: bool) -> None:
+        super().__init__(simulated)
         base = _simulator("sora2api") if simulated else settings.SORA2API_BASE_URL
         key = "simulator" if simulated else settings.SORA2API_API_KEY
         self.client = Sora2APIClient(
@@ -238,13 +351,15 @@ class Sora2APIUpstream:
             path_prefix=settings.SORA2API_PATH_PREFIX,
             timeout=settings.UPSTREAM_TIMEOUT,
             transport=transport_override,
+            on_response=self._saw,
         )
         self.sent: dict[str, Any] = {}
 
     def submit(self, generation: Generation) -> tuple[str, str]:
         request = sora2api_request(generation)
         self.sent = redact_payload(request.to_payload())
-        submitted = self.client.generate(request)
+        with self._recorded("submit"):
+            submitted = self.client.generate(request)
         return submitted.task_id, submitted.trace_id
 
     def statuses(self, task_ids: Sequence[str]) -> dict[str, Status]:
@@ -254,7 +369,8 @@ class Sora2APIUpstream:
         last_error: UpstreamError | None = None
         for task_id in task_ids:
             try:
-                found[task_id] = self.client.record_info(task_id)
+                with self._recorded("status"):
+                    found[task_id] = self.client.record_info(task_id)
             except UpstreamError as exc:
                 last_error = exc
         if last_error is not None and not found:
@@ -262,10 +378,11 @@ class Sora2APIUpstream:
         return found
 
     def retrieve(self, task_id: str) -> Status:
-        return self.client.record_info(task_id)
+        with self._recorded("retrieve"):
+            return self.client.record_info(task_id)
 
     def download(self, url: str) -> AbstractContextManager[httpx.Response]:
-        return self.client.download(url)
+        return self._download(self.client.download(url))
 
     def close(self) -> None:
         self.client.close()

@@ -15,11 +15,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import connection
@@ -32,8 +33,17 @@ from django_q.tasks import async_task
 
 from sorastudio.upstream.errors import UpstreamError
 
-from . import media, providers
-from .models import Generation, LedgerEntry, Notification, PollLease, ProviderPause, State
+from . import media, providers, storage
+from .models import (
+    Event,
+    Generation,
+    LedgerEntry,
+    Notification,
+    PollLease,
+    ProviderPause,
+    State,
+    UpstreamCall,
+)
 from .providers import Status, Upstream
 
 log = logging.getLogger(__name__)
@@ -74,6 +84,8 @@ def submit(pk: str) -> None:
         return
     # The task id is saved before anything else happens, so this job is never submitted twice.
     if not generation.mark_submitted(task_id, trace_id, sent):
+        if Generation.objects.filter(pk=generation.pk, upstream_task_id=task_id).exists():
+            return  # adopted meanwhile from its callback (see `adopt`): the same task, nothing lost
         # Our claim was taken over (a recovery after a very slow call): the upstream now has a task that no
         # job points at. Loud, because it may have been charged.
         log.error("submit of %s lost its claim; upstream task %s belongs to no job", generation.pk, task_id)
@@ -83,6 +95,9 @@ def submit(pk: str) -> None:
 
 def _submit_failed(generation: Generation, exc: UpstreamError) -> None:
     log.warning("submit of %s failed: %s", generation.pk, exc)
+    # A callback may have adopted the task meanwhile (see tasks.adopt): then the job is the upstream's and
+    # this failed submit must not end it.
+    unsubmitted = Q(upstream_task_id="")
     if _out_of_credit(exc):
         # The studio's own account is empty: nothing this job did wrong. Stop sending to the provider until an
         # admin resumes it; the job waits in the queue with its credits still only reserved.
@@ -92,7 +107,9 @@ def _submit_failed(generation: Generation, exc: UpstreamError) -> None:
     if not _certainly_refused(exc):
         # The request may have been accepted (a read time-out, a success without a task id): sending it
         # again could make and charge the video twice, so the job stops here and says so.
-        generation.mark_failed("submit_uncertain", exc.message, status=exc.status, trace_id=exc.trace_id)
+        generation.mark_failed(
+            "submit_uncertain", exc.message, status=exc.status, trace_id=exc.trace_id, where=unsubmitted
+        )
         return
     if exc.retryable and generation.attempts < settings.SUBMIT_MAX_ATTEMPTS:
         generation.retry_later(
@@ -103,7 +120,9 @@ def _submit_failed(generation: Generation, exc: UpstreamError) -> None:
             code=exc.code,
         )
         return
-    generation.mark_failed(exc.code or "submit_failed", exc.message, status=exc.status, trace_id=exc.trace_id)
+    generation.mark_failed(
+        exc.code or "submit_failed", exc.message, status=exc.status, trace_id=exc.trace_id, where=unsubmitted
+    )
 
 
 def _out_of_credit(exc: UpstreamError) -> bool:
@@ -120,8 +139,10 @@ def _certainly_refused(exc: UpstreamError) -> bool:
 
 
 def kick(provider: str) -> None:
-    """Make sure somebody is following a provider's live jobs; cheap when a follower already runs."""
-    enqueue("follow", provider)
+    """Make sure somebody is following a provider's live jobs: a follower is queued unless one holds the
+    lease (a follower that ends looks once more after letting it go, so no job is left unfollowed)."""
+    if not PollLease.objects.filter(provider=provider, expires_at__gt=timezone.now()).exists():
+        enqueue("follow", provider)
 
 
 def follow(provider: str) -> None:
@@ -130,6 +151,10 @@ def follow(provider: str) -> None:
     django-q2's scheduler only runs every ~30 s, so the fast poll loop lives in a task that renews itself;
     a lease makes sure that however many are enqueued, one runs at a time, and the one-minute `tick`
     schedule restarts it if a worker died holding it.
+
+    With callbacks (PUBLIC_BASE_URL set) the rounds still come every POLL_INTERVAL (time-outs, due retries),
+    but their status read is only the safety net for lost callbacks (see `step`); between rounds the
+    follower watches for callbacks and reads the jobs they woke together, one batched read for all of them.
     """
     holder = uuid.uuid4().hex
     interval = settings.POLL_INTERVAL
@@ -138,18 +163,89 @@ def follow(provider: str) -> None:
         step(provider)
         return
     deadline = time.monotonic() + max(interval, min(120.0, settings.Q_TIMEOUT / 2))
+    wakes = Wakes(provider) if settings.PUBLIC_BASE_URL else None
+    next_safety_read = time.monotonic()
     while time.monotonic() < deadline:
         if not PollLease.acquire(provider, holder, seconds=interval * 3 + settings.UPSTREAM_TIMEOUT):
             return
-        if not step(provider):
+        read = "all"
+        if wakes is not None:
+            read = "none"
+            if time.monotonic() >= next_safety_read:
+                read, next_safety_read = "old", time.monotonic() + settings.CALLBACK_POLL_INTERVAL
+        if not step(provider, read=read):
             PollLease.release(provider, holder)
             # A job may have arrived between the last look and the release: look once more.
             if _followed().filter(provider=provider).exists():
                 kick(provider)
             return
-        time.sleep(interval)
+        if wakes is None:
+            time.sleep(interval)
+        else:
+            wakes.watch(seconds=interval)
     PollLease.release(provider, holder)
     kick(provider)
+
+
+def wake(provider: str) -> None:
+    """A callback came for one of the provider's jobs (its "callback" event is already written): the
+    running follower finds it within a second, or one is started."""
+    kick(provider)
+
+
+class Wakes:
+    """The callbacks a follower has still to act on. A callback proves nothing (its body is not signed), so
+    it is only a "callback" event on its job: the follower collects its provider's woken running jobs for
+    WAKE_GATHER seconds after the first one, then re-reads all of them from the upstream in one batched
+    read, whatever the callbacks said. A callback lost on the way is caught by the safety read."""
+
+    CHECK_EVERY = 0.25
+    WAKE_GATHER = 0.5
+    # Each look goes this far back before the previous one began, so that an event written just before a
+    # newer one but committed after it is not missed; the ids seen keep an event from waking its job twice.
+    OVERLAP = 10.0
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        # A follower taking over first looks back a whole safety interval: callbacks that came while nobody
+        # watched (a busy queue can delay the next follower) still wake their jobs.
+        self.last_look = timezone.now() - timedelta(seconds=settings.CALLBACK_POLL_INTERVAL)
+        self.seen: dict[int, datetime] = {}
+        self.pending: set[str] = set()
+        self.first_pending = 0.0
+
+    def watch(self, seconds: float) -> None:
+        """Collect and read woken jobs for `seconds`."""
+        until = time.monotonic() + seconds
+        while (left := until - time.monotonic()) > 0:
+            time.sleep(min(self.CHECK_EVERY, left))
+            self.collect()
+            if self.pending and time.monotonic() - self.first_pending >= self.WAKE_GATHER:
+                self.read()
+
+    def collect(self) -> None:
+        # From before the previous look, however long ago it was (a slow batched read delays the next).
+        floor = self.last_look - timedelta(seconds=self.OVERLAP)
+        self.last_look = timezone.now()
+        events = Event.objects.filter(
+            kind="callback",
+            at__gt=floor,
+            generation__provider=self.provider,
+            generation__state=State.RUNNING,
+        ).values_list("pk", "generation_id", "at")
+        for pk, generation_id, at in events:
+            if pk in self.seen:
+                continue
+            self.seen[pk] = at
+            if not self.pending:
+                self.first_pending = time.monotonic()
+            self.pending.add(str(generation_id))
+        self.seen = {pk: at for pk, at in self.seen.items() if at > floor}
+
+    def read(self) -> None:
+        woken = Generation.objects.being_followed().filter(provider=self.provider, pk__in=self.pending)
+        self.pending = set()
+        _read(self.provider, woken)
 
 
 def tick() -> None:
@@ -160,6 +256,7 @@ def tick() -> None:
         kick(provider)
     LedgerEntry.settle_forgotten()
     Generation.objects.purge_expired()
+    UpstreamCall.prune(days=7)
     if connection.vendor == "sqlite":
         # Keeps SQLite's statistics fresh, so a filtered gallery page uses the index that fits the
         # filter rather than walking the whole team in date order. With a limit, ANALYZE samples about
@@ -169,9 +266,13 @@ def tick() -> None:
             cursor.execute("ANALYZE")
 
 
-def step(provider: str | None = None) -> bool:
+def step(provider: str | None = None, *, read: str = "all") -> bool:
     """One round of following: time out, recover, dispatch and poll (one provider's jobs, or every
-    provider's). True while any of those jobs is live."""
+    provider's). True while any of those jobs is live.
+
+    `read` says whose statuses are read: "all" running jobs; "old", the safety net of a follower that
+    callbacks wake: only jobs running for longer than CALLBACK_POLL_INTERVAL, whose callback may have been
+    lost; or "none"."""
     _time_out_old_jobs()
     _recover_abandoned_claims()
     _dispatch_due()
@@ -180,8 +281,9 @@ def step(provider: str | None = None) -> bool:
         if provider
         else sorted(set(Generation.objects.being_followed().values_list("provider", flat=True)))
     )
-    for name in names:
-        _poll_running(name)
+    submitted_before = timezone.now() - timedelta(seconds=settings.CALLBACK_POLL_INTERVAL)
+    for name in names if read != "none" else []:
+        _poll_running(name, submitted_before if read == "old" else None)
     live = _followed()
     return (live.filter(provider=provider) if provider else live).exists()
 
@@ -209,14 +311,23 @@ def _time_out_old_jobs() -> None:
 
 
 def _recover_abandoned_claims() -> None:
-    """A worker killed in the middle of a submit leaves its job in `submitting`: give it back to the queue.
+    """A worker killed in the middle of a submit leaves its job in `submitting` with no task id. Its request
+    may have reached the upstream, which may be making (and billing) the video: sending it again could
+    make it twice, so the job ends as `submit_uncertain`, settled like any uncertain submit. With callbacks,
+    the upstream's callback usually comes first and the job is adopted instead (see `adopt`).
     "Abandoned" is generous (a slow upload of large images is not abandoned), and a submit that does
-    finish after all cannot overwrite the new claim (see Generation.mark_submitted)."""
-    stale = timezone.now() - timedelta(seconds=max(600.0, settings.UPSTREAM_TIMEOUT * 4))
+    finish after all cannot overwrite the ending (see Generation.mark_submitted)."""
+    stale = timezone.now() - timedelta(
+        seconds=max(float(settings.SUBMIT_STALE_AFTER), settings.UPSTREAM_TIMEOUT * 4)
+    )
     for generation in Generation.objects.filter(
         state=State.SUBMITTING, upstream_task_id="", claimed_at__lt=stale
     ):
-        generation.retry_later(State.SUBMITTING, 0, reason="worker stopped during submit")
+        generation.mark_failed(
+            "submit_uncertain",
+            "The worker stopped while sending this job, so it is not known whether the video service took "
+            "it; it is not sent again, so that it cannot be made and charged twice.",
+        )
 
 
 def _dispatch_due() -> None:
@@ -239,13 +350,21 @@ def _dispatch_due() -> None:
                 enqueue(task, str(pk))
 
 
-def _poll_running(provider: str) -> None:
+def _poll_running(provider: str, submitted_before: datetime | None = None) -> None:
     running = Generation.objects.being_followed().filter(provider=provider)
+    if submitted_before is not None:
+        running = running.filter(submitted_at__lt=submitted_before)
+    _read(provider, running)
+
+
+def _read(provider: str, jobs: QuerySet[Generation]) -> None:
+    """Read these running jobs' statuses: one batched read (per POLL_BATCH_SIZE) for the simulated ones and
+    one for the real ones."""
     for simulated in (True, False):
-        jobs = running.filter(simulated=simulated).only(
+        chosen = jobs.filter(simulated=simulated).only(
             "pk", "upstream_task_id", "upstream_phase", "simulated"
         )
-        by_task = {g.upstream_task_id: g for g in jobs}
+        by_task = {g.upstream_task_id: g for g in chosen}
         if by_task:
             _poll(provider, simulated, by_task)
 
@@ -262,10 +381,10 @@ def _poll(provider: str, simulated: bool, by_task: dict[str, Generation]) -> Non
     PollLease.note(provider)
     for task_id, status in statuses.items():
         if task_id in by_task:
-            apply_status(by_task[task_id], status)
+            apply_status(by_task[task_id], status, polled=True)
 
 
-def apply_status(generation: Generation, status: Status) -> None:
+def apply_status(generation: Generation, status: Status, *, polled: bool = False) -> None:
     if status.phase == "succeeded":
         if generation.mark_upstream_succeeded(status.video_url, status.trace_id):
             enqueue("archive", str(generation.pk))
@@ -276,11 +395,39 @@ def apply_status(generation: Generation, status: Status) -> None:
             trace_id=status.trace_id,
         )
     elif status.phase in ("pending", "processing"):
-        generation.note_phase(status.phase)
+        generation.note_phase(status.phase, polled=polled)
+
+
+def adopt(pk: str, task_id: str) -> None:
+    """A callback came for a job that has no task id: its worker was killed after the upstream took the
+    submit and before the task id was saved. The callback's body proves nothing, so the task it names is
+    read from the upstream and adopted only if the upstream's own record of it carries this job's callback
+    token. Without this, the job would end as `submit_uncertain` (see _recover_abandoned_claims)."""
+    generation = Generation.objects.filter(pk=pk).first()
+    if generation is None or generation.upstream_task_id or generation.state != State.SUBMITTING:
+        return
+    status = None
+    for attempt in (1, 2):  # the callback's sender is waiting: one quick second try at most
+        try:
+            with providers.upstream(generation.provider, generation.simulated) as upstream:
+                status = upstream.retrieve(task_id)
+            break
+        except UpstreamError as exc:
+            log.warning("adopting %s for %s failed: %s", task_id, pk, exc)
+            if not exc.retryable or attempt == 2:
+                return
+            time.sleep(min(exc.retry_after or 1.0, 2.0))
+    if status is None or not providers.made_for(status, generation.callback_token):
+        log.warning("callback for %s named task %s, which was not made for it", pk, task_id)
+        return
+    if generation.adopt_task(status.task_id or task_id, status.trace_id):
+        apply_status(generation, status)
+        kick(generation.provider)
 
 
 def refresh(pk: str, source: str = "callback") -> None:
-    """Re-read one job from the upstream. Callbacks land here: the posted body is never trusted."""
+    """Re-read one job from the upstream. Callbacks no longer come here (they wake the follower, which reads
+    the woken jobs together); kept for the refresh tasks still on a queue from before."""
     generation = Generation.objects.filter(pk=pk).first()
     if generation is None or generation.state != State.RUNNING or not generation.upstream_task_id:
         return
@@ -293,15 +440,48 @@ def refresh(pk: str, source: str = "callback") -> None:
     apply_status(generation, status)
 
 
+@dataclass(frozen=True)
+class Resynced:
+    """What a resync read upstream, for the person who asked."""
+
+    phase: str = ""  # the upstream's word: pending, processing, succeeded, failed, unknown
+    error_code: str = ""  # the upstream's reason for a failed job
+    problem: str = ""  # why nothing could be read
+    state_before: str = ""
+    state_after: str = ""
+
+    @property
+    def moved(self) -> bool:
+        return self.state_before != self.state_after
+
+
+def resync(pk: str, *, by: Any = None) -> Resynced:
+    """Re-read one job's task from its upstream now: the video page's "Resync from provider".
+
+    What is read is applied as a callback's refresh applies it (apply_status), so only a running job can
+    move, through the same conditional transitions; a finished job is never reopened, the person is only
+    shown the upstream's view of it. Run inline, not queued: one read of one task, bounded by
+    UPSTREAM_TIMEOUT, and the answer is what the person clicked for."""
+    generation = Generation.objects.get(pk=pk)
+    before = generation.state
+    if not generation.upstream_task_id:
+        return Resynced(problem="not_submitted", state_before=before, state_after=before)
+    try:
+        with providers.upstream(generation.provider, generation.simulated) as upstream:
+            status = upstream.retrieve(generation.upstream_task_id)
+    except UpstreamError as exc:
+        log.warning("resync of %s failed: %s", pk, exc)
+        problem = exc.code or (f"http_{exc.status}" if exc.status else "no_answer")
+        generation.log("resync", actor=by, problem=problem)
+        return Resynced(problem=problem, state_before=before, state_after=before)
+    generation.log("resync", actor=by, phase=status.phase, error_code=status.error_code)
+    if generation.state == State.RUNNING:
+        apply_status(generation, status)
+    after = Generation.objects.values_list("state", flat=True).get(pk=pk)
+    return Resynced(status.phase, status.error_code, state_before=before, state_after=after)
+
+
 # --- Archiving ------------------------------------------------------------------------------------------
-
-
-class _TempFile(File):
-    """A file that is already on local disk: FileSystemStorage moves it into place with one rename, so a
-    reader never sees a half-written video."""
-
-    def temporary_file_path(self) -> str:
-        return str(self.name)
 
 
 @contextmanager
@@ -335,6 +515,12 @@ def archive(pk: str) -> None:
             exc.code if exc.code == "link_expired" else "archive_failed", exc.message, status=exc.status
         )
     except media.NotAVideo as exc:
+        # A CDN can answer 200 with an error page; the made (and paid for) video deserves another download.
+        if generation.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
+            generation.retry_later(
+                State.ARCHIVING, backoff(generation.attempts), reason=f"not a playable video: {exc}"
+            )
+            return
         generation.mark_failed("archive_failed", f"The downloaded file is not a playable video: {exc}")
     except Exception as exc:
         # A full disk, a storage outage, a file PyAV cannot read: retried within the same budget, then
@@ -375,8 +561,8 @@ def _archive_from(generation: Generation, upstream: Upstream, url: str) -> None:
         info = media.probe_video(video_tmp)
         media.write_poster(video_tmp, poster_tmp)
         stem = f"{generation.team_id}/{generation.pk}"
-        video_name = _store(f"videos/{stem}.mp4", video_tmp)
-        poster_name = _store(f"posters/{stem}.jpg", poster_tmp)
+        video_name = storage.store_file(f"videos/{stem}.mp4", video_tmp)
+        poster_name = storage.store_file(f"posters/{stem}.jpg", poster_tmp)
     won = generation.mark_archived(
         video=video_name,
         poster=poster_name,
@@ -392,16 +578,6 @@ def _archive_from(generation: Generation, upstream: Upstream, url: str) -> None:
         # The job ended another way meanwhile (failed by an admin, say): keep no files nobody points at.
         for name in (video_name, poster_name):
             default_storage.delete(name)
-
-
-def _store(name: str, path: Path) -> str:
-    # Names are per job, so a second run replaces the first run's file instead of leaving a copy beside it.
-    if default_storage.exists(name):
-        default_storage.delete(name)
-    with path.open("rb") as fh:
-        stored = default_storage.save(name, _TempFile(fh, name=str(path)))
-    # A moved temporary file is gone; a copied one is removed by _scratch.
-    return stored
 
 
 # --- Mail -----------------------------------------------------------------------------------------------

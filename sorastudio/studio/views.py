@@ -28,14 +28,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, push_url, trigger_client_event
 
-from . import characters, gallery, presets, providers, tasks
+from . import characters, gallery, presets, providers, ratelimit, storage, tasks
 from .billing import QuotaExceeded, Quote
 from .decorators import admin_required
 from .forms import GenerationForm
 from .gallery import GalleryFilters, gallery_items
 from .http import StudioRequest
-from .models import Favourite, Generation, GenerationImage, PollLease
+from .models import Favourite, Generation, GenerationImage, PollLease, State
 from .ranged import ranged_response
+from .ratelimit import RateLimited
 
 REFERENCE_LINK_SECONDS = 7 * 24 * 3600
 TRASH_PAGE = 50
@@ -51,7 +52,7 @@ def _gallery(request: StudioRequest) -> dict[str, Any]:
     """The grid's context: the filters from the query string and the page the cursor points at."""
     filters = GalleryFilters(request.GET, membership=request.membership)
     generations = filters.apply(_team_generations(request))
-    generations = generations.select_related("created_by").with_flags_for(request.user)
+    generations = generations.for_cards().with_flags_for(request.user)
     page = gallery.page_of(generations, request.GET.get("cursor", ""))
     more = filters.query_string(cursor=page.cursor) if page.cursor else ""
     return {"filters": filters, "page": page, "more": more, "paged": bool(request.GET.get("cursor"))}
@@ -148,8 +149,8 @@ def history(request: StudioRequest) -> HttpResponseBase:
 def _create(request: StudioRequest) -> HttpResponseBase:
     form = GenerationForm(request.POST, request.FILES, team=request.team)
     valid = form.is_valid()
-    # Past a limit nothing is stored, not even a character clip.
-    refusal = _over_quota(request, form) if valid else None
+    # Past a limit (the rate of submits, then the quotas) nothing is stored, not even a character clip.
+    refusal = _over_limits(request, form) if valid else None
     # Stores an uploaded character clip and saves the character if it was named.
     clip = characters.attach(form, team=request.team, user=request.user) if valid and not refusal else None
     if clip is None:
@@ -180,14 +181,17 @@ def _create(request: StudioRequest) -> HttpResponseBase:
     return trigger_client_event(response, "generation-created", {"ids": [str(g.pk) for g in created]})
 
 
-def _over_quota(request: StudioRequest, form: GenerationForm) -> QuotaExceeded | None:
+def _over_limits(request: StudioRequest, form: GenerationForm) -> QuotaExceeded | RateLimited | None:
     data = form.cleaned_data
     jobs = len(data["prompts"]) * data["variations"]
-    return Quote.of(request.team, request.user, form.generation_params(), jobs).refusal
+    return (
+        ratelimit.check(request.user, jobs)
+        or Quote.of(request.team, request.user, form.generation_params(), jobs).refusal
+    )
 
 
 def _compose_again(
-    request: StudioRequest, form: GenerationForm, refusal: QuotaExceeded | None
+    request: StudioRequest, form: GenerationForm, refusal: QuotaExceeded | RateLimited | None
 ) -> HttpResponseBase:
     """The form as it was sent, with what is wrong beside the field or, past a limit, beside the button."""
     template = "studio/index.html#compose" if request.htmx else "studio/index.html"
@@ -251,7 +255,10 @@ def upload_image(request: StudioRequest, pk: str, image: int) -> HttpResponseBas
         GenerationImage.objects.filter(generation__in=_team_generations(request)), pk=image, generation__pk=pk
     )
     return ranged_response(
-        request, found.file.open("rb"), size=found.file.size, content_type=found.content_type
+        request,
+        storage.open_stored(str(found.file.name)),
+        size=found.file.size,
+        content_type=found.content_type,
     )
 
 
@@ -261,6 +268,10 @@ def rerun(request: StudioRequest, pk: str) -> HttpResponseBase:
     original = get_object_or_404(_team_generations(request), pk=pk)
     if original.is_live:
         return redirect(original)
+    limited = ratelimit.check(request.user, 1)
+    if limited:
+        messages.error(request, limited.message)
+        return HttpResponseClientRefresh() if request.htmx else redirect(original)
     try:
         again = original.rerun(request.user, simulated=providers.is_simulated(original.provider))
     except QuotaExceeded as refusal:
@@ -280,7 +291,7 @@ def video(request: StudioRequest, pk: str) -> HttpResponseBase:
     download = request.GET.get("download") == "1"
     return ranged_response(
         request,
-        item.video.open("rb"),
+        storage.open_stored(str(item.video.name)),
         size=item.size_bytes or item.video.size,
         content_type="video/mp4",
         filename=item.download_name(),
@@ -299,7 +310,7 @@ def poster(request: StudioRequest, pk: str) -> HttpResponseBase:
         raise Http404("no poster yet")
     return ranged_response(
         request,
-        item.poster.open("rb"),
+        storage.open_stored(str(item.poster.name)),
         size=item.poster.size,
         content_type="image/jpeg",
         etag=f'"p-{item.sha256}"',
@@ -317,7 +328,10 @@ def reference_image(request: StudioRequest, token: str) -> HttpResponseBase:
         raise Http404("no such image") from None
     image = get_object_or_404(GenerationImage, pk=pk, generation__deleted_at__isnull=True)
     return ranged_response(
-        request, image.file.open("rb"), size=image.file.size, content_type=image.content_type
+        request,
+        storage.open_stored(str(image.file.name)),
+        size=image.file.size,
+        content_type=image.content_type,
     )
 
 
@@ -326,12 +340,23 @@ def reference_image(request: StudioRequest, token: str) -> HttpResponseBase:
 @require_POST
 def callback(request: StudioRequest, provider: str, token: str) -> HttpResponse:
     """The upstream says a task ended. The body proves nothing (it is not signed), so it is only a wake-up:
-    the job is re-read from the upstream by its own task id before anything changes."""
-    item = Generation.objects.filter(callback_token=token).only("pk", "state").first()
+    the job is re-read from the upstream by its own task id before anything changes. The event it logs is
+    the wake-up: the provider's follower re-reads every woken job together, in one batched read."""
+    item = (
+        Generation.objects.filter(callback_token=token)
+        .only("pk", "state", "provider", "upstream_task_id")
+        .first()
+    )
     if item is None or item.provider != provider:
         raise Http404("unknown callback")
     item.log("callback")
-    tasks.enqueue("refresh", str(item.pk), "callback")
+    # A job in `submitting` without a task id: its worker may have been killed before saving it. The
+    # upstream is asked about the task the body names, and says whether it was made for this job. Done
+    # here rather than queued: a queued task could be lost with the next dead worker, and this is rare.
+    submitting = item.state == State.SUBMITTING and not item.upstream_task_id
+    if submitting and (task_id := providers.task_named_in(request.body)):
+        tasks.adopt(str(item.pk), task_id)
+    tasks.wake(provider)
     return JsonResponse({"ok": True})
 
 

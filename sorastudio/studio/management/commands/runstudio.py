@@ -62,6 +62,7 @@ class Command(BaseCommand):
                 "5",
             ],
             env=env,
+            cwd=settings.BASE_DIR,  # where gunicorn finds gunicorn.conf.py
         )
         worker = subprocess.Popen([python, "manage.py", "qcluster"], env=env, cwd=settings.BASE_DIR)
         self.stdout.write("")

@@ -1,0 +1,184 @@
+"""The numbers of the pipeline health page (/dashboard/pipeline/), read in a handful of queries.
+
+The jobs' numbers are the team's own, trashed videos included: the trash hides a video from the gallery,
+not from what the pipeline did (and its files still take room until they are purged). The upstream's
+numbers (requests, errors, rate limits, pauses, callbacks) are the whole studio's, because every team
+shares the same provider accounts.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Min, Q, Sum
+from django.utils import timezone
+from django.utils.translation import pgettext_lazy
+
+from . import capabilities
+from .models import (
+    FINAL_STATES,
+    LIVE_STATES,
+    Event,
+    Generation,
+    PollLease,
+    ProviderPause,
+    State,
+    Team,
+    UpstreamCall,
+)
+
+# The windows the page offers for the jobs' outcomes, by the name used in its address (?window=7d).
+WINDOWS = {
+    "24h": (timedelta(hours=24), pgettext_lazy("a window of time", "Last 24 hours")),
+    "7d": (timedelta(days=7), pgettext_lazy("a window of time", "Last 7 days")),
+    "30d": (timedelta(days=30), pgettext_lazy("a window of time", "Last 30 days")),
+}
+DEFAULT_WINDOW = "24h"
+# The generation times are computed in Python from the latest this many successes: plenty for a median
+# and a 95th percentile, and a bounded read whatever the window.
+TIMED_MOST = 5000
+
+
+@dataclass(frozen=True)
+class ProviderCalls:
+    """One provider's requests in the last hour (simulated and real accounts apart)."""
+
+    provider: str
+    simulated: bool
+    requests: int
+    errors: int
+    rate_limited: int
+
+    @property
+    def label(self) -> str:
+        return str(capabilities.PROVIDERS.get(self.provider, self.provider))
+
+
+@dataclass(frozen=True)
+class Health:
+    window: str
+    since: datetime
+    # The team's unfinished jobs, now.
+    queued: int
+    live: int  # submitting, running or being saved
+    oldest_unfinished: timedelta | None
+    # The team's jobs that ended within the window.
+    succeeded: int
+    failed: int
+    failures_by_code: list[tuple[str, int]]
+    median_seconds: float | None
+    p95_seconds: float | None
+    timed: int  # how many successes the times were computed from
+    # The studio's upstream traffic in the last hour.
+    callbacks: int
+    polls: int  # status requests (a batch read counts once)
+    polled_jobs: int  # the jobs those status requests covered
+    calls: list[ProviderCalls]
+    pauses: list[ProviderPause]
+    leases: list[PollLease]
+    # The team's stored files.
+    storage_bytes: int
+    stored_videos: int
+    posters: int
+
+    @property
+    def finished(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def success_rate(self) -> float | None:
+        """Percent of the jobs that ended in the window and succeeded; None when none ended."""
+        return 100.0 * self.succeeded / self.finished if self.finished else None
+
+    @property
+    def upstream_errors(self) -> int:
+        return sum(row.errors for row in self.calls)
+
+    @property
+    def rate_limited(self) -> int:
+        return sum(row.rate_limited for row in self.calls)
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """The nearest-rank percentile of sorted `values`: the smallest value at least `share` of them do not
+    exceed. Exact on small samples (no interpolation), so a test can name the answer."""
+    if not values:
+        return None
+    # Rounded first, so that a float's last bit (0.95 * 20 = 19.000000000000004?) cannot move the rank.
+    rank = max(1, math.ceil(round(share * len(values), 9)))
+    return values[rank - 1]
+
+
+def read(team: Team, window: str = DEFAULT_WINDOW, *, now: datetime | None = None) -> Health:
+    now = now or timezone.now()
+    if window not in WINDOWS:
+        window = DEFAULT_WINDOW
+    since = now - WINDOWS[window][0]
+    hour_ago = now - timedelta(hours=1)
+    jobs = Generation.objects.filter(team=team)
+
+    unfinished = jobs.filter(state__in=LIVE_STATES).aggregate(
+        queued=Count("pk", filter=Q(state=State.QUEUED)),
+        live=Count("pk", filter=~Q(state=State.QUEUED)),
+        oldest=Min("created_at"),
+    )
+    ended = jobs.filter(state__in=FINAL_STATES, finished_at__gte=since, finished_at__lte=now)
+    by_code = ended.exclude(state=State.SUCCEEDED).values("error_code").annotate(n=Count("pk"))
+    failures = sorted(((row["error_code"] or "unknown", row["n"]) for row in by_code), key=_most_first)
+    succeeded = ended.filter(state=State.SUCCEEDED)
+    spans = succeeded.order_by("-finished_at").values_list("created_at", "finished_at")[:TIMED_MOST]
+    seconds = sorted((done - made).total_seconds() for made, done in spans if done is not None)
+
+    recent = UpstreamCall.objects.filter(at__gte=hour_ago, at__lte=now)
+    polls = recent.filter(kind=UpstreamCall.Kind.STATUS).aggregate(n=Count("pk"), jobs=Sum("jobs"))
+    per_provider = (
+        recent.values("provider", "simulated")
+        .annotate(
+            requests=Count("pk"),
+            errors=Count("pk", filter=Q(ok=False)),
+            rate_limited=Count("pk", filter=Q(rate_limited=True)),
+        )
+        .order_by("provider", "simulated")
+    )
+
+    stored = jobs.filter(state=State.SUCCEEDED).exclude(video="")
+    files = stored.aggregate(
+        size=Sum("size_bytes"), videos=Count("pk"), posters=Count("pk", filter=~Q(poster=""))
+    )
+    return Health(
+        window=window,
+        since=since,
+        queued=unfinished["queued"],
+        live=unfinished["live"],
+        oldest_unfinished=now - oldest if (oldest := unfinished["oldest"]) else None,
+        succeeded=succeeded.count(),
+        failed=sum(n for _code, n in failures),
+        failures_by_code=failures,
+        median_seconds=statistics.median(seconds) if seconds else None,
+        p95_seconds=percentile(seconds, 0.95),
+        timed=len(seconds),
+        callbacks=Event.objects.filter(kind="callback", at__gte=hour_ago, at__lte=now).count(),
+        polls=polls["n"],
+        polled_jobs=polls["jobs"] or 0,
+        calls=[ProviderCalls(**row) for row in per_provider],
+        pauses=list(ProviderPause.active().select_related("paused_by").order_by("provider")),
+        leases=list(PollLease.objects.order_by("provider")),
+        storage_bytes=files["size"] or 0,
+        stored_videos=files["videos"],
+        posters=files["posters"],
+    )
+
+
+def _most_first(row: tuple[str, int]) -> tuple[int, str]:
+    return (-row[1], row[0])
+
+
+def window_choices() -> list[tuple[str, str]]:
+    return [(name, str(label)) for name, (_span, label) in WINDOWS.items()]
+
+
+__all__ = ["DEFAULT_WINDOW", "WINDOWS", "Health", "ProviderCalls", "percentile", "read", "window_choices"]

@@ -1,0 +1,70 @@
+"""The pipeline's health for the team's admins, and "Resync from provider" on a video's page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from . import health, tasks
+from .decorators import admin_required
+from .http import StudioRequest
+from .models import PHASE_LABELS, Generation, State
+
+
+@require_GET
+@admin_required
+def pipeline_health(request: StudioRequest) -> HttpResponseBase:
+    """Queue, outcomes, times and upstream traffic. The page asks for its numbers again every 10 s (htmx);
+    without JavaScript it is a plain page with a window filter and a reload."""
+    numbers = health.read(request.team, request.GET.get("window", health.DEFAULT_WINDOW))
+    context = {"health": numbers, "windows": health.window_choices()}
+    if request.htmx and request.htmx.target == "pipeline-numbers":
+        return TemplateResponse(request, "studio/pipeline_health.html#numbers", context)
+    return TemplateResponse(request, "studio/pipeline_health.html", context)
+
+
+@require_POST
+def resync(request: StudioRequest, pk: str) -> HttpResponseBase:
+    """Read the video's task from its provider again, now, and say what the provider answered."""
+    item = get_object_or_404(Generation.objects.for_team(request.team), pk=pk)
+    if not (request.membership.is_admin or item.created_by_id == request.user.pk):
+        raise PermissionDenied("only the video's maker or an admin can resync it")
+    found = tasks.resync(str(item.pk), by=request.user)
+    message = _report(found)
+    if request.htmx and not found.moved:
+        item.refresh_from_db()
+        context = {"generation": item, "message": message, "events": item.events.select_related("actor")}
+        return TemplateResponse(request, "studio/generation.html#resynced", context)
+    # A job that moved changes the whole page (its player, its state): show it afresh, with the message.
+    messages.info(request, message)
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect(item)
+
+
+def _report(found: tasks.Resynced) -> str:
+    if found.problem == "not_submitted":
+        return gettext("This video has not reached the video service yet: there is nothing to read there.")
+    if found.problem:
+        return gettext(
+            "The video service could not be read (%(problem)s). Nothing changed; try again in a moment."
+        ) % {"problem": found.problem}
+    said = str(PHASE_LABELS.get(found.phase, found.phase))
+    if found.error_code:
+        said = f"{said} ({found.error_code})"
+    if found.moved:
+        return gettext("The video service says: %(phase)s. The video is now “%(state)s”.") % {
+            "phase": said,
+            "state": State(found.state_after).label,
+        }
+    if found.state_before in (State.SUCCEEDED, State.FAILED, State.TIMED_OUT):
+        return gettext(
+            "The video service says: %(phase)s. This video had already ended here, so nothing changed."
+        ) % {"phase": said}
+    return gettext("The video service says: %(phase)s. Nothing new: the video carries on.") % {"phase": said}
