@@ -116,6 +116,16 @@ class QueueWorker:
             process.wait(timeout=5)
 
 
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+
+
+def _restore_environ(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 class BrowserTestCase(StaticLiveServerTestCase):
     """The studio, its queue worker and a Chromium, shared by the tests of one class."""
 
@@ -132,6 +142,11 @@ class BrowserTestCase(StaticLiveServerTestCase):
 
     @classmethod
     def setUpClass(cls) -> None:
+        # Playwright's sync API runs an event loop in this thread, so Django would refuse the tests' own ORM
+        # calls as "async unsafe". Allowed only while a browser class runs: a subprocess another test starts
+        # later (`check --deploy`, say) must not inherit it.
+        cls.addClassCleanup(_restore_environ, ASYNC_UNSAFE, os.environ.get(ASYNC_UNSAFE))
+        os.environ[ASYNC_UNSAFE] = "true"
         cls.data_dir = Path(tempfile.mkdtemp(prefix="studio-browser-"))
         cls.addClassCleanup(shutil.rmtree, cls.data_dir, ignore_errors=True)
         # The web process enqueues to the ORM broker for the worker, which reaches the simulator over HTTP.

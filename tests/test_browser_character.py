@@ -4,7 +4,6 @@ options switch, loop the marked part, and find the clip's signed link and the ti
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from sorastudio.studio.models import Character, Generation, Team
 from tests.browser import QUICK, BrowserTestCase, Player, expect, wait_for
 
 # Playwright's sync API keeps an event loop in this thread; the tests' own ORM calls are plain and blocking.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 # Remembers how far the player got and whether it came back to the start, while it loops the marked part.
 RECORD_LOOP = """v => {

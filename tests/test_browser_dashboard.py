@@ -5,7 +5,6 @@ credits on the dashboard's charts and tables, and narrows them with the filters.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -13,8 +12,6 @@ from django.utils import timezone
 
 from sorastudio.studio.models import Generation, Membership, State, Team
 from tests.browser import QUICK, BrowserTestCase, expect, wait_for
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.mark.browser

@@ -5,7 +5,6 @@ download as one zip."""
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import zipfile
 from datetime import timedelta
@@ -17,8 +16,6 @@ from django.utils import timezone
 
 from sorastudio.studio.models import Generation, ReviewState, State, Team
 from tests.browser import QUICK, BrowserTestCase, expect
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.mark.browser

@@ -5,7 +5,6 @@ built-in simulator (see tests/browser.py for the topology)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from sorastudio.studio.models import Event, Generation
 from tests.browser import LIVE_STATES, QUICK, BrowserTestCase, Player, expect, wait_for
 
 # Playwright's sync API keeps an event loop in this thread; the tests' own ORM calls are plain and blocking.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 

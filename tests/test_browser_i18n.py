@@ -4,14 +4,11 @@ form, a refused choice, the scripts' own messages, a video made by the real queu
 from __future__ import annotations
 
 import json
-import os
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.browser import QUICK, BrowserTestCase, expect
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.mark.browser

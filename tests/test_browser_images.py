@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from sorastudio.studio.models import Generation, GenerationImage
 from tests.browser import QUICK, BrowserTestCase, expect, wait_for
 
 # Playwright's sync API keeps an event loop in this thread; the tests' own ORM calls are plain and blocking.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 # A file dropped on the drop zone, the way a desktop drag delivers it: a DataTransfer holding a File.
 DROP = """([name, type, data]) => {

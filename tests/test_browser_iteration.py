@@ -5,7 +5,6 @@ worker on the simulator (tests/browser.py)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from urllib.parse import urlsplit
 
@@ -14,8 +13,6 @@ import pytest
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Generation
 from tests.browser import FINISH, QUICK, BrowserTestCase, Player, expect
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.mark.browser

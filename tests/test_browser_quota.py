@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from sorastudio.studio.billing import Period, Quota
 from sorastudio.studio.models import Generation, Team
 from tests.browser import QUICK, BrowserTestCase, expect
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.mark.browser

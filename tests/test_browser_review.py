@@ -5,16 +5,12 @@ alice re-runs it and bob approves the re-run, while carol, in another team, reac
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from playwright.sync_api import Page
 
 from sorastudio.studio.models import Generation, Membership, Team
 from tests.browser import QUICK, BrowserTestCase, Player, expect
 from tests.helpers import make_member
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 # The player's time, within what a seek to a whole second may land on.
 NEAR = 0.3

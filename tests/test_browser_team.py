@@ -4,16 +4,12 @@ happens, with the browser's own notification (tests/browser.py)."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.contrib.auth import get_user_model
 
 from sorastudio.studio.models import Generation, Membership, Notification, Team
 from tests.browser import QUICK, BrowserTestCase, expect
 from tests.helpers import make_member
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 # Stands in for the browser's Notification: permission granted, and each one shown is recorded.
 FAKE_NOTIFICATION = """

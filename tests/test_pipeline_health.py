@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sorastudio.studio import health
-from sorastudio.studio.models import Event, Generation, ProviderPause, State, Team, UpstreamCall
+from sorastudio.studio.models import Event, Generation, PollLease, ProviderPause, State, Team, UpstreamCall
 from tests.helpers import TeamTestCase
 
 # The 20 successes of the last day took 10, 20, ... 200 seconds.
@@ -208,6 +208,10 @@ class PageTests(HealthTestCase):
         self.assertContains(response, 'data-paused="sora2api"')
         self.assertContains(response, "the whole studio's, every team's together")
         self.assertContains(response, reverse("studio:dashboard"))  # the dashboards' shared navigation
+
+    def test_it_names_the_service_it_last_polled(self) -> None:
+        PollLease.note("acedata")
+        self.assertContains(self.page(self.dana), "Last successful poll of AceDataCloud:")
 
     def test_it_filters_the_outcomes_by_window(self) -> None:
         response = self.page(self.dana, "?window=7d")

@@ -1231,6 +1231,10 @@ class PollLease(models.Model):
     def __str__(self) -> str:
         return f"poll lease for {self.provider}"
 
+    @property
+    def provider_label(self) -> str:
+        return capabilities.PROVIDERS.get(self.provider, self.provider)
+
     @classmethod
     def acquire(cls, provider: str, holder: str, seconds: float) -> bool:
         cls.objects.get_or_create(provider=provider)
