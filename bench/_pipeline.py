@@ -8,6 +8,7 @@ studio's `archived_at` for its job, on the same machine's clock.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import re
@@ -21,7 +22,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -413,3 +414,34 @@ def run_in_child(script: Path, arguments: list[str]) -> dict[str, Any]:
         [PYTHON, str(script), "--child", *arguments], cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True
     )
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def drive(
+    script: str,
+    parser: argparse.ArgumentParser,
+    each: str,
+    section: str,
+    child: Callable[[argparse.Namespace], dict[str, Any]],
+    report: Callable[[dict[str, Any], argparse.Namespace], str],
+) -> None:
+    """The benchmarks' common main: with --child, one measurement printed as JSON; otherwise one child
+    process per comma-separated value of the option `each` (a fresh interpreter and database for each), then
+    the report, printed and written in place of its section of docs/performance.md."""
+    import json
+
+    parser.add_argument("--no-write", action="store_true", help="print the table, leave docs/performance.md")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args)))
+        return
+    results = {}
+    given = [a for a in sys.argv[1:] if a != "--no-write"]
+    for value in getattr(args, each).split(","):
+        print(f"{value}: {args.jobs} jobs …", file=sys.stderr)
+        # The last of a repeated option wins with argparse: the child measures this one value.
+        results[value] = run_in_child(Path(script), [*given, f"--{each}={value}"])
+    text = report(results, args)
+    print(text)
+    if not args.no_write:
+        write_section(section, text)

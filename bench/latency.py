@@ -15,7 +15,6 @@ clock. Results go to the "Pipeline: delay to the gallery" section of docs/perfor
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
@@ -35,28 +34,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the simulator takes per video")
     parser.add_argument("--spacing", type=float, default=0.5, help="seconds between two jobs being made")
     parser.add_argument("--modes", default="callbacks,polling")
-    parser.add_argument("--no-write", action="store_true", help="print the table, leave docs/performance.md")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(child(args)))
-        return
-    results = {}
-    for mode in args.modes.split(","):
-        print(f"{mode}: {args.jobs} jobs of {args.seconds:g} s …", file=sys.stderr)
-        results[mode] = _pipeline.run_in_child(
-            Path(__file__),
-            [
-                f"--jobs={args.jobs}",
-                f"--seconds={args.seconds}",
-                f"--spacing={args.spacing}",
-                f"--modes={mode}",
-            ],
-        )
-    section = report(results, args)
-    print(section)
-    if not args.no_write:
-        _pipeline.write_section(SECTION, section)
+    _pipeline.drive(__file__, parser, "modes", SECTION, child, report)
 
 
 def child(args: argparse.Namespace) -> dict[str, Any]:

@@ -20,7 +20,6 @@ by the jobs; the web server's (the simulator renders the videos there) is given 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,23 +38,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--setups", default="sqlite,postgres")
     parser.add_argument("--redis-db", type=int, default=13, help="a Redis database number nothing else uses")
-    parser.add_argument("--no-write", action="store_true", help="print the table, leave docs/performance.md")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(child(args)))
-        return
-    results = {}
-    for name in args.setups.split(","):
-        print(f"{name}: {args.jobs} jobs …", file=sys.stderr)
-        results[name] = _pipeline.run_in_child(
-            Path(__file__), [f"--jobs={args.jobs}", f"--setups={name}", f"--redis-db={args.redis_db}"]
-        )
-        print(json.dumps({k: v for k, v in results[name].items() if k != "delays"}), file=sys.stderr)
-    section = report(results, args)
-    print(section)
-    if not args.no_write:
-        _pipeline.write_section(SECTION, section)
+    _pipeline.drive(__file__, parser, "setups", SECTION, child, report)
 
 
 def child(args: argparse.Namespace) -> dict[str, Any]:

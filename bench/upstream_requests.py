@@ -14,7 +14,6 @@ docs/performance.md (other sections are kept).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,28 +32,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the simulator takes per video")
     parser.add_argument("--modes", default="polling,callbacks")
     parser.add_argument("--poll-batch-size", type=int, default=100, help="POLL_BATCH_SIZE for the studio")
-    parser.add_argument("--no-write", action="store_true", help="print the table, leave docs/performance.md")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(child(args)))
-        return
-    results = {}
-    for mode in args.modes.split(","):
-        print(f"{mode}: {args.jobs} jobs of {args.seconds:.0f} s …", file=sys.stderr)
-        results[mode] = _pipeline.run_in_child(
-            Path(__file__),
-            [
-                f"--jobs={args.jobs}",
-                f"--seconds={args.seconds}",
-                f"--modes={mode}",
-                f"--poll-batch-size={args.poll_batch_size}",
-            ],
-        )
-    section = report(results, args)
-    print(section)
-    if not args.no_write:
-        _pipeline.write_section(SECTION, section)
+    _pipeline.drive(__file__, parser, "modes", SECTION, child, report)
 
 
 def child(args: argparse.Namespace) -> dict[str, Any]:

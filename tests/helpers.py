@@ -62,6 +62,21 @@ def make_member(username: str, team: Team, role: str = Membership.Role.CREATOR) 
     return user
 
 
+# A 10-second Sora 2 job on AceDataCloud 1.0, as the form asks for it: 10 credits at the default price.
+JOB: dict[str, Any] = {
+    "model": "sora-2",
+    "version": "1.0",
+    "duration": 10,
+    "size": "small",
+    "orientation": "landscape",
+}
+
+
+def make_job(team: Team, user: Any, prompt: str = "a paper boat in the rain", **params: Any) -> Generation:
+    """A queued job on the simulator, made as the form makes it; `params` override JOB's."""
+    return Generation.create_for(team=team, user=user, simulated=True, prompt=prompt, **{**JOB, **params})
+
+
 def make_finished(team: Team, user: Any, prompt: str = "A paper boat", **fields: Any) -> Generation:
     """A finished ten-second video made without the pipeline: a few bytes stand for the files, which
     pages link to but do not read."""

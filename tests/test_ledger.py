@@ -24,7 +24,7 @@ from sorastudio.studio.billing import (
     QuotaExceeded,
 )
 from sorastudio.studio.models import Generation, Membership, State, Team
-from tests.helpers import make_member
+from tests.helpers import make_job, make_member
 
 Kind = LedgerEntry.Kind
 
@@ -38,17 +38,7 @@ class LedgerTestCase(TestCase):
 
     def make(self, prompt: str = "a paper boat in the rain", user: Any = None, **params: Any) -> Generation:
         """A 10 s Sora 2 job: 10 credits at the default price."""
-        values: dict[str, Any] = {
-            "model": "sora-2",
-            "version": "1.0",
-            "duration": 10,
-            "size": "small",
-            "orientation": "landscape",
-        }
-        values.update(params)
-        return Generation.create_for(
-            team=self.studio, user=user or self.alice, simulated=True, prompt=prompt, **values
-        )
+        return make_job(self.studio, user or self.alice, prompt, **params)
 
     def made_upstream(self, generation: Generation) -> None:
         """The upstream reports the video made (only a running job can be)."""

@@ -20,7 +20,7 @@ from sorastudio.studio import providers, tasks
 from sorastudio.studio.billing import outcome_of
 from sorastudio.studio.models import Event, Generation, PollLease, State, Team
 from sorastudio.upstream.errors import UpstreamError
-from tests.helpers import make_member, simulator_transport, upstream
+from tests.helpers import make_job, make_member, simulator_transport, upstream
 
 
 class Recorder(httpx.BaseTransport):
@@ -58,15 +58,7 @@ class PipelineTestCase(TestCase):
         self.alice = make_member("alice", self.team)
 
     def make(self, prompt: str = "a paper boat in the rain", **params: object) -> Generation:
-        values: dict[str, object] = {
-            "model": "sora-2",
-            "version": "1.0",
-            "duration": 10,
-            "size": "small",
-            "orientation": "landscape",
-        }
-        values.update(params)
-        return Generation.create_for(team=self.team, user=self.alice, simulated=True, prompt=prompt, **values)
+        return make_job(self.team, self.alice, prompt, **params)
 
     def fresh_link(self, generation: Generation) -> str:
         with providers.upstream(generation.provider) as upstream:

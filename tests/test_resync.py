@@ -13,24 +13,14 @@ from django.utils import timezone
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio import tasks
 from sorastudio.studio.models import Event, Generation, LedgerEntry, State
-from tests.helpers import TeamTestCase, make_finished, upstream
+from tests.helpers import TeamTestCase, make_finished, make_job, upstream
 from tests.test_pipeline import Recorder, error_body
 
 
 @override_settings(SIMULATOR_SECONDS=600)
 class ResyncTestCase(TeamTestCase):
     def make(self, prompt: str = "a paper boat in the rain", **params: Any) -> Generation:
-        values: dict[str, Any] = {
-            "model": "sora-2",
-            "version": "1.0",
-            "duration": 10,
-            "size": "small",
-            "orientation": "landscape",
-        }
-        values.update(params)
-        return Generation.create_for(
-            team=self.studio, user=self.alice, simulated=True, prompt=prompt, **values
-        )
+        return make_job(self.studio, self.alice, prompt, **params)
 
     def running(self, prompt: str = "a paper boat in the rain") -> Generation:
         generation = self.make(prompt)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio import providers, tasks
 from sorastudio.studio.models import Generation, State, Team, UpstreamCall
-from tests.helpers import make_member, upstream
+from tests.helpers import make_job, make_member, upstream
 from tests.test_pipeline import Recorder, error_body
 
 
@@ -25,15 +25,7 @@ class RecordingTests(TestCase):
         self.alice = make_member("alice", self.team)
 
     def make(self, prompt: str = "a paper boat", **params: Any) -> Generation:
-        values: dict[str, Any] = {
-            "model": "sora-2",
-            "version": "1.0",
-            "duration": 10,
-            "size": "small",
-            "orientation": "landscape",
-        }
-        values.update(params)
-        return Generation.create_for(team=self.team, user=self.alice, simulated=True, prompt=prompt, **values)
+        return make_job(self.team, self.alice, prompt, **params)
 
     def rows(self) -> list[tuple[str, str, int | None, str, bool, bool, int]]:
         return list(
