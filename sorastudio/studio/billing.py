@@ -105,7 +105,7 @@ class Combination:
     @property
     def family(self) -> str:
         """The service, version and model, as in "AceDataCloud · Version 1.0 · Sora 2 Pro"."""
-        parts = [capabilities.PROVIDERS.get(self.provider, self.provider)]
+        parts = [capabilities.provider_label(self.provider)]
         if self.version:
             parts.append(str(capabilities.VERSIONS.get(self.version, self.version)))
         parts.append(capabilities.MODELS.get(self.model, self.model))
@@ -765,7 +765,7 @@ class ProviderPause(models.Model):
 
     @property
     def provider_label(self) -> str:
-        return capabilities.PROVIDERS.get(self.provider, self.provider)
+        return capabilities.provider_label(self.provider)
 
     @classmethod
     def active(cls) -> models.QuerySet[ProviderPause]:

@@ -23,6 +23,12 @@ VERSIONS: dict[str, StrOrPromise] = {"1.0": _("Version 1.0"), "2.0": _("Version 
 QUALITY_LABELS: dict[str, StrOrPromise] = {"standard": _("Standard"), "hd": _("HD")}
 WATERMARK_MAX = 50
 
+
+def provider_label(provider: str) -> str:
+    """The name people know a provider by; an unknown key (an old job's, say) as it is."""
+    return PROVIDERS.get(provider, provider)
+
+
 SIZE_LABELS: dict[str, StrOrPromise] = {
     "small": _("Standard"),
     "large": _("HD"),

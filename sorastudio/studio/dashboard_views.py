@@ -461,7 +461,7 @@ def _label(by: str, key: Any) -> str:
     if by == "member":
         return key or gettext("The whole team (grants)")
     if by == "provider":
-        return capabilities.PROVIDERS.get(key, key) if key else gettext("None (grants)")
+        return capabilities.provider_label(key) if key else gettext("None (grants)")
     if by == "model":
         return capabilities.MODELS.get(key, key) if key else gettext("None (grants)")
     return str(key)

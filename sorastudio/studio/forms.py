@@ -267,7 +267,7 @@ class GenerationForm(forms.Form):
     def clean_provider(self) -> str:
         provider = self.data.get("provider") or (self.usable[0] if self.usable else "")
         if provider not in self.usable:
-            name = capabilities.PROVIDERS.get(provider, provider)
+            name = capabilities.provider_label(provider)
             raise ValidationError(
                 gettext("%(service)s is not set up in this studio. Choose another service.")
                 % {"service": name}

@@ -55,7 +55,7 @@ class ProviderCalls:
 
     @property
     def label(self) -> str:
-        return str(capabilities.PROVIDERS.get(self.provider, self.provider))
+        return str(capabilities.provider_label(self.provider))
 
 
 @dataclass(frozen=True)

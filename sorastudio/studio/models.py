@@ -643,7 +643,7 @@ class Generation(models.Model):
 
     @property
     def provider_label(self) -> str:
-        return capabilities.PROVIDERS.get(self.provider, self.provider)
+        return capabilities.provider_label(self.provider)
 
     @property
     def quality_label(self) -> str:
@@ -1233,7 +1233,7 @@ class PollLease(models.Model):
 
     @property
     def provider_label(self) -> str:
-        return capabilities.PROVIDERS.get(self.provider, self.provider)
+        return capabilities.provider_label(self.provider)
 
     @classmethod
     def acquire(cls, provider: str, holder: str, seconds: float) -> bool:
