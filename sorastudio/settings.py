@@ -175,6 +175,19 @@ TEMPLATES = [
     },
 ]
 
+# Each process keeps the HTML of the gallery's finished cards (studio_tags.gallery_card, about 4 KB each)
+# and of its filters ({% cache %}): a fragment's key changes with anything it shows, so nothing needs to be
+# shared between processes or cleared.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "template_fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "template_fragments",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 3000},
+    },
+}
+
 # --- Database ---------------------------------------------------------------------------------------------
 
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'studio.sqlite3'}"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import caches
 from django.utils import translation
 from django_q.brokers import get_broker
 from django_q.conf import Conf
@@ -95,6 +96,12 @@ def _english_by_default() -> Iterator[None]:
     translation.activate(django_settings.LANGUAGE_CODE)
     yield
     translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_fragments() -> None:
+    """Every test starts without the gallery's kept cards and filters of earlier tests in this worker."""
+    caches["template_fragments"].clear()
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from . import capabilities, providers, storage
 from .models import LIVE_STATES, Generation, GenerationQuerySet, Membership, ReviewState, State
@@ -77,6 +77,7 @@ class GalleryFilters(forms.Form):
 
     def __init__(self, data: QueryDict, *, membership: Membership) -> None:
         super().__init__(data, auto_id="filter-%s", label_suffix="")
+        self.asked = data
         self.user = membership.user
         views = [("", _("All videos"))]
         if membership.can_review:
@@ -97,6 +98,14 @@ class GalleryFilters(forms.Form):
         if start and end and end < start:
             self.add_error("date_to", _("This date is before the “From” date."))
         return self.cleaned_data
+
+    @property
+    def fingerprint(self) -> str:
+        """Everything the filters' fields show: what was asked for, the choices offered and the language.
+        The gallery keeps the fields' HTML under it ({% cache %} in index.html): Django renders each select
+        and each of its options through templates of their own, which cost a few milliseconds a page."""
+        choices = [getattr(field, "choices", None) for field in self.fields.values()]
+        return repr((sorted(self.asked.lists()), choices, get_language()))
 
     @property
     def values(self) -> dict[str, Any]:

@@ -192,6 +192,8 @@ CARD_COLUMNS = (
     *("review_state", "video", "poster", "video_duration", "size", "quality", "orientation", "watermark"),
     *TYPICAL_KIND,
 )
+# What with_flags_for adds to each row: with CARD_COLUMNS and the author's name, all a card can read.
+CARD_FLAGS = ("is_favourite", "open_comments", "settled_as", "reserved_credits", "provider_paused")
 # A gallery page links to each of its cards' addresses, and reverse() costs tens of microseconds a call:
 # each route is reversed once per URL prefix with a stand-in key, which is then replaced by the real one.
 CARD_LINKS = ("generation", "video", "poster", "rerun", "delete", "favourite")
@@ -471,6 +473,19 @@ class Generation(models.Model):
         return {name: address_of(f"studio:{name}", self.pk) for name in CARD_LINKS}
 
     # --- Reading ------------------------------------------------------------------------------------------
+
+    def card_facts(self) -> tuple[Any, ...]:
+        """Everything of this video a gallery card can show: the columns read for it, its author's name and
+        the flags of with_flags_for. Two equal answers make the same card for the same viewer at the same
+        moment, which is what lets a finished card's HTML be kept (studio_tags.gallery_card)."""
+        loaded = tuple(
+            (field.attname, self.__dict__[field.attname])
+            for field in self._meta.concrete_fields
+            if field.attname in self.__dict__
+        )
+        author = self._state.fields_cache.get("created_by")
+        flags = tuple(getattr(self, name, None) for name in CARD_FLAGS)
+        return loaded, author.get_username() if author else None, flags
 
     @property
     def is_live(self) -> bool:
