@@ -13,7 +13,7 @@ from playwright.sync_api import Locator
 
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Event, Generation
-from tests.browser import LIVE_STATES, QUICK, BrowserTestCase, Player, expect, wait_for
+from tests.browser import FINISH, LIVE_STATES, QUICK, BrowserTestCase, Player, expect
 
 # Playwright's sync API keeps an event loop in this thread; the tests' own ORM calls are plain and blocking.
 
@@ -199,15 +199,14 @@ class TestGenerateWithCallbacks(BrowserTestCase):
         page.get_by_label("Orientation").select_option("portrait")
         prompt = "A lighthouse cat watching the waves at night"
         pk, card = self.generate(page, prompt)
-        self.wait_until_done(card)
-        wait_for(
-            lambda: Event.objects.filter(generation_id=pk, kind="callback").exists(),
-            message="the simulator never called the studio back",
-        )
-
+        # Opened while the video is being made (it takes 2 s here): when it ends, the page gets its player,
+        # the file's facts, the timeline and the review panel without a reload.
         card.get_by_role("link", name=prompt, exact=True).click()
         expect(page).to_have_url(f"{self.live_server_url}/generations/{pk}/", timeout=QUICK)
         expect(page.get_by_role("heading", name=prompt)).to_be_visible()
+        expect(page.locator("#player")).to_be_visible(timeout=FINISH)
+        self.assertTrue(Event.objects.filter(generation_id=pk, kind="callback").exists())
+        expect(page.get_by_role("button", name="Ask for a review")).to_be_visible()
 
         player = Player(page, page.locator("#player"))
         shape = player.wait_for_metadata()

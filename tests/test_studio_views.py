@@ -364,6 +364,31 @@ class PlaybackTests(StudioTestCase):
         self.assertIn(f'<img src="{reverse("studio:poster", args=[generation.pk])}"', done)
         self.assertTrue(done.strip().startswith("<article"))
 
+    @override_settings(SIMULATOR_SECONDS=600)
+    def test_a_video_page_opened_while_live_gets_its_review_panel_and_file_when_it_ends(self) -> None:
+        generation = self.generate()
+        url = reverse("studio:generation", args=[generation.pk])
+        page = self.client.get(url).content.decode()
+        self.assertIn('<section id="review" hidden></section>', page)
+        self.assertNotIn("SHA-256", page)
+        headers = {"HX-Request": "true", "HX-Target": "detail"}
+        live = self.client.get(url, headers=headers).content.decode()
+        self.assertIn('hx-trigger="every 2s"', live)
+        self.assertNotIn('id="review"', live)
+
+        SimTask.objects.filter(pk=generation.upstream_task_id).update(finishes_at=generation.created_at)
+        tasks.step()
+        ended = self.client.get(url, headers=headers).content.decode()
+        self.assertTrue(ended.strip().startswith('<section id="detail"'))
+        self.assertNotIn("hx-trigger", ended)
+        self.assertRegex(ended, r'<section id="review" class="review"[^>]*hx-swap-oob="true">')
+        self.assertIn("Ask for a review", ended)
+        self.assertIn('<section id="facts" class="facts" hx-swap-oob="true">', ended)
+        generation.refresh_from_db()
+        self.assertIn(generation.sha256, ended)
+        self.assertIn("Saved to the studio&#x27;s storage", ended)  # the timeline, as far as it has come
+        self.assertEqual(ended.count("hx-swap-oob"), 2)  # the timeline comes within the facts, not apart
+
 
 class FailureDisplayTests(StudioTestCase):
     def test_a_refusal_is_explained_with_its_code_and_trace_id(self) -> None:

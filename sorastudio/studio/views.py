@@ -230,7 +230,10 @@ def generation(request: StudioRequest, pk: str) -> HttpResponseBase:
         context["announce"] = not item.is_live
         return TemplateResponse(request, "studio/card.html", context)
     if request.htmx and request.htmx.target == "detail":
-        return TemplateResponse(request, "studio/generation.html#detail", context)
+        if item.is_live:
+            return TemplateResponse(request, "studio/generation.html#detail", context)
+        # Only a live panel polls, so the job has just ended: the rest of the page changes with it.
+        return TemplateResponse(request, "studio/generation.html#ended", page_context(request, item))
     return TemplateResponse(request, "studio/generation.html", page_context(request, item))
 
 
