@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from sorastudio.studio.billing import Period, Quota
 from sorastudio.studio.characters import clip_path
 from sorastudio.studio.models import (
+    Character,
     Comment,
     Generation,
     GenerationImage,
@@ -72,6 +73,12 @@ ROUTES: dict[str, Route] = {
     "studio:rerun": Route("POST", lambda t: reverse("studio:rerun", args=[t.video.pk]), studio(302)),
     "studio:upload_image": Route(
         "GET", lambda t: reverse("studio:upload_image", args=[t.video.pk, t.image.pk]), studio(200)
+    ),
+    "studio:generation_clip": Route(
+        "GET", lambda t: reverse("studio:generation_clip", args=[t.video.pk]), studio(200)
+    ),
+    "studio:saved_clip": Route(
+        "GET", lambda t: reverse("studio:saved_clip", args=[t.character.pk]), studio(200)
     ),
     "studio:favourite": Route("POST", lambda t: reverse("studio:favourite", args=[t.video.pk]), studio(302)),
     # alice made the video: she and the admin may delete it, bob may not.
@@ -229,6 +236,7 @@ class AuthorizationTests(TestCase):
     invitation: Invitation
     quota: Quota
     clip_name: str
+    character: Character
 
     def setUp(self) -> None:
         self.studio = Team.objects.create(name="Studio")
@@ -252,6 +260,9 @@ class AuthorizationTests(TestCase):
         self.invitation = Invitation.objects.create(team=self.studio, created_by=self.dana)
         self.quota = Quota.set_limit(self.studio, self.alice, Period.MONTHLY, 100)
         self.clip_name = self.video.character_clip.name or ""
+        self.character = Character.objects.create(
+            team=self.studio, name="Clay Fox", clip=self.clip_name, start=1, end=3, created_by=self.alice
+        )
         self.clients = {"anonymous": Client()}
         for name in PEOPLE[1:]:
             self.clients[name] = Client()
@@ -298,6 +309,20 @@ class AuthorizationTests(TestCase):
                         self.assertEqual(response.status_code, expected)
                         if response.status_code == 302:
                             self.assertFalse(response["Location"].startswith(reverse("login")))
+
+    def test_no_page_shows_template_syntax(self) -> None:
+        """A comment or tag the template engine did not take (a {# #} comment spans one line only) would
+        show on the page as it is written."""
+        for name, route in {**ROUTES, **OWN_ROUTES}.items():
+            if route.method != "GET" or route.expect.get("dana") != 200:
+                continue
+            with self.subTest(route=name):
+                response = self.call("dana", route)
+                if not response.get("Content-Type", "").startswith("text/html"):
+                    continue
+                page = read_body(response).decode()
+                for syntax in ("{#", "#}", "{%", "%}", "{{", "}}"):
+                    self.assertNotIn(syntax, page)
 
     def test_an_outsider_sees_nothing_of_the_team(self) -> None:
         """carol's own pages (gallery, trash, members, notifications) carry nothing of Studio's."""

@@ -264,7 +264,9 @@ class SavedCharacterTests(CharacterTestCase):
 
         # "Edit & retry" comes back with the character chosen.
         again = self.client.get(reverse("studio:index"), {"from": str(second.pk)}).content.decode()
-        self.assertIn(f'<option value="{fox.pk}" data-clip="/clips/', again)
+        self.assertIn(
+            f'<option value="{fox.pk}" data-clip="{reverse("studio:saved_clip", args=[fox.pk])}"', again
+        )
         self.assertRegex(again, rf'<option value="{fox.pk}"[^>]* selected>')
 
     def test_a_character_from_an_address_is_reused_with_that_address(self) -> None:
@@ -360,6 +362,47 @@ class SavedCharacterTests(CharacterTestCase):
     def test_it_is_in_the_admin(self) -> None:
         self.assertTrue(admin.site.is_registered(Character))
         self.assertTrue(admin.site.is_registered(Generation))
+
+
+class TeamClipTests(CharacterTestCase):
+    """The studio's own pages play a stored clip through login-only, team-scoped views: its signed link,
+    which opens it for a week without a login, goes to the video service and nowhere else."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.generation = self.created(
+            character_clip=self.clip(), character_start="1", character_end="3", character_name="Clay Fox"
+        )
+        self.fox = Character.objects.get()
+        self.urls = {
+            "video": reverse("studio:generation_clip", args=[self.generation.pk]),
+            "saved character": reverse("studio:saved_clip", args=[self.fox.pk]),
+        }
+
+    def test_it_plays_the_clip_to_the_team_with_seeking(self) -> None:
+        for label, url in self.urls.items():
+            with self.subTest(label):
+                response = self.client.get(url, headers={"Range": "bytes=100-199"})
+                self.assertEqual(response.status_code, 206)
+                self.assertEqual(response["Content-Type"], "video/mp4")
+                self.assertEqual(read_body(response), self.clip_bytes[100:200])
+
+    def test_it_is_not_found_outside_the_team_nor_without_a_login(self) -> None:
+        carol = Client()
+        carol.force_login(self.carol)
+        for label, url in self.urls.items():
+            with self.subTest(label):
+                self.assertEqual(carol.get(url).status_code, 404)
+                self.assertEqual(Client().get(url).status_code, 302)
+
+    def test_no_page_shows_the_signed_link(self) -> None:
+        form = self.client.get(reverse("studio:index")).content.decode()
+        self.assertIn(f'data-clip="{self.urls["saved character"]}"', form)
+        page = self.client.get(self.generation.get_absolute_url()).content.decode()
+        self.assertIn(f'<a href="{self.urls["video"]}">fox.mp4 (1–3 s)</a>', page)
+        for html in (form, page):
+            # Only the API call's copy, without its token.
+            self.assertNotIn("/clips/", html.replace("/clips/\\u2026", ""))
 
 
 class ClipLinkTests(CharacterTestCase):

@@ -141,7 +141,7 @@ def store_clip(upload: File) -> str:
 
 
 def clip_path(name: str) -> str:
-    """The studio-relative path of a stored clip's signed link (for the creator's own player)."""
+    """The studio-relative path of a stored clip's signed link."""
     return reverse("character_clip", args=[signing.dumps(name, salt=_SALT)])
 
 
@@ -160,9 +160,15 @@ def clip_view(request: HttpRequest, token: str) -> HttpResponseBase:
         name = signing.loads(token, salt=_SALT, max_age=CLIP_LINK_SECONDS)
     except signing.BadSignature:
         raise Http404("no such clip") from None
+    if not isinstance(name, str):
+        raise Http404("no such clip")
+    return serve_clip(request, name)
+
+
+def serve_clip(request: HttpRequest, name: str) -> HttpResponseBase:
+    """A stored clip, with Range support so that a player can seek in it."""
     if (
-        not isinstance(name, str)
-        or not name.startswith(CLIP_FOLDER)
+        not name.startswith(CLIP_FOLDER)
         or ".." in PurePosixPath(name).parts
         or not default_storage.exists(name)
     ):

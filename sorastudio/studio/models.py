@@ -9,6 +9,7 @@ import statistics
 import time
 import uuid
 from datetime import timedelta
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -659,6 +660,11 @@ class Generation(models.Model):
     @property
     def provider_label(self) -> str:
         return capabilities.provider_label(self.provider)
+
+    @property
+    def character_clip_label(self) -> str:
+        """An uploaded character clip's file name, for the video's page."""
+        return PurePosixPath(self.character_clip.name or "").name
 
     @property
     def quality_label(self) -> str:
@@ -1335,10 +1341,9 @@ class Character(models.Model):
         return self.name
 
     def preview_url(self) -> str:
-        """Where the creator's browser can play the clip."""
-        from .characters import clip_path
-
-        return clip_path(self.clip.name or "") if self.clip else self.clip_url
+        """Where the creator's browser can play the clip: a stored one through the team's own view, never
+        its signed link, which opens it for a week without a login (that one is for the video service)."""
+        return reverse("studio:saved_clip", args=[self.pk]) if self.clip else self.clip_url
 
 
 class Comment(models.Model):

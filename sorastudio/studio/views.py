@@ -34,7 +34,7 @@ from .decorators import admin_required
 from .forms import GenerationForm
 from .gallery import GalleryFilters, gallery_items
 from .http import StudioRequest
-from .models import Favourite, Generation, GenerationImage, PollLease, State
+from .models import Character, Favourite, Generation, GenerationImage, PollLease, State
 from .ranged import ranged_response
 from .ratelimit import RateLimited
 
@@ -263,6 +263,20 @@ def upload_image(request: StudioRequest, pk: str, image: int) -> HttpResponseBas
         size=found.file.size,
         content_type=found.content_type,
     )
+
+
+@require_GET
+def generation_clip(request: StudioRequest, pk: str) -> HttpResponseBase:
+    """The character clip uploaded for one of the team's videos, for the team's own pages."""
+    found = get_object_or_404(_team_generations(request).exclude(character_clip=""), pk=pk)
+    return characters.serve_clip(request, str(found.character_clip.name))
+
+
+@require_GET
+def saved_clip(request: StudioRequest, pk: str) -> HttpResponseBase:
+    """The clip of one of the team's saved characters, for the form's player."""
+    found = get_object_or_404(Character.objects.filter(team=request.team).exclude(clip=""), pk=pk)
+    return characters.serve_clip(request, str(found.clip.name))
 
 
 @require_POST
