@@ -364,6 +364,60 @@ class SavedCharacterTests(CharacterTestCase):
         self.assertTrue(admin.site.is_registered(Generation))
 
 
+class KeptClipTests(CharacterTestCase):
+    """ "Edit & retry" of a video made with an uploaded clip that was not saved as a character offers that
+    clip again, with its times, instead of dropping it."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.first = self.created(character_clip=self.clip(), character_start="1", character_end="3")
+        self.keep = f'<input type="checkbox" name="keep_clip" value="{self.first.pk}" checked>'
+
+    def retry(self, **fields: Any) -> Generation:
+        """The edit & retry form as it comes, sent again with `fields` changed."""
+        form = self.client.get(reverse("studio:index"), {"from": str(self.first.pk)}).context["form"]
+        data = {**VALID, **{k: v for k, v in form.initial.items() if v not in (None, "", [])}, **fields}
+        return self.created(**data)
+
+    def test_edit_and_retry_offers_the_clip_with_its_times(self) -> None:
+        page = self.client.get(reverse("studio:index"), {"from": str(self.first.pk)}).content.decode()
+        self.assertIn(self.keep, page)
+        self.assertIn("Keep the clip uploaded for the earlier video (fox.mp4)", page)
+        self.assertIn('id="id_character_start"', page)
+        self.assertRegex(page, r'name="character_start"[^>]*value="1"')
+
+    def test_the_kept_clip_goes_upstream_again_without_a_second_copy(self) -> None:
+        again = self.retry(prompt="The clay fox, waving again")
+        self.assertEqual(again.character_clip.name, self.first.character_clip.name)
+        sent = self.sent(again)
+        self.assertEqual((sent["character_start"], sent["character_end"]), (1, 3))
+        self.assertEqual(read_body(self.fetch_clip(sent["character_url"])), self.clip_bytes)
+        self.assertEqual(len(self.stored_clips()), 1)
+
+    def test_a_kept_clip_can_be_saved_as_a_character(self) -> None:
+        again = self.retry(character_name="Clay Fox")
+        fox = Character.objects.get()
+        self.assertEqual(
+            (fox.name, fox.clip.name, fox.start, fox.end), ("Clay Fox", again.character_clip.name, 1, 3)
+        )
+
+    def test_unticked_or_another_teams_clip_is_not_used(self) -> None:
+        for label, keep in (("unticked", ""), ("another team's", str(self.first.pk))):
+            with self.subTest(label):
+                client = self.client
+                if label != "unticked":
+                    client = Client()
+                    client.force_login(self.carol)
+                self.refused(
+                    "character_url",
+                    "Add the character clip (an address or a file), or clear the times.",
+                    client=client,
+                    keep_clip=keep,
+                    character_start="1",
+                    character_end="3",
+                )
+
+
 class TeamClipTests(CharacterTestCase):
     """The studio's own pages play a stored clip through login-only, team-scoped views: its signed link,
     which opens it for a week without a login, goes to the video service and nowhere else."""

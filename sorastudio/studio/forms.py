@@ -386,6 +386,20 @@ class GenerationForm(forms.Form):
         by_pk = {image.pk: image for image in found}
         return [by_pk[n] for n in dict.fromkeys(numbers) if n in by_pk]
 
+    def kept_clip(self) -> Any:
+        """The earlier video whose uploaded clip is kept for this one ("edit & retry" of a video made with a
+        clip that was not saved as a character), from the form (or the video it was filled from); only one
+        of the team's own videos counts. None when there is none."""
+        from .models import Generation
+
+        chosen = self.data.get("keep_clip", "") if self.is_bound else self.initial.get("keep_clip", "")
+        if not chosen or self.team is None:
+            return None
+        try:
+            return Generation.objects.for_team(self.team).exclude(character_clip="").filter(pk=chosen).first()
+        except ValidationError:  # not a UUID
+            return None
+
     def _clean_images(self, cap: Capability, data: dict[str, Any]) -> None:
         data["kept_images"] = kept = self.kept_images()
         uploads = data.get("images") or []
@@ -421,6 +435,9 @@ class GenerationForm(forms.Form):
 
     def _clean_character(self, cap: Capability, data: dict[str, Any]) -> None:
         saved = self._saved_character(data)
+        if not (saved or data.get("character_url") or data.get("character_clip")):
+            kept = self.kept_clip()
+            data["character_stored"] = kept.character_clip.name if kept else ""
         url, upload = data.get("character_url"), data.get("character_clip")
         name = data.get("character_name") or ""
         start, end = data.get("character_start"), data.get("character_end")

@@ -636,6 +636,8 @@ class Generation(models.Model):
         initial["image_urls"] = "\n".join(u for u in self.image_urls if not u.startswith("data:"))
         initial["character"] = str(self.character_id) if self.character_id else ""
         initial["keep_image"] = [str(image.pk) for image in self.uploads.all()]
+        # An uploaded clip not saved as a character comes again by this job's id (GenerationForm.kept_clip).
+        initial["keep_clip"] = str(self.pk) if self.character_clip and not self.character_id else ""
         if self.provider == capabilities.SORA2API:
             initial["aspect_ratio"] = initial.pop("orientation")
         return initial
