@@ -272,7 +272,8 @@ class TestGenerateByPolling(BrowserTestCase):
         expect(page.locator("#options").get_by_role("status")).to_have_text(
             [
                 "Length changed from 15 to 12 seconds: 15 seconds is a version 1.0 length.",
-                "Size changed from Standard to 720 × 1280 (vertical): "
+                # Landscape (the orientation as it was) stays landscape.
+                "Size changed from Standard to 1280 × 720 (horizontal): "
                 "Version 2.0 takes a pixel size instead.",
             ],
             timeout=QUICK,

@@ -264,6 +264,20 @@ class FormOptionsTests(StudioTestCase):
         html = self.options(model="sora-2-pro", version="2.0", duration="15")
         self.assertIn("Length changed from 15 to 12 seconds", html)
 
+    def test_it_keeps_the_videos_shape_across_services_and_versions(self) -> None:
+        # v1.0 landscape HD to v2.0: a landscape pixel size, and the note says which.
+        html = self.options(model="sora-2-pro", version="2.0", size="large", orientation="landscape")
+        self.assertRegex(html, r'<option value="1280x720"\s+selected\s*>')
+        self.assertIn("Size changed from HD to 1280 × 720", html)
+        html = self.options(model="sora-2-pro", version="2.0", size="small", orientation="portrait")
+        self.assertRegex(html, r'<option value="720x1280"\s+selected\s*>')
+        # v2.0 portrait back to v1.0: portrait.
+        html = self.options(model="sora-2", version="1.0", size="720x1280")
+        self.assertRegex(html, r'<option value="portrait"\s+selected\s*>')
+        # Sora2API's portrait aspect ratio to AceDataCloud 1.0: portrait.
+        html = self.options(provider="acedata", model="sora-2", version="1.0", aspect_ratio="portrait")
+        self.assertRegex(html, r'<option value="portrait"\s+selected\s*>')
+
     def test_it_works_without_javascript(self) -> None:
         response = self.client.get(
             reverse("studio:index"), {"model": "sora-2", "version": "2.0", "prompt": "x"}

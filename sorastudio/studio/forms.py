@@ -191,9 +191,11 @@ class GenerationForm(forms.Form):
                 )
             data["duration"] = str(nearest)
         size = self._raw("size")
+        # The video's shape as it was chosen: the orientation (the aspect ratio on Sora2API), or a pixel size.
+        shape = _shape_of(size) or self._raw("orientation") or self._raw("aspect_ratio")
         if size and size not in cap.sizes:
             if cap.sizes:
-                replacement = _nearest_size(size, cap)
+                replacement = _nearest_size(size, cap, shape)
                 self.notes.append(
                     gettext("Size changed from %(old)s to %(new)s: %(reason)s.")
                     % {
@@ -208,7 +210,7 @@ class GenerationForm(forms.Form):
         if not cap.orientations and self._raw("orientation"):
             data["orientation"] = ""
         if cap.orientations and not self._raw("orientation"):
-            data["orientation"] = cap.default_orientation
+            data["orientation"] = shape if shape in cap.orientations else cap.default_orientation
         if not cap.character and self._raw("character_url"):
             self.notes.append(
                 gettext("Characters work only with AceDataCloud version 1.0: clear the clip or switch back.")
@@ -599,8 +601,16 @@ def _same_family(seconds: int, cap: Capability) -> bool:
     return False
 
 
-def _nearest_size(size: str, cap: Capability) -> str:
+def _shape_of(size: str) -> str:
+    """ "landscape" or "portrait" for a pixel size such as 1280x720; "" for a quality (small, large)."""
+    width, _, height = size.partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        return ""
+    return "landscape" if int(width) > int(height) else "portrait"
+
+
+def _nearest_size(size: str, cap: Capability, shape: str) -> str:
+    """The size of `cap` nearest to `size`, keeping the video's shape (landscape or portrait)."""
     if cap.version == "2.0":
-        landscape = size in ("1280x720", "1792x1024")
-        return "1280x720" if landscape else cap.default_size
+        return "1280x720" if shape == "landscape" else cap.default_size
     return "large" if size in ("1024x1792", "1792x1024") and "large" in cap.sizes else cap.default_size
