@@ -401,6 +401,18 @@ class KeptClipTests(CharacterTestCase):
             (fox.name, fox.clip.name, fox.start, fox.end), ("Clay Fox", again.character_clip.name, 1, 3)
         )
 
+    def test_a_kept_clip_on_version_2_is_refused_beside_the_clip(self) -> None:
+        self.refused(
+            "character_url",
+            "Characters are only available with AceDataCloud version 1.0.",
+            keep_clip=str(self.first.pk),
+            version="2.0",
+            size="1280x720",
+            duration="4",
+            character_start="1",
+            character_end="3",
+        )
+
     def test_unticked_or_another_teams_clip_is_not_used(self) -> None:
         for label, keep in (("unticked", ""), ("another team's", str(self.first.pk))):
             with self.subTest(label):

@@ -602,7 +602,7 @@ def _same_family(seconds: int, cap: Capability) -> bool:
 
 
 def _shape_of(size: str) -> str:
-    """ "landscape" or "portrait" for a pixel size such as 1280x720; "" for a quality (small, large)."""
+    """The shape of a pixel size such as 1280x720, landscape or portrait; "" for a quality (small, large)."""
     width, _, height = size.partition("x")
     if not (width.isdigit() and height.isdigit()):
         return ""
