@@ -200,7 +200,7 @@ class BrowserLanguageTests(I18nTestCase):
         )
         html = response.content.decode()
         self.assertIn("时长已从 15 秒改为 12 秒：15 秒是 1.0 版本的时长。", html)
-        self.assertIn("尺寸已从 标准 改为 720 × 1280（竖屏）：2.0 版本改用像素尺寸。", html)
+        self.assertIn("尺寸已从 标准 改为 1280 × 720（横屏）：2.0 版本改用像素尺寸。", html)
         self.assertIn("裁剪以填满画面", html)
 
 
