@@ -37,17 +37,6 @@ SECTION = "## Page weight: the gallery's first load"
 LIMIT_KB = 100
 VIDEOS = 40
 KINDS = ("HTML", "styles", "scripts", "fonts", "icons", "images", "posters")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-]
 
 
 def main() -> None:
@@ -157,6 +146,9 @@ def seed() -> None:
 
 def load_gallery(base: str) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT))
+    from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

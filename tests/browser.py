@@ -46,20 +46,9 @@ from playwright.sync_api import expect as expect
 
 from sorastudio.studio import providers
 from sorastudio.studio.models import Team
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.helpers import make_member
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    # Nothing but loopback: any other host name fails to resolve instead of reaching the network.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 RESULTS = Path(settings.BASE_DIR) / "test-results"
 

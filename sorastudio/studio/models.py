@@ -181,6 +181,20 @@ def _alike(kind: tuple[Any, ...]) -> Q:
     return Q(**dict(zip(TYPICAL_KIND, kind, strict=True)))
 
 
+def _followed(task_id: str, trace_id: str) -> dict[str, Any]:
+    """A submitting job's changes once the upstream has its task: running, and followed by that task id."""
+    return {
+        "state": State.RUNNING,
+        "upstream_task_id": task_id,
+        "trace_id": trace_id,
+        "upstream_phase": "pending",
+        "submitted_at": timezone.now(),
+        "claimed_at": None,
+        "attempts": 0,
+        "next_attempt_at": None,
+    }
+
+
 def _known_typical(kind: tuple[Any, ...]) -> float | None:
     cached = _TYPICAL_CACHE.get(kind)
     return cached[1] if cached and cached[0] > time.monotonic() else None
@@ -707,15 +721,8 @@ class Generation(models.Model):
         won = self._transition(
             (State.SUBMITTING,),
             where=Q(claimed_at=self.claimed_at),
-            state=State.RUNNING,
-            upstream_task_id=task_id,
-            trace_id=trace_id,
             sent_payload=sent or {},
-            upstream_phase="pending",
-            submitted_at=timezone.now(),
-            claimed_at=None,
-            attempts=0,
-            next_attempt_at=None,
+            **_followed(task_id, trace_id),
         )
         if won:
             self.log("submitted", task_id=task_id, trace_id=trace_id)
@@ -726,16 +733,7 @@ class Generation(models.Model):
         job still in `submitting` without a task id: one put back in the queue could be claimed and sent
         again meanwhile, and one already failed as uncertain stays as it was settled."""
         won = self._transition(
-            (State.SUBMITTING,),
-            where=Q(upstream_task_id=""),
-            state=State.RUNNING,
-            upstream_task_id=task_id,
-            trace_id=trace_id,
-            upstream_phase="pending",
-            submitted_at=timezone.now(),
-            claimed_at=None,
-            attempts=0,
-            next_attempt_at=None,
+            (State.SUBMITTING,), where=Q(upstream_task_id=""), **_followed(task_id, trace_id)
         )
         if won:
             self.log("adopted", task_id=task_id, trace_id=trace_id)
