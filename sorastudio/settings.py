@@ -247,6 +247,9 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Only failures are kept (and pruned once their cool-off is over): no log of every login's address and
+# browser, which would grow without end and hold personal data nobody reads.
+AXES_DISABLE_ACCESS_LOG = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_CLIENT_IP_CALLABLE = "sorastudio.studio.accounts.client_ip"
 AXES_LOCKOUT_CALLABLE = "sorastudio.studio.accounts.locked_out"
