@@ -74,11 +74,13 @@ def hold(user: Any, jobs: int) -> None:
     RateLimited. Call it inside the transaction that creates the jobs, before Budget.hold.
 
     The count is of the person's jobs in every team, so the team's row that Budget.hold locks is not enough:
-    the same person submitting in two teams at once would hold two different team locks and both pass. Only
-    the person creates jobs under their own name, always through here, so their row is what guards the count.
-    Locks are taken in one order, the person's row and then the team's, so two submits never wait for each
-    other in a circle. FOR NO KEY UPDATE (PostgreSQL) does not block rows that merely point at the person;
-    on SQLite the IMMEDIATE transaction already lets one writer in at a time."""
+    the same person submitting in two teams at once would hold two different team locks and both pass. Jobs
+    are made under a person's name only by that person, through here (the exempt `generate` command and
+    soak aside), so their row is what guards the count. The lock is held until the jobs are committed, and
+    the count is a statement run after the lock is granted, so under PostgreSQL's READ COMMITTED it sees
+    every job of the submit that held it before. Locks are taken in one order, the person's row and then
+    the team's, so two submits never wait for each other in a circle. FOR NO KEY UPDATE does not block
+    rows that merely point at the person; on SQLite the IMMEDIATE transaction lets one writer in at a time."""
     if settings.SUBMIT_RATE_LIMIT is None:
         return
     no_key = bool(connection.features.has_select_for_no_key_update)
