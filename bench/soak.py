@@ -209,6 +209,7 @@ def make_jobs(count: int, seed: int) -> dict[str, Kind]:
             simulated=True,
             params=form.generation_params(),
             prompts=form.cleaned_data["prompts"],
+            rate_limited=False,  # hundreds of jobs from one made-up person, like the generate command
         )
         tasks.start(job)
         made[str(job.pk)] = kind

@@ -6,8 +6,10 @@ stops the process at start-up instead of surfacing later as odd behaviour.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str, default: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None:
+    """Comma-separated addresses or networks (``10.0.0.0/8``); None for ``*``, any address."""
+    items = env_list(name, [default])
+    if "*" in items:
+        return None
+    try:
+        return [ipaddress.ip_network(item, strict=False) for item in items]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must list addresses or networks, or be *: {exc}") from None
 
 
 def env_rates(name: str, kinds: tuple[str, ...]) -> dict[str, float]:
@@ -132,6 +145,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "axes",
     "sorastudio.studio",
     "sorastudio.simulator",
 ]
@@ -154,6 +168,8 @@ MIDDLEWARE = [
     "sorastudio.studio.middleware.HtmxLoginRedirectMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "sorastudio.studio.middleware.CurrentTeamMiddleware",
+    # Last: it turns a login refused for too many failures into the lockout page (accounts.locked_out).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sorastudio.urls"
@@ -218,6 +234,28 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "studio:index"
 LOGOUT_REDIRECT_URL = "login"
+
+# Failed logins are counted per username and address (django-axes, in the database, so every web process
+# agrees): after LOGIN_FAILURE_LIMIT of them that pair is refused, even with the right password, until
+# LOGIN_LOCKOUT_MINUTES pass without another try. A login that succeeds clears the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("LOGIN_LOCKOUT", True)
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Only failures are kept (and pruned once their cool-off is over): no log of every login's address and
+# browser, which would grow without end and hold personal data nobody reads.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_CLIENT_IP_CALLABLE = "sorastudio.studio.accounts.client_ip"
+AXES_LOCKOUT_CALLABLE = "sorastudio.studio.accounts.locked_out"
+# Proxies whose X-Forwarded-For is believed when they are the peer: the same variable gunicorn reads for
+# X-Forwarded-Proto (gunicorn.conf.py). `*` believes whichever peer, but only its own last hop.
+FORWARDED_ALLOW_IPS = env_networks("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # --- Internationalisation ---------------------------------------------------------------------------------
 
@@ -453,5 +491,7 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         "django_q": {"level": "WARNING" if not DEBUG else "INFO"},
+        # Its start-up banner and routine steps are INFO; repeated failures and lockouts are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }

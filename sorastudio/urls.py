@@ -4,11 +4,19 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from sorastudio.studio import accounts as studio_accounts
 from sorastudio.studio import characters as studio_characters
 from sorastudio.studio import views as studio_views
 
 urlpatterns = [
     path("", include("sorastudio.studio.urls")),
+    # Django's own login and password pages, with the studio's templates; the reset mail goes from the queue.
+    path("accounts/password_reset/", studio_accounts.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        studio_accounts.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("callbacks/<str:provider>/<str:token>/", studio_views.callback, name="callback"),

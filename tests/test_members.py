@@ -150,7 +150,9 @@ class CreateAccountTests(MembersTestCase):
         self.assertEqual(self.membership(erin).role, Membership.Role.REVIEWER)
 
         fresh = Client()
-        self.assertTrue(fresh.login(username="erin", password="violet-harbour-42"))
+        # Through the login page: the lockout's backend wants the request (Client.login has none).
+        login = fresh.post(reverse("login"), {"username": "erin", "password": "violet-harbour-42"})
+        self.assertRedirects(login, reverse("studio:index"), fetch_redirect_response=False)
         page = fresh.get(reverse("studio:index")).content.decode()
         self.assertIn('<span class="team-name">Studio</span>', page)
         self.assertIn(">Reviewer</span>", page)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from sorastudio import settings as studio_settings
 from sorastudio.studio.models import Generation, LedgerEntry
+from sorastudio.studio.ratelimit import RateLimited
 from tests.helpers import TeamTestCase, make_finished
 
 FORM = {
@@ -101,6 +102,19 @@ class RateLimitTests(TeamTestCase):
         response = self.submit()
         self.assertContains(response, "You have asked for 3 videos in the last 10 minutes")
         self.assertEqual(Generation.objects.filter(prompt=FORM["prompt"]).count(), 1)
+
+    def test_a_submit_that_passed_the_early_check_is_refused_when_others_took_the_room_meanwhile(
+        self,
+    ) -> None:
+        for minutes in (4, 2, 1):
+            self.earlier(minutes)
+        # The early check ran before the others' jobs were committed; the count under the lock sees them.
+        refusal = RateLimited(3, timedelta(minutes=10), timezone.now() + timedelta(minutes=6))
+        with mock.patch("sorastudio.studio.ratelimit.check", side_effect=[None, refusal]):
+            response = self.submit()
+        self.assertContains(response, "You have asked for 3 videos in the last 10 minutes")
+        self.assertContains(response, FORM["prompt"])
+        self.assertFalse(Generation.objects.filter(prompt=FORM["prompt"]).exists())
 
     def test_a_rerun_counts_too(self) -> None:
         original = self.earlier(3)

@@ -1045,16 +1045,22 @@ class Generation(models.Model):
         variations: int = 1,
         uploads: list[Any] | None = None,
         kept: list[Any] | None = None,
+        rate_limited: bool = True,
     ) -> list[Generation]:
         """Everything one submit asks for: each prompt (several for a batch) times the variations. The
         variations of a prompt share a group, the prompts of a batch share a batch; uploaded images are
-        stored once and shared by every job."""
+        stored once and shared by every job. Past the person's rate (unless `rate_limited` is off, for the
+        `generate` command) RateLimited, past a quota QuotaExceeded: then nothing is created."""
         batch = uuid.uuid4() if len(prompts) > 1 else None
         created: list[Generation] = []
         stored: list[tuple[str, str]] = []
+        jobs = len(prompts) * variations
         with transaction.atomic():
             # The whole request must fit before any file is stored; each job then reserves its own price.
-            Budget.hold(team, user, PriceOverride.price_of(team, params) * len(prompts) * variations)
+            # Counted and created under the same locks: the person's row, then the team's (ratelimit.hold).
+            if rate_limited:
+                ratelimit.hold(user, jobs)
+            Budget.hold(team, user, PriceOverride.price_of(team, params) * jobs)
             for prompt in prompts:
                 group = uuid.uuid4() if variations > 1 else None
                 for number in range(1, variations + 1):
@@ -1095,8 +1101,10 @@ class Generation(models.Model):
         return {name: getattr(self, name) for name in PARAM_FIELDS}
 
     def rerun(self, user: Any, *, simulated: bool) -> Generation:
-        """The same request again, by `user`, linked to this one; uploaded images are shared, not copied."""
+        """The same request again, by `user`, linked to this one; uploaded images are shared, not copied.
+        RateLimited or QuotaExceeded: nothing is created."""
         with transaction.atomic():
+            ratelimit.hold(user, 1)  # before create_for locks the team's row: see ratelimit.hold
             again = Generation.create_for(
                 team=self.team,
                 user=user,
@@ -1643,7 +1651,9 @@ class Invitation(models.Model):
         return won
 
 
-# The billing models (prices, quotas, the ledger, provider pauses) live in their own module.
+# The billing models (prices, quotas, the ledger, provider pauses) live in their own module; ratelimit counts
+# this module's jobs, under a lock taken in Generation.create_request and rerun.
+from . import ratelimit  # noqa: E402
 from .billing import (  # noqa: E402, F401 - every model of the app is importable from here
     Budget,
     LedgerEntry,

@@ -33,7 +33,7 @@ from django_q.tasks import async_task
 
 from sorastudio.upstream.errors import UpstreamError
 
-from . import media, providers, storage
+from . import accounts, media, providers, storage
 from .models import (
     Event,
     Generation,
@@ -602,6 +602,11 @@ def email_notifications(ids: list[str]) -> None:
         except Exception as exc:  # any SMTP or network failure: the bell still has it
             # The class name only: an SMTP error can quote the server's reply to our login.
             log.warning("mailing notification %s failed: %s", notification.pk, exc.__class__.__name__)
+
+
+def mail_password_reset(email: str, protocol: str, host: str, language: str | None) -> None:
+    """A reset request's mail, away from the web process so that its answer tells nothing (accounts.py)."""
+    accounts.mail_password_reset(email, protocol, host, language)
 
 
 def _email_body(notification: Notification) -> str:

@@ -168,7 +168,7 @@ def _create(request: StudioRequest) -> HttpResponseBase:
             uploads=data.get("images") or [],
             kept=data.get("kept_images") or [],
         )
-    except QuotaExceeded as taken:  # other submits took the last credits meanwhile
+    except (RateLimited, QuotaExceeded) as taken:  # other submits took the last room meanwhile
         return _compose_again(request, form, taken)
     for generation in created:
         tasks.start(generation)
@@ -285,13 +285,9 @@ def rerun(request: StudioRequest, pk: str) -> HttpResponseBase:
     original = get_object_or_404(_team_generations(request), pk=pk)
     if original.is_live:
         return redirect(original)
-    limited = ratelimit.check(request.user, 1)
-    if limited:
-        messages.error(request, limited.message)
-        return HttpResponseClientRefresh() if request.htmx else redirect(original)
     try:
         again = original.rerun(request.user, simulated=providers.is_simulated(original.provider))
-    except QuotaExceeded as refusal:
+    except (RateLimited, QuotaExceeded) as refusal:
         messages.error(request, refusal.message)
         return HttpResponseClientRefresh() if request.htmx else redirect(original)
     tasks.start(again)

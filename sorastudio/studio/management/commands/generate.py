@@ -78,6 +78,7 @@ class Command(BaseCommand):
                 params=form.generation_params(),
                 prompts=data["prompts"],
                 variations=data["variations"],
+                rate_limited=False,  # a local admin tool, as SUBMIT_RATE_LIMIT says
             )
         except QuotaExceeded as refusal:
             # The same words as the form's, and a status of its own so that scripts can tell it apart.
