@@ -89,6 +89,13 @@ class PausingTests(PauseTestCase):
         self.assertEqual(told.get(user=self.dana).detail["provider"], "acedata")
         self.assertTrue(told.get(user=self.dana).text.startswith("AceDataCloud is out of credit"))
 
+    def test_an_operator_who_is_not_a_teams_admin_is_told_too(self) -> None:
+        self.alice.is_staff = True
+        self.alice.save(update_fields=["is_staff"])
+        self.start()
+        told = Notification.objects.filter(kind=Notification.Kind.PROVIDER_PAUSED)
+        self.assertEqual(sorted(n.user.username for n in told), ["alice", "carol", "dana"])
+
     def test_the_simulators_trigger_word_empties_the_account_once(self) -> None:
         self.account.top_up()
         generation = self.start(prompt="a fox [sim:used_up]")

@@ -829,7 +829,8 @@ class ProviderPause(models.Model):
 
     @classmethod
     def pause(cls, provider: str, reason: str, *, by: Any = None) -> ProviderPause | None:
-        """Stop submitting to `provider` and tell every team's admins, once: None when it already was."""
+        """Stop submitting to `provider` and tell every team's admins and the operators, once: None when it
+        already was."""
         try:
             with transaction.atomic():
                 pause = cls.objects.create(provider=provider, reason=reason[:2000], paused_by=by)
@@ -844,7 +845,10 @@ class ProviderPause(models.Model):
             return None
         log.error("paused %s: the account is out of credit (%s)", provider, reason)
         told: set[Any] = set()
-        admins = Membership.objects.filter(role=Membership.Role.ADMIN).select_related("user", "team")
+        # Every team's admins, and the studio's operators (who alone can resume it) whatever their role.
+        admins = Membership.objects.filter(
+            Q(role=Membership.Role.ADMIN) | Q(user__is_staff=True), user__is_active=True
+        ).select_related("user", "team")
         for membership in admins.order_by("created_at"):
             if membership.user_id not in told:
                 told.add(membership.user_id)
