@@ -233,6 +233,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "studio:index"
+# Whether someone logged in who belongs to no team is given one of their own (as its admin), with no limits
+# on the studio's upstream account. Off: they see "You are not in a team yet" until an admin invites them,
+# so someone removed from their team cannot go on generating. The first account of an empty installation
+# gets its own team either way.
+PERSONAL_TEAMS = env_bool("PERSONAL_TEAMS", False)
 LOGOUT_REDIRECT_URL = "login"
 
 # Failed logins are counted per username and address (django-axes, in the database, so every web process

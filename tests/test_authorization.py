@@ -33,7 +33,12 @@ from sorastudio.studio.models import (
 from tests.helpers import make_finished, make_member, read_body
 
 LOGIN = "login"  # redirected to the login page
-PEOPLE = ("anonymous", "alice", "bob", "dana", "carol")
+# Studio: alice (creator), bob (reviewer), dana (admin, and the studio's operator: Django staff) and erin (an
+# admin without the operator right); Agency: carol (admin). frank was in Studio until dana removed him; gwen's
+# account was deactivated by dana while she was logged in.
+PEOPLE = ("anonymous", "alice", "bob", "dana", "erin", "carol", "frank", "gwen")
+# On every page of a team: frank, in no team, gets the "not in a team yet" page; gwen is logged out.
+TEAMLESS: dict[str, int | str] = {"frank": 403, "gwen": LOGIN}
 
 
 @dataclass
@@ -47,7 +52,9 @@ class Route:
 
 
 def everyone(status: int | str, **others: int | str) -> dict[str, int | str]:
-    return {"anonymous": LOGIN, **dict.fromkeys(PEOPLE[1:], status), **others}
+    """A page of the current team, whichever it is: everyone in a team gets `status`."""
+    members = dict.fromkeys(("alice", "bob", "dana", "erin", "carol"), status)
+    return {"anonymous": LOGIN, **members, **TEAMLESS, **others}
 
 
 def public(status: int) -> dict[str, int | str]:
@@ -56,11 +63,12 @@ def public(status: int) -> dict[str, int | str]:
 
 def studio(status: int | str, outsider: int | str = 404, **others: int | str) -> dict[str, int | str]:
     """A route naming one of Studio's things: its members get `status`, carol (Agency) gets `outsider`."""
-    return {"anonymous": LOGIN, "alice": status, "bob": status, "dana": status, "carol": outsider, **others}
+    members = dict.fromkeys(("alice", "bob", "dana", "erin"), status)
+    return {"anonymous": LOGIN, **members, "carol": outsider, **TEAMLESS, **others}
 
 
 def admins_only(status: int | str, outsider: int | str = 404) -> dict[str, int | str]:
-    return studio(403, outsider, dana=status)
+    return studio(403, outsider, dana=status, erin=status)
 
 
 ROUTES: dict[str, Route] = {
@@ -138,9 +146,9 @@ ROUTES: dict[str, Route] = {
         lambda t: reverse("studio:create_account"),
         admins_only(302, outsider=302),
         data=lambda t: {
-            "username": "erin",
-            "password1": "erin-pass-12345",
-            "password2": "erin-pass-12345",
+            "username": "hana",
+            "password1": "hana-pass-12345",
+            "password2": "hana-pass-12345",
             "role": "creator",
         },
     ),
@@ -153,6 +161,7 @@ ROUTES: dict[str, Route] = {
     "studio:revoke_invitation": Route(
         "POST", lambda t: reverse("studio:revoke_invitation", args=[t.invitation.pk]), admins_only(302)
     ),
+    # Someone in no team joins one by a link: frank too.
     "studio:join": Route("GET", lambda t: reverse("studio:join", args=[t.invitation.token]), public(200)),
     "studio:notifications": Route("GET", lambda t: reverse("studio:notifications"), everyone(200)),
     "studio:mark_all_read": Route("POST", lambda t: reverse("studio:mark_all_read"), everyone(302)),
@@ -164,8 +173,11 @@ ROUTES: dict[str, Route] = {
     ),
     # Costs: each team's admins set their own team's prices; a paused video service is the whole studio's.
     "studio:costs": Route("GET", lambda t: reverse("studio:costs"), admins_only(200, outsider=200)),
+    # The upstream account is the installation's: only its operator (dana) lifts a pause, no team's admin.
     "studio:resume_provider": Route(
-        "POST", lambda t: reverse("studio:resume_provider", args=["acedata"]), admins_only(302, outsider=302)
+        "POST",
+        lambda t: reverse("studio:resume_provider", args=["acedata"]),
+        studio(403, outsider=403, dana=302),
     ),
     "studio:set_limit": Route(
         "POST",
@@ -204,8 +216,9 @@ ROUTES: dict[str, Route] = {
 OWN_ROUTES = {
     "login": Route("GET", lambda t: reverse("login"), public(200)),
     "logout": Route("POST", lambda t: reverse("logout"), dict.fromkeys(PEOPLE, LOGIN)),
-    "password_change": Route("GET", lambda t: reverse("password_change"), everyone(200)),
-    "password_change_done": Route("GET", lambda t: reverse("password_change_done"), everyone(200)),
+    # A person's own account, not a team's: frank, in no team, still changes his password.
+    "password_change": Route("GET", lambda t: reverse("password_change"), everyone(200, frank=200)),
+    "password_change_done": Route("GET", lambda t: reverse("password_change_done"), everyone(200, frank=200)),
     "password_reset": Route("GET", lambda t: reverse("password_reset"), public(200)),
     "password_reset_done": Route("GET", lambda t: reverse("password_reset_done"), public(200)),
     "password_reset_confirm": Route(
@@ -246,6 +259,11 @@ class AuthorizationTests(TestCase):
         self.bob = make_member("bob", self.studio, Membership.Role.REVIEWER)
         self.dana = make_member("dana", self.studio, Membership.Role.ADMIN)
         self.carol = make_member("carol", self.agency, Membership.Role.ADMIN)
+        self.erin = make_member("erin", self.studio, Membership.Role.ADMIN)
+        self.frank = make_member("frank", self.studio, Membership.Role.CREATOR)
+        self.gwen = make_member("gwen", self.studio, Membership.Role.CREATOR)
+        self.dana.is_staff = True
+        self.dana.save(update_fields=["is_staff"])
         self.alice_membership = Membership.objects.get(user=self.alice)
         self.video = self.finished("A paper boat in the rain")
         self.other = self.finished("A paper boat in the sun")
@@ -268,6 +286,9 @@ class AuthorizationTests(TestCase):
         for name in PEOPLE[1:]:
             self.clients[name] = Client()
             self.clients[name].force_login(getattr(self, name))
+        # Both while logged in: their sessions outlive what the admin did.
+        Membership.objects.get(user=self.frank).remove(by=self.dana)
+        Membership.objects.get(user=self.gwen).deactivate_account(by=self.dana)
 
     def finished(self, prompt: str) -> Generation:
         video = make_finished(self.studio, self.alice, prompt)
@@ -295,6 +316,11 @@ class AuthorizationTests(TestCase):
         }
         self.assertEqual(routes - named, set(), "routes without an authorization expectation")
         self.assertEqual(named - routes, set(), "expectations for routes that no longer exist")
+
+    def test_every_route_names_every_person(self) -> None:
+        for name, route in {**ROUTES, **OWN_ROUTES}.items():
+            with self.subTest(route=name):
+                self.assertEqual(set(route.expect), set(PEOPLE))
 
     def test_it_answers_each_person_as_their_role_allows(self) -> None:
         for name, route in {**ROUTES, **OWN_ROUTES}.items():
@@ -343,15 +369,39 @@ class AuthorizationTests(TestCase):
                 page = read_body(self.call("carol", ROUTES[name])).decode()
                 # A random CSRF token can hold "bob" or "dana" by chance.
                 page = re.sub(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+', r"\1", page)
-                for secret in ("paper boat", "An old draft", "Too dark?", "alice", "bob", "dana"):
+                for secret in (
+                    "paper boat",
+                    "An old draft",
+                    "Too dark?",
+                    "alice",
+                    "bob",
+                    "dana",
+                    "erin",
+                    "frank",
+                ):
                     self.assertNotIn(secret, page)
 
     def test_the_admin_site_is_for_staff_only(self) -> None:
         for person in PEOPLE:
             with self.subTest(person=person):
                 response = self.clients[person].get(reverse("admin:index"))
+                if person == "dana":  # the operator
+                    self.assertEqual(response.status_code, 200)
+                    continue
                 self.assertEqual(response.status_code, 302)
                 self.assertIn(reverse("admin:login"), response["Location"])
+
+    def test_someone_in_no_team_sees_only_the_plain_page(self) -> None:
+        page = read_body(self.call("frank", ROUTES["studio:index"])).decode()
+        self.assertIn("You are not in a team yet", page)
+        for secret in (
+            "paper boat",
+            ">Studio<",
+            "alice",
+            reverse("studio:notifications"),
+            reverse("studio:history"),
+        ):
+            self.assertNotIn(secret, page)
 
     def test_the_simulator_answers_nothing_without_a_key_or_a_signed_link(self) -> None:
         """The simulator plays the upstream: its API wants a bearer token (a missing one is the upstream's

@@ -1,5 +1,6 @@
 """In Chromium: an admin invites someone by link, they sign up in their own browser and land in the team's
-gallery, and the admin changes their role; and the bell, whose count rises without a reload when something
+gallery, and the admin changes their role; an admin removes one member and deactivates another, as both
+see it; and the bell, whose count rises without a reload when something
 happens, with the browser's own notification (tests/browser.py)."""
 
 from __future__ import annotations
@@ -65,6 +66,41 @@ class TestTeam(BrowserTestCase):
 
         newcomer.reload()
         expect(newcomer.locator(".team-now .role")).to_have_text("Reviewer")
+
+    def test_a_removed_member_is_in_no_team_and_a_deactivated_one_is_logged_out(self) -> None:
+        bob = make_member("bob", self.studio, Membership.Role.REVIEWER)
+        admin = self.page
+        admin.on("dialog", lambda dialog: dialog.accept())  # the confirmations of Remove and Deactivate
+        self.log_in(admin, "dana")
+        removed, deactivated = self.new_page(), self.new_page()
+        self.log_in(removed, "alice")
+        self.log_in(deactivated, "bob")
+
+        admin.goto("/team/")
+        admin.get_by_role("button", name="Remove alice").click()
+        expect(admin.get_by_text("alice is no longer in the team.")).to_be_visible(timeout=QUICK)
+        admin.get_by_role("button", name="Deactivate bob’s account").click()
+        expect(admin.get_by_text("bob’s account is deactivated")).to_be_visible(timeout=QUICK)
+        admin.reload()
+        activity = admin.locator("#activity")
+        expect(activity.get_by_text("alice removed from the team")).to_be_visible()
+        expect(activity.get_by_text("bob’s account deactivated")).to_be_visible()
+
+        # alice's next page, from the page she had open, is the plain one: no gallery, no form, no team.
+        removed.get_by_role("link", name="My prompts").click()
+        expect(removed.get_by_role("heading", name="You are not in a team yet")).to_be_visible(timeout=QUICK)
+        expect(removed.get_by_role("link", name="My prompts")).to_have_count(0)
+        expect(removed.get_by_text("Studio", exact=True)).to_have_count(0)
+
+        # bob's session is over, and his password no longer opens the studio.
+        deactivated.get_by_role("link", name="My prompts").click()
+        expect(deactivated.get_by_role("button", name="Log in")).to_be_visible(timeout=QUICK)
+        deactivated.get_by_label("Username").fill("bob")
+        deactivated.get_by_label("Password").fill("bob-pass-123")
+        deactivated.get_by_role("button", name="Log in").click()
+        expect(deactivated.get_by_role("button", name="Log in")).to_be_visible(timeout=QUICK)
+        bob.refresh_from_db()
+        self.assertFalse(bob.is_active)
 
     def test_the_bell_counts_up_without_a_reload_and_the_browser_shows_it(self) -> None:
         page = self.page

@@ -7,6 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import TestCase
 
@@ -114,6 +115,12 @@ class GenerateCommandTests(TestCase):
             self.run_command("--prompt", "x", "--user", "zed")
         self.assertEqual(Generation.objects.count(), 0)
         self.assertFalse(Generation.objects.filter(state=State.QUEUED).exists())
+
+    def test_someone_in_no_team_is_refused_and_gets_no_team_of_their_own(self) -> None:
+        get_user_model().objects.create_user("frank", password="frank-pass-123")  # removed from Studio, say
+        with self.assertRaisesMessage(CommandError, "frank is in no team"):
+            self.run_command("--prompt", "x", "--user", "frank")
+        self.assertEqual((Generation.objects.count(), Team.objects.count()), (0, 1))
 
 
 class GenerateManyTests(TestCase):

@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from sorastudio.studio.models import Membership, Team
-from tests.helpers import TeamTestCase
+from sorastudio.studio import tasks
+from sorastudio.studio.models import Generation, Invitation, Membership, MembershipError, State, Team
+from tests.helpers import TeamTestCase, make_finished, make_job, simulator_transport, upstream
 
 ACCOUNT = {
     "username": "erin",
@@ -210,3 +212,116 @@ class TeamSettingsTests(MembersTestCase):
                 self.assertEqual(response.status_code, 302 if ok else 400)
                 if not ok:
                     self.assertIn(f'value="{days}"', response.content.decode())
+
+
+class RemovedMemberTests(MembersTestCase):
+    """Someone taken out of their only team keeps nothing of it: no team of their own is made for them, so
+    they cannot generate on the studio's upstream account, and their open pages stop working."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.alice_client = Client()
+        self.alice_client.force_login(self.alice)  # a session open before the removal
+        self.change(self.alice, action="remove")
+
+    def test_their_next_page_is_not_in_a_team_yet_and_nothing_else(self) -> None:
+        for url in (reverse("studio:index"), reverse("studio:history"), reverse("studio:costs")):
+            with self.subTest(url=url):
+                response = self.alice_client.get(url)
+                self.assertContains(response, "You are not in a team yet", status_code=403)
+                self.assertNotContains(response, "Generate video", status_code=403)
+        self.assertFalse(Membership.objects.filter(user=self.alice).exists())
+        self.assertEqual(Team.objects.count(), 2)
+
+    def test_they_cannot_generate(self) -> None:
+        data = {"prompt": "a fox", "provider": "acedata", "model": "sora-2", "version": "1.0"}
+        response = self.alice_client.post(
+            reverse("studio:index"), {**data, "duration": "10", "size": "small"}
+        )
+        self.assertEqual(response.status_code, 403)
+        self.assertFalse(Generation.objects.exists())
+
+    def test_an_htmx_poll_sends_the_whole_page_to_the_plain_one(self) -> None:
+        video = make_finished(self.studio, self.alice)
+        response = self.alice_client.get(video.get_absolute_url(), headers={"HX-Request": "true"})
+        self.assertEqual(response.headers["HX-Redirect"], reverse("studio:index"))
+        self.assertNotContains(response, "paper boat")
+
+    def test_they_still_log_out_and_join_by_a_new_link(self) -> None:
+        invitation = Invitation.objects.create(team=self.agency, created_by=self.carol)
+        response = self.alice_client.post(reverse("studio:join", args=[invitation.token]))
+        self.assertRedirects(response, reverse("studio:index"))
+        self.assertEqual(self.alice_client.get(reverse("studio:index")).status_code, 200)
+
+    def test_their_jobs_already_asked_for_carry_on(self) -> None:
+        """The team paid for them when they were asked for: they are made and kept in the team."""
+        job = make_job(self.studio, self.alice)
+        with upstream(simulator_transport()), self.settings(SIMULATOR_SECONDS=0):
+            tasks.start(job)
+        job.refresh_from_db()
+        self.assertEqual(job.state, State.SUCCEEDED)
+        self.assertEqual(job.team, self.studio)
+
+
+class DeactivateAccountTests(MembersTestCase):
+    def deactivate(self, user: Any) -> Any:
+        return self.change(user, action="deactivate")
+
+    def test_an_admin_deactivates_an_account_only_the_team_holds(self) -> None:
+        alice_client = Client()
+        alice_client.force_login(self.alice)
+        self.deactivate(self.alice)
+        alice = get_user_model().objects.get(username="alice")
+        self.assertFalse(alice.is_active)
+        self.assertFalse(Membership.objects.filter(user=alice).exists())
+        # Her open session is ended, and she cannot log in again.
+        self.assertFalse(
+            any(s.get_decoded().get("_auth_user_id") == str(alice.pk) for s in Session.objects.all())
+        )
+        response = alice_client.get(reverse("studio:index"))
+        self.assertRedirects(response, f"{reverse('login')}?next=/", fetch_redirect_response=False)
+        self.assertFalse(Client().login(username="alice", password="alice-pass-123"))
+        page = self.client.get(reverse("studio:members")).content.decode()
+        self.assertIn("alice’s account is deactivated", page)
+
+    def test_someone_also_in_another_team_is_not_deactivated(self) -> None:
+        Membership.objects.create(team=self.agency, user=self.alice)
+        self.deactivate(self.alice)
+        self.assertTrue(get_user_model().objects.get(username="alice").is_active)
+        self.assertTrue(Membership.objects.filter(user=self.alice, team=self.studio).exists())
+        page = self.client.get(reverse("studio:members")).content.decode()
+        self.assertIn("alice is also in another team", page)
+        self.assertNotIn("Agency", page)
+
+    def test_the_button_shows_only_where_it_works(self) -> None:
+        Membership.objects.create(team=self.agency, user=self.bob)
+        page = self.client.get(reverse("studio:members")).content.decode()
+        self.assertIn("Deactivate alice’s account", page)
+        self.assertNotIn("Deactivate bob’s account", page)  # also Agency's
+        self.assertNotIn("Deactivate dana’s account", page)  # herself
+
+    def test_an_admin_cannot_deactivate_themself(self) -> None:
+        self.change(self.bob, action="role", role="admin")
+        self.deactivate(self.dana)
+        self.assertTrue(get_user_model().objects.get(username="dana").is_active)
+        self.assertIn(
+            "You cannot deactivate your own account.",
+            self.client.get(reverse("studio:members")).content.decode(),
+        )
+
+    def test_the_last_admin_is_not_deactivated(self) -> None:
+        # Only an admin deactivates, never themself: the team's last admin is kept by the model all the same.
+        with self.assertRaisesMessage(MembershipError, "dana is the team's last admin"):
+            self.membership(self.dana).deactivate_account(by=None)
+        self.assertTrue(get_user_model().objects.get(username="dana").is_active)
+
+    def test_the_studios_operator_is_not_deactivated_by_a_team_admin(self) -> None:
+        get_user_model().objects.filter(username="alice").update(is_staff=True)
+        self.deactivate(self.alice)
+        self.assertTrue(get_user_model().objects.get(username="alice").is_active)
+        self.assertIn("only Django", self.client.get(reverse("studio:members")).content.decode())
+
+    def test_creators_and_reviewers_cannot_deactivate(self) -> None:
+        self.client.force_login(self.bob)
+        self.assertEqual(self.deactivate(self.alice).status_code, 403)
+        self.assertTrue(get_user_model().objects.get(username="alice").is_active)

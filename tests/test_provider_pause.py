@@ -49,6 +49,9 @@ class PauseTestCase(TestCase):
         self.alice = make_member("alice", self.studio)
         self.dana = make_member("dana", self.studio, Membership.Role.ADMIN)
         self.carol = make_member("carol", self.agency, Membership.Role.ADMIN)
+        # dana runs the installation (Django staff), as in the demo; carol is only her team's admin.
+        self.dana.is_staff = True
+        self.dana.save(update_fields=["is_staff"])
         self.account = OutOfCredit()
         self.enterContext(upstream(self.account))
 
@@ -85,6 +88,13 @@ class PausingTests(PauseTestCase):
         self.assertEqual(sorted(n.user.username for n in told), ["carol", "dana"])
         self.assertEqual(told.get(user=self.dana).detail["provider"], "acedata")
         self.assertTrue(told.get(user=self.dana).text.startswith("AceDataCloud is out of credit"))
+
+    def test_an_operator_who_is_not_a_teams_admin_is_told_too(self) -> None:
+        self.alice.is_staff = True
+        self.alice.save(update_fields=["is_staff"])
+        self.start()
+        told = Notification.objects.filter(kind=Notification.Kind.PROVIDER_PAUSED)
+        self.assertEqual(sorted(n.user.username for n in told), ["alice", "carol", "dana"])
 
     def test_the_simulators_trigger_word_empties_the_account_once(self) -> None:
         self.account.top_up()
@@ -144,10 +154,20 @@ class TellingPeopleTests(PauseTestCase):
         self.assertIn("AceDataCloud is out of credit: the jobs wait in the queue", err.getvalue())
         self.assertEqual(Generation.objects.latest("created_at").state, State.QUEUED)
 
-    def test_admins_get_the_resume_button(self) -> None:
+    def test_the_operator_gets_the_resume_button(self) -> None:
         self.client.force_login(self.dana)
         self.assertContains(self.client.get(reverse("studio:index")), "Resume AceDataCloud")
         self.assertContains(self.client.get(reverse("studio:costs")), "Resume AceDataCloud")
+
+    def test_a_team_admin_sees_the_pause_and_who_can_lift_it(self) -> None:
+        self.client.force_login(self.carol)
+        resume = reverse("studio:resume_provider", args=["acedata"])
+        for page in (reverse("studio:index"), reverse("studio:costs"), reverse("studio:pipeline_health")):
+            with self.subTest(page=page):
+                text = self.client.get(page).content.decode()
+                self.assertIn("the studio’s operators can", text.lower())
+                self.assertIn("(dana)", text)
+                self.assertNotIn(resume, text)
 
 
 class ResumingTests(PauseTestCase):
@@ -158,9 +178,11 @@ class ResumingTests(PauseTestCase):
         self.account.top_up()
         self.url = reverse("studio:resume_provider", args=["acedata"])
 
-    def test_only_admins_resume(self) -> None:
-        self.client.force_login(self.alice)
-        self.assertEqual(self.client.post(self.url).status_code, 403)
+    def test_only_the_studios_operators_resume(self) -> None:
+        """The upstream account is the installation's: a team's admin (carol) cannot lift its pause."""
+        for person in (self.alice, self.carol):
+            self.client.force_login(person)
+            self.assertEqual(self.client.post(self.url).status_code, 403)
         self.assertTrue(ProviderPause.is_paused("acedata"))
 
     def test_resuming_sends_the_waiting_jobs_and_nothing_is_lost(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.test import RequestFactory, TestCase
 
@@ -43,6 +43,13 @@ class SeedDemoTests(TestCase):
             self.assertTrue(all(Path(g.video.path).is_file() for g in videos))
         self.assertEqual(set(Generation.objects.values_list("provider", flat=True)), {"acedata", "sora2api"})
         self.assertIn("demo-pass-123", output)
+
+    def test_dana_runs_the_studio_and_may_resume_a_paused_service(self) -> None:
+        """The demo's out-of-credit story needs someone with the operator right: dana, and only her."""
+        output = self.seed(videos=0)
+        staff = get_user_model().objects.filter(is_staff=True).values_list("username", flat=True)
+        self.assertEqual(list(staff), ["dana"])
+        self.assertIn("dana (admin, operator)", output)
 
     def test_it_leaves_the_videos_in_several_review_states_decided_by_someone_else(self) -> None:
         self.seed(videos=6)

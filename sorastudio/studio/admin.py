@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from . import billing_admin  # noqa: F401 - registers prices, quotas, the ledger and pauses
 from .models import (
+    AuditEntry,
     Character,
     Comment,
     Event,
@@ -180,3 +181,24 @@ class UpstreamCallAdmin(ReadOnlyAdmin):
     list_filter = ["provider", "kind", "ok", "rate_limited", "simulated"]
     search_fields = ["error_code"]
     date_hierarchy = "at"
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The trail of admin actions, read only: entries are written by the actions themselves."""
+
+    list_display = ["created_at", "team", "actor_name", "kind", "subject_name", "text"]
+    list_filter = ["kind", "team"]
+    search_fields = ["actor_name", "subject_name", "team__name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["team"]
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

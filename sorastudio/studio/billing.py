@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
@@ -35,7 +36,7 @@ from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from . import capabilities
-from .models import Generation, Membership, Notification, State, Team
+from .models import AuditEntry, Generation, Membership, Notification, State, Team
 
 log = logging.getLogger(__name__)
 
@@ -189,13 +190,25 @@ class PriceOverride(models.Model):
     @classmethod
     def set_price(cls, team: Team, combination: Combination, credits: int | None, *, by: Any) -> None:
         """Override the default (None: back to the default)."""
-        rows = cls.objects.filter(team=team, **combination.fields())
-        if credits is None:
-            rows.delete()
-        else:
-            cls.objects.update_or_create(
-                team=team, **combination.fields(), defaults={"credits": credits, "updated_by": by}
-            )
+        with transaction.atomic():
+            rows = cls.objects.filter(team=team, **combination.fields())
+            before = rows.values_list("credits", flat=True).first()
+            if credits is None:
+                rows.delete()
+            else:
+                cls.objects.update_or_create(
+                    team=team, **combination.fields(), defaults={"credits": credits, "updated_by": by}
+                )
+            if before != credits:
+                AuditEntry.record(
+                    AuditEntry.Kind.PRICE_CHANGED,
+                    team=team,
+                    actor=by,
+                    what=f"{combination.family} · {combination.shape} · {combination.duration} s",
+                    key=combination.key,
+                    before=before,
+                    credits=credits,
+                )
 
 
 # --- Quotas -----------------------------------------------------------------------------------------------
@@ -267,17 +280,32 @@ class Quota(models.Model):
             soft_limit = int(hard_cap * DEFAULT_SOFT_SHARE)
         if soft_limit > hard_cap:
             raise ValueError(gettext("The warning level cannot be above the limit."))
-        quota, _created = cls.objects.update_or_create(
-            team=team,
-            user=user,
-            period=period,
-            defaults={"hard_cap": hard_cap, "soft_limit": soft_limit, "updated_by": by},
-        )
+        with transaction.atomic():
+            quota, _created = cls.objects.update_or_create(
+                team=team,
+                user=user,
+                period=period,
+                defaults={"hard_cap": hard_cap, "soft_limit": soft_limit, "updated_by": by},
+            )
+            AuditEntry.record(
+                AuditEntry.Kind.LIMIT_SET,
+                team=team,
+                actor=by,
+                subject=user,
+                period=str(period),
+                credits=hard_cap,
+                soft_limit=soft_limit,
+            )
         return quota
 
     @classmethod
-    def clear(cls, team: Team, user: Any, period: str) -> bool:
-        deleted, _by_model = cls.objects.filter(team=team, user=user, period=period).delete()
+    def clear(cls, team: Team, user: Any, period: str, *, by: Any = None) -> bool:
+        with transaction.atomic():
+            deleted, _by_model = cls.objects.filter(team=team, user=user, period=period).delete()
+            if deleted:
+                AuditEntry.record(
+                    AuditEntry.Kind.LIMIT_REMOVED, team=team, actor=by, subject=user, period=str(period)
+                )
         return deleted > 0
 
 
@@ -412,14 +440,28 @@ class LedgerEntry(models.Model):
             raise ValueError(gettext("Grant a positive number of credits."))
         if not reason.strip():
             raise ValueError(gettext("Say why the credits are granted."))
-        return cls.objects.create(
-            kind=cls.Kind.GRANT,
-            team=team,
-            user=user,
-            credits=credits,
-            counts_on=timezone.localdate(),
-            actor=by,
-            reason=reason.strip()[:300],
+        with transaction.atomic():
+            entry = cls.objects.create(
+                kind=cls.Kind.GRANT,
+                team=team,
+                user=user,
+                credits=credits,
+                counts_on=timezone.localdate(),
+                actor=by,
+                reason=reason.strip()[:300],
+            )
+            entry.record_grant()
+        return entry
+
+    def record_grant(self) -> None:
+        """The grant's line in the team's audit trail (the caller holds the grant's transaction)."""
+        AuditEntry.record(
+            AuditEntry.Kind.CREDIT_GRANTED,
+            team=self.team,
+            actor=self.actor,
+            subject=self.user,
+            credits=self.credits,
+            reason=self.reason,
         )
 
 
@@ -771,6 +813,12 @@ class ProviderPause(models.Model):
     def active(cls) -> models.QuerySet[ProviderPause]:
         return cls.objects.filter(resumed_at__isnull=True)
 
+    @staticmethod
+    def operators() -> str:
+        """Who may resume a service, named to everyone else: the installation's operators (Django staff)."""
+        names = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+        return ", ".join(u.get_username() for u in names[:5]) or gettext("whoever runs the studio")
+
     @classmethod
     def paused_providers(cls) -> list[str]:
         return list(cls.active().values_list("provider", flat=True))
@@ -781,15 +829,26 @@ class ProviderPause(models.Model):
 
     @classmethod
     def pause(cls, provider: str, reason: str, *, by: Any = None) -> ProviderPause | None:
-        """Stop submitting to `provider` and tell every team's admins, once: None when it already was."""
+        """Stop submitting to `provider` and tell every team's admins and the operators, once: None when it
+        already was."""
         try:
             with transaction.atomic():
                 pause = cls.objects.create(provider=provider, reason=reason[:2000], paused_by=by)
+                AuditEntry.record(
+                    AuditEntry.Kind.SERVICE_PAUSED,
+                    team=None,
+                    actor=by,
+                    provider=provider,
+                    reason=reason[:300],
+                )
         except IntegrityError:
             return None
         log.error("paused %s: the account is out of credit (%s)", provider, reason)
         told: set[Any] = set()
-        admins = Membership.objects.filter(role=Membership.Role.ADMIN).select_related("user", "team")
+        # Every team's admins, and the studio's operators (who alone can resume it) whatever their role.
+        admins = Membership.objects.filter(
+            Q(role=Membership.Role.ADMIN) | Q(user__is_staff=True), user__is_active=True
+        ).select_related("user", "team")
         for membership in admins.order_by("created_at"):
             if membership.user_id not in told:
                 told.add(membership.user_id)
@@ -806,15 +865,17 @@ class ProviderPause(models.Model):
     def resume(self, by: Any) -> bool:
         """Send to the provider again; its waiting jobs go to the queue at once."""
         now = timezone.now()
-        won = ProviderPause.objects.filter(pk=self.pk, resumed_at__isnull=True).update(
-            resumed_at=now, resumed_by=by
-        )
-        if not won:
-            return False
-        self.resumed_at, self.resumed_by = now, by
-        Generation.objects.filter(provider=self.provider, state=State.QUEUED).update(
-            dispatched_at=None, next_attempt_at=None
-        )
+        with transaction.atomic():
+            won = ProviderPause.objects.filter(pk=self.pk, resumed_at__isnull=True).update(
+                resumed_at=now, resumed_by=by
+            )
+            if not won:
+                return False
+            self.resumed_at, self.resumed_by = now, by
+            Generation.objects.filter(provider=self.provider, state=State.QUEUED).update(
+                dispatched_at=None, next_attempt_at=None
+            )
+            AuditEntry.record(AuditEntry.Kind.SERVICE_RESUMED, team=None, actor=by, provider=self.provider)
         provider = self.provider
 
         def kick() -> None:

@@ -7,12 +7,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .billing import LedgerEntry, PriceOverride, ProviderPause, Quota
-from .models import Membership
+from .billing import Combination, LedgerEntry, PriceOverride, ProviderPause, Quota
+from .models import AuditEntry, Membership
 
 
 def _check_member(form: forms.ModelForm, team: Any, user: Any) -> None:
@@ -46,7 +47,33 @@ class QuotaAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Quota, form: Any, change: bool) -> None:
         obj.updated_by_id = request.user.pk
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            AuditEntry.record(
+                AuditEntry.Kind.LIMIT_SET,
+                team=obj.team,
+                actor=request.user,
+                subject=obj.user,
+                period=obj.period,
+                credits=obj.hard_cap,
+                soft_limit=obj.soft_limit,
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Quota) -> None:
+        with transaction.atomic():
+            AuditEntry.record(
+                AuditEntry.Kind.LIMIT_REMOVED,
+                team=obj.team,
+                actor=request.user,
+                subject=obj.user,
+                period=obj.period,
+            )
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Quota]) -> None:
+        with transaction.atomic():
+            for obj in queryset.select_related("team", "user"):
+                self.delete_model(request, obj)
 
 
 @admin.register(PriceOverride)
@@ -68,7 +95,17 @@ class PriceOverrideAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: PriceOverride, form: Any, change: bool) -> None:
         obj.updated_by_id = request.user.pk
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            combination = Combination.of(obj.__dict__)
+            AuditEntry.record(
+                AuditEntry.Kind.PRICE_CHANGED,
+                team=obj.team,
+                actor=request.user,
+                what=f"{combination.family} · {combination.shape} · {combination.duration} s",
+                key=combination.key,
+                credits=obj.credits,
+            )
 
 
 class GrantForm(forms.ModelForm):
@@ -130,7 +167,9 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         obj.kind = LedgerEntry.Kind.GRANT
         obj.actor_id = request.user.pk
         obj.counts_on = timezone.localdate()
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            obj.record_grant()
 
 
 @admin.register(ProviderPause)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .billing import MAX_PRICE, Period, PriceOverride, PriceRow, ProviderPause, Quota
-from .decorators import admin_required
+from .decorators import admin_required, operator_required
 from .http import StudioRequest
 from .models import Membership
 
@@ -70,15 +70,16 @@ def set_limit(request: StudioRequest) -> HttpResponseBase:
 @admin_required
 def clear_limit(request: StudioRequest, pk: int) -> HttpResponseBase:
     quota = get_object_or_404(Quota, team=request.team, pk=pk)
-    quota.delete()
+    Quota.clear(request.team, quota.user, quota.period, by=request.user)
     messages.success(request, gettext("The limit is removed."))
     return redirect("studio:costs")
 
 
 @require_POST
-@admin_required
+@operator_required
 def resume_provider(request: StudioRequest, provider: str) -> HttpResponseBase:
-    """Send to a paused video service again (once its account has credit): its waiting jobs go out at once."""
+    """Send to a paused video service again (once its account has credit): its waiting jobs go out at once.
+    The account is the installation's, not a team's, so only its operators resume it."""
     pause = ProviderPause.active().filter(provider=provider).first()
     if pause is not None and pause.resume(request.user):
         messages.success(

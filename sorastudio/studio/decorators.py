@@ -34,3 +34,16 @@ def admin_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def operator_required(view: View) -> View:
+    """The studio's own concerns (the upstream accounts every team shares) are for the people who run the
+    installation, Django's staff, whatever their role in a team."""
+
+    @wraps(view)
+    def wrapped(request: StudioRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_staff:
+            raise PermissionDenied("only the studio's operators can do this")
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -82,19 +82,68 @@ class Membership(models.Model):
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
 
-    def change_role(self, role: str) -> None:
+    def change_role(self, role: str, *, by: Any = None) -> None:
         """Give this member another role. A team always keeps an admin: the last one stays one."""
         with transaction.atomic():
             if role != self.Role.ADMIN:
                 self._keep_an_admin()
+            before = Membership.objects.filter(pk=self.pk).values_list("role", flat=True).first()
             Membership.objects.filter(pk=self.pk).update(role=role)
+            if before is not None and before != role:
+                AuditEntry.record(
+                    AuditEntry.Kind.ROLE_CHANGED,
+                    team=self.team,
+                    actor=by,
+                    subject=self.user,
+                    before=before,
+                    after=role,
+                )
         self.role = role
 
-    def remove(self) -> None:
-        """Take this person out of the team (their videos stay the team's), unless they are its last admin."""
+    def remove(self, *, by: Any = None) -> None:
+        """Take this person out of the team (their videos stay the team's, and their jobs already asked for
+        carry on: the team paid for them), unless they are its last admin."""
         with transaction.atomic():
             self._keep_an_admin()
+            AuditEntry.record(
+                AuditEntry.Kind.MEMBER_REMOVED, team=self.team, actor=by, subject=self.user, role=self.role
+            )
             self.delete()
+
+    def deactivate_account(self, *, by: Any) -> None:
+        """Take the person out of the team and close their account: they can no longer log in, and every
+        session they have open ends. Only for an account that this team alone holds: someone also in
+        another team is that team's too, so they are only removed from this one."""
+        user_model = type(self.user)
+        with transaction.atomic():
+            # Their row is locked, so a second admin deactivating them at the same time waits and then finds
+            # the membership gone.
+            person = user_model.objects.select_for_update().get(pk=self.user_id)
+            name = person.get_username()
+            if person.pk == getattr(by, "pk", None):
+                raise MembershipError(gettext("You cannot deactivate your own account."))
+            if person.is_staff or person.is_superuser:
+                raise MembershipError(
+                    gettext("%(name)s runs the studio: only Django's admin can deactivate their account.")
+                    % {"name": name}
+                )
+            if Membership.objects.filter(user=person).exclude(team_id=self.team_id).exists():
+                raise MembershipError(
+                    gettext(
+                        "%(name)s is also in another team, so their account is not this team's alone: "
+                        "remove them from this team instead."
+                    )
+                    % {"name": name}
+                )
+            if not Membership.objects.filter(pk=self.pk).exists():
+                raise MembershipError(gettext("%(name)s is no longer in the team.") % {"name": name})
+            self._keep_an_admin()
+            user_model.objects.filter(pk=person.pk).update(is_active=False)
+            AuditEntry.record(
+                AuditEntry.Kind.ACCOUNT_DEACTIVATED, team=self.team, actor=by, subject=person, role=self.role
+            )
+            self.delete()
+            end_sessions(person)
 
     def _keep_an_admin(self) -> None:
         # The team's admins are locked, so two admins demoting each other at once cannot both succeed.
@@ -108,6 +157,23 @@ class Membership(models.Model):
                 gettext("%(name)s is the team's last admin: make someone else an admin first.")
                 % {"name": self.user.get_username()}
             )
+
+
+def end_sessions(user: Any) -> int:
+    """Delete every session logged in as `user`. Sessions in the database are read one by one (they are not
+    indexed by person); with any other session store an inactive account's session is refused anyway by
+    the authentication backend at its next request."""
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        return 0
+    from django.contrib.sessions.models import Session
+
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
 
 
 class State(models.TextChoices):
@@ -1556,7 +1622,7 @@ NOTIFICATION_TEXTS: dict[str, StrOrPromise] = {
     Notification.Kind.COMMENT: _("%(actor)s commented on “%(prompt)s”"),
     Notification.Kind.QUOTA_WARNING: _("%(actor)s went past a quota's warning level with “%(prompt)s”"),
     Notification.Kind.PROVIDER_PAUSED: _(
-        "%(service)s is out of credit: its videos wait until an admin tops it up and resumes it"
+        "%(service)s is out of credit: its videos wait until the studio's operator tops it up and resumes it"
     ),
 }
 REVIEW_RETURNED_TEXT = _("%(actor)s reviewed your video “%(prompt)s”")
@@ -1637,18 +1703,160 @@ class Invitation(models.Model):
         self.accepted_by, self.accepted_at = user, now
         return membership
 
-    def revoke(self) -> bool:
+    def revoke(self, *, by: Any = None) -> bool:
         """Close the link before anyone uses it; False when it was already used or revoked."""
         now = timezone.now()
-        won = (
-            Invitation.objects.filter(pk=self.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
-                revoked_at=now
+        with transaction.atomic():
+            won = (
+                Invitation.objects.filter(
+                    pk=self.pk, accepted_at__isnull=True, revoked_at__isnull=True
+                ).update(revoked_at=now)
+                == 1
             )
-            == 1
-        )
+            if won:
+                AuditEntry.record(
+                    AuditEntry.Kind.INVITATION_REVOKED,
+                    team=self.team,
+                    actor=by,
+                    role=self.role,
+                    note=self.note,
+                )
         if won:
             self.revoked_at = now
         return won
+
+
+class AuditQuerySet(models.QuerySet["AuditEntry"]):
+    def for_team(self, team: Team) -> AuditQuerySet:
+        """What a team's admins see: their team's entries and the studio-wide ones (pauses and resumes)."""
+        return self.filter(Q(team=team) | Q(team__isnull=True))
+
+    def about(self, username: str) -> AuditQuerySet:
+        """Entries where this person acted or was acted on."""
+        return self.filter(Q(actor_name=username) | Q(subject_name=username))
+
+
+class AuditEntry(models.Model):
+    """Who did what to a team, and when: one row per admin action, written in the transaction of the
+    action itself, so there is never an action without its entry or an entry for an action undone.
+
+    A pause or resume of a video service is the whole studio's (the upstream account is the
+    installation's): it is one entry with no team, shown to every team's admins, rather than a copy per
+    team, which would miss the teams made afterwards and count one resume many times in Django's admin.
+    The names are copied, so the trail still reads after an account is deleted."""
+
+    class Kind(models.TextChoices):
+        ROLE_CHANGED = "role_changed", _("Role changed")
+        MEMBER_REMOVED = "member_removed", _("Member removed")
+        ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+        ACCOUNT_CREATED = "account_created", _("Account made")
+        INVITATION_MADE = "invitation_made", _("Invitation made")
+        INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
+        SETTINGS_CHANGED = "settings_changed", _("Team settings changed")
+        PRICE_CHANGED = "price_changed", _("Price changed")
+        LIMIT_SET = "limit_set", _("Limit set")
+        LIMIT_REMOVED = "limit_removed", _("Limit removed")
+        CREDIT_GRANTED = "credit_granted", _("Credit granted")
+        SERVICE_PAUSED = "service_paused", _("Video service paused")
+        SERVICE_RESUMED = "service_resumed", _("Video service resumed")
+
+    # No team: a studio-wide action, shown to every team's admins.
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
+    )
+    # No actor: the studio itself (a pause on the upstream's answer) or the command line.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject_name = models.CharField(max_length=150, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["team", "-created_at"], name="audit_by_team")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.actor_name or '-'} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def record(
+        cls, kind: str, *, team: Team | None, actor: Any = None, subject: Any = None, **details: Any
+    ) -> AuditEntry:
+        """Write the entry; the caller holds the action's transaction."""
+        return cls.objects.create(
+            team=team,
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_name=actor.get_username() if getattr(actor, "pk", None) else "",
+            kind=kind,
+            subject=subject,
+            subject_name=subject.get_username() if subject is not None else "",
+            details=details,
+        )
+
+    @property
+    def who(self) -> str:
+        if self.actor_name:
+            return self.actor_name
+        if self.kind == self.Kind.SERVICE_PAUSED:
+            return gettext("The studio")
+        return gettext("The command line")
+
+    @property
+    def text(self) -> str:
+        """What happened, in a sentence of the reader's language."""
+        d = self.details
+        role = {value: str(label) for value, label in Membership.Role.choices}
+        values = {
+            "subject": self.subject_name,
+            "before": role.get(d.get("before", ""), d.get("before", "")),
+            "after": role.get(d.get("after", ""), d.get("after", "")),
+            "role": role.get(d.get("role", ""), d.get("role", "")),
+            "service": capabilities.PROVIDERS.get(d.get("provider", ""), d.get("provider", "")),
+            "what": d.get("what", ""),
+            "credits": d.get("credits", ""),
+            "period": str(PERIOD_NAMES.get(d.get("period", ""), d.get("period", ""))),
+            "reason": d.get("reason", ""),
+            "changes": ", ".join(
+                f"{name}: {old} → {new}" for name, (old, new) in d.get("changes", {}).items()
+            ),
+        }
+        template = AUDIT_TEXTS.get(self.kind, "%(subject)s")
+        if self.kind == self.Kind.PRICE_CHANGED and d.get("credits") is None:
+            template = _("%(what)s back to the default price")
+        if self.kind in (self.Kind.LIMIT_SET, self.Kind.LIMIT_REMOVED, self.Kind.CREDIT_GRANTED):
+            values["subject"] = self.subject_name or gettext("the whole team")
+        return str(template) % values
+
+    @property
+    def studio_wide(self) -> bool:
+        return self.team_id is None
+
+
+PERIOD_NAMES: dict[str, StrOrPromise] = {"daily": _("Daily"), "monthly": _("Monthly")}
+AUDIT_TEXTS: dict[str, StrOrPromise] = {
+    AuditEntry.Kind.ROLE_CHANGED: _("%(subject)s: %(before)s → %(after)s"),
+    AuditEntry.Kind.MEMBER_REMOVED: _("%(subject)s removed from the team (was %(role)s)"),
+    AuditEntry.Kind.ACCOUNT_DEACTIVATED: _("%(subject)s’s account deactivated (was %(role)s)"),
+    AuditEntry.Kind.ACCOUNT_CREATED: _("Account %(subject)s made, as %(role)s"),
+    AuditEntry.Kind.INVITATION_MADE: _("Invitation link to join as %(role)s"),
+    AuditEntry.Kind.INVITATION_REVOKED: _("Invitation link to join as %(role)s revoked"),
+    AuditEntry.Kind.SETTINGS_CHANGED: _("Team settings: %(changes)s"),
+    AuditEntry.Kind.PRICE_CHANGED: _("%(what)s now costs %(credits)s credits"),
+    AuditEntry.Kind.LIMIT_SET: _("%(period)s limit of %(subject)s: %(credits)s credits"),
+    AuditEntry.Kind.LIMIT_REMOVED: _("%(period)s limit of %(subject)s removed"),
+    AuditEntry.Kind.CREDIT_GRANTED: _("%(credits)s credits granted to %(subject)s: %(reason)s"),
+    AuditEntry.Kind.SERVICE_PAUSED: _("%(service)s paused: the studio’s account is out of credit"),
+    AuditEntry.Kind.SERVICE_RESUMED: _("%(service)s resumed"),
+}
 
 
 # The billing models (prices, quotas, the ledger, provider pauses) live in their own module; ratelimit counts

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
@@ -19,16 +21,18 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from .decorators import admin_required
 from .http import StudioRequest
 from .middleware import switch_team
-from .models import Invitation, Membership, MembershipError, Notification, Team
+from .models import AuditEntry, Invitation, Membership, MembershipError, Notification, Team
 from .team_forms import AccountForm, InvitationForm, SignUpForm, TeamSettingsForm
 
 NOTIFICATIONS_PAGE = 30
+AUDIT_PAGE = 50
 
 
 # --- Switching teams ------------------------------------------------------------------------------------
@@ -52,8 +56,15 @@ def switch(request: StudioRequest) -> HttpResponseBase:
 def _members_context(request: StudioRequest, new: str = "", **forms: Any) -> dict[str, Any]:
     """The team's page; `new` names the invitation just made, to show it first and ready to copy."""
     invitations = Invitation.objects.still_open().filter(team=request.team).select_related("created_by")
+    # How many teams each member is in: an admin may deactivate only an account this team alone holds.
+    memberships = (
+        request.team.memberships.select_related("user")
+        .annotate(teams=Count("user__memberships"))
+        .order_by(Lower("user__username"))
+    )
     return {
-        "memberships": request.team.memberships.select_related("user").order_by(Lower("user__username")),
+        "memberships": memberships,
+        "audit": _audit(request),
         "invitations": [
             (invitation, _join_link(request, invitation), str(invitation.pk) == new)
             for invitation in invitations
@@ -63,6 +74,39 @@ def _members_context(request: StudioRequest, new: str = "", **forms: Any) -> dic
         "invitation_form": forms.get("invitation_form") or InvitationForm(),
         "settings_form": forms.get("settings_form") or TeamSettingsForm(instance=request.team),
     }
+
+
+class AuditFilters(forms.Form):
+    person = forms.ChoiceField(label=_lazy("Person"), required=False)
+    kind = forms.ChoiceField(
+        label=_lazy("What"), required=False, choices=[("", _lazy("Everything")), *AuditEntry.Kind.choices]
+    )
+
+    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "audit_%s")
+        super().__init__(*args, **kwargs)
+        # Everyone the trail names, members or not (someone removed is still named in it).
+        entries = AuditEntry.objects.for_team(team)
+        names = set(entries.exclude(actor_name="").values_list("actor_name", flat=True).distinct())
+        names |= set(entries.exclude(subject_name="").values_list("subject_name", flat=True).distinct())
+        people = sorted(names, key=str.lower)
+        self.fields["person"].choices = [("", _("Anyone")), *((name, name) for name in people)]  # type: ignore[attr-defined]
+
+
+def _audit(request: StudioRequest) -> dict[str, Any]:
+    """The team's trail of admin actions, newest first, by person and kind, a page at a time."""
+    filters = AuditFilters(request.GET or None, team=request.team)
+    entries = AuditEntry.objects.for_team(request.team)
+    if filters.is_valid():
+        if filters.cleaned_data["person"]:
+            entries = entries.about(filters.cleaned_data["person"])
+        if filters.cleaned_data["kind"]:
+            entries = entries.filter(kind=filters.cleaned_data["kind"])
+    page = Paginator(entries, AUDIT_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("new", None)
+    return {"filters": filters, "page": page, "query": query.urlencode()}
 
 
 def _join_link(request: HttpRequest, invitation: Invitation) -> str:
@@ -96,16 +140,24 @@ def members(request: StudioRequest) -> HttpResponseBase:
 @require_POST
 @admin_required
 def member(request: StudioRequest, key: str) -> HttpResponseBase:
-    """Change a member's role (action=role) or take them out of the team (action=remove)."""
+    """Change a member's role (action=role), take them out of the team (action=remove), or also close their
+    account, when only this team holds it (action=deactivate)."""
     membership = get_object_or_404(request.team.memberships.select_related("user"), key=key)
     name = membership.user.get_username()
     action, role = request.POST.get("action"), request.POST.get("role", "")
     try:
         if action == "remove":
-            membership.remove()
+            membership.remove(by=request.user)
             messages.success(request, _("%(name)s is no longer in the team.") % {"name": name})
+        elif action == "deactivate":
+            membership.deactivate_account(by=request.user)
+            messages.success(
+                request,
+                _("%(name)s’s account is deactivated: they are out of the team and can no longer log in.")
+                % {"name": name},
+            )
         elif action == "role" and role in Membership.Role.values:
-            membership.change_role(role)
+            membership.change_role(role, by=request.user)
             label = Membership.Role(role).label
             messages.success(request, _("%(name)s’s role is now %(role)s.") % {"name": name, "role": label})
         else:
@@ -130,6 +182,13 @@ def create_account(request: StudioRequest) -> HttpResponseBase:
     with transaction.atomic():
         user = form.save()
         Membership.objects.create(team=request.team, user=user, role=form.cleaned_data["role"])
+        AuditEntry.record(
+            AuditEntry.Kind.ACCOUNT_CREATED,
+            team=request.team,
+            actor=request.user,
+            subject=user,
+            role=form.cleaned_data["role"],
+        )
     messages.success(
         request,
         _("The account %(name)s is ready: they can log in now with the password you chose.")
@@ -151,7 +210,15 @@ def invite(request: StudioRequest) -> HttpResponseBase:
     invitation = form.save(commit=False)
     invitation.team = request.team
     invitation.created_by = request.user
-    invitation.save()
+    with transaction.atomic():
+        invitation.save()
+        AuditEntry.record(
+            AuditEntry.Kind.INVITATION_MADE,
+            team=request.team,
+            actor=request.user,
+            role=invitation.role,
+            note=invitation.note,
+        )
     messages.success(request, _("The invitation link is ready: copy it and send it to the person joining."))
     return _members_section(request, "invitations", new=str(invitation.pk))
 
@@ -160,7 +227,7 @@ def invite(request: StudioRequest) -> HttpResponseBase:
 @admin_required
 def revoke_invitation(request: StudioRequest, pk: str) -> HttpResponseBase:
     invitation = get_object_or_404(Invitation, pk=pk, team=request.team)
-    if invitation.revoke():
+    if invitation.revoke(by=request.user):
         messages.success(request, _("The link is revoked: it no longer works."))
     else:
         messages.error(request, _("This link was already used or revoked."))
@@ -171,10 +238,21 @@ def revoke_invitation(request: StudioRequest, pk: str) -> HttpResponseBase:
 @admin_required
 def team_settings(request: StudioRequest) -> HttpResponseBase:
     # A copy of the team: an invalid form must not rename the team shown in the top bar.
+    before = Team.objects.get(pk=request.team.pk)
     form = TeamSettingsForm(request.POST, instance=Team.objects.get(pk=request.team.pk))
     if not form.is_valid():
         return _members_page(request, status=400, settings_form=form)
-    form.save()
+    changes = {
+        str(form.fields[name].label or name): [getattr(before, name), form.cleaned_data[name]]
+        for name in form.changed_data
+        if getattr(before, name) != form.cleaned_data[name]
+    }
+    with transaction.atomic():
+        form.save()
+        if changes:
+            AuditEntry.record(
+                AuditEntry.Kind.SETTINGS_CHANGED, team=request.team, actor=request.user, changes=changes
+            )
     messages.success(request, _("The team’s settings are saved."))
     return redirect(f"{reverse('studio:members')}#settings")
 

@@ -15,7 +15,7 @@ from django.http import QueryDict
 from sorastudio.studio import capabilities, providers, tasks
 from sorastudio.studio.billing import ProviderPause, QuotaExceeded, outcome_of
 from sorastudio.studio.forms import GenerationForm
-from sorastudio.studio.middleware import ensure_personal_team
+from sorastudio.studio.middleware import personal_team_if_allowed
 from sorastudio.studio.models import Generation, Membership
 
 QUOTA_EXCEEDED = 3  # the exit status when a limit refuses the request
@@ -61,7 +61,9 @@ class Command(BaseCommand):
         membership = (
             Membership.objects.filter(user=user).select_related("team").order_by("created_at").first()
         )
-        team = membership.team if membership else ensure_personal_team(user)
+        team = membership.team if membership else personal_team_if_allowed(user)
+        if team is None:
+            raise CommandError(f"{user.get_username()} is in no team: an admin must invite them first.")
 
         form = GenerationForm(self._form_data(opts), max_jobs=MAX_JOBS)
         if not form.is_valid():

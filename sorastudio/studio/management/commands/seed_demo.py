@@ -26,6 +26,9 @@ PEOPLE = {
     ],
     "Agency": [("carol", Membership.Role.ADMIN)],
 }
+# The demo's operator (Django staff): the one who may resume a video service out of credit, which belongs to
+# the whole studio rather than to a team. carol, Agency's admin, sees the pause but cannot lift it.
+OPERATOR = "dana"
 PROMPTS = [
     "A paper boat drifting down a rainy street gutter, macro shot",
     "A red fox trotting through fresh snow at dawn, slow tracking shot",
@@ -107,7 +110,10 @@ class Command(BaseCommand):
             made += len(new)
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {made} new videos."))
         for team_name, members in PEOPLE.items():
-            names = ", ".join(f"{name} ({role.label.lower()})" for name, role in members)
+            names = ", ".join(
+                f"{name} ({role.label.lower()}{', operator' if name == OPERATOR else ''})"
+                for name, role in members
+            )
             self.stdout.write(f"  {team_name}: {names}")
         self.stdout.write(f"  Every demo login uses the password {PASSWORD}")
 
@@ -121,6 +127,9 @@ class Command(BaseCommand):
                 if user is None:
                     user = user_model.objects.create_user(name, password=PASSWORD)
                 Membership.objects.update_or_create(team=team, user=user, defaults={"role": role})
+                if name == OPERATOR and not user.is_staff:
+                    user.is_staff = True
+                    user.save(update_fields=["is_staff"])
                 people[name] = user
         return people
 
