@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.contrib import admin as django_admin
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.test import TestCase
+from django.test import RequestFactory, TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -360,3 +361,39 @@ class AdminTests(LedgerTestCase):
         )
         self.assertFalse(ProviderPause.is_paused("acedata"))
 
+
+class PipelineFieldsInAdminTests(LedgerTestCase):
+    """Django's admin cannot move a job outside its transitions: no charge or release would go with it."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.root = get_user_model().objects.create_superuser("root", password="root-pass-123")
+        self.model_admin = django_admin.site._registry[Generation]
+        self.request = RequestFactory().post("/admin/")
+        self.request.user = self.root
+
+    def test_it_shows_the_state_but_offers_no_field_to_change_it(self) -> None:
+        generation = self.make()
+        form = self.model_admin.get_form(self.request, generation)
+        self.assertFalse(
+            {"state", "video", "error_code", "claimed_at", "upstream_task_id"} & set(form.base_fields)
+        )
+        self.client.force_login(self.root)
+        page = self.client.get(reverse("admin:studio_generation_change", args=[generation.pk]))
+        self.assertContains(page, "Queued")
+
+    def test_saving_a_job_writes_back_only_what_was_changed(self) -> None:
+        generation = self.make()
+        on_the_page = Generation.objects.get(pk=generation.pk)
+        self.made_upstream(generation)  # the pipeline moves on while the admin's page is open
+        form_class = self.model_admin.get_form(self.request, on_the_page)
+        # What the change page posts: every field as it was shown, the prompt edited.
+        shown = form_class(instance=on_the_page).initial
+        form = form_class(
+            data={**shown, "image_urls": "[]", "prompt": "a paper boat at dawn"}, instance=on_the_page
+        )
+        self.assertTrue(form.is_valid(), form.errors)
+        self.model_admin.save_model(self.request, form.save(commit=False), form, change=True)
+        generation.refresh_from_db()
+        self.assertEqual((generation.prompt, generation.state), ("a paper boat at dawn", State.ARCHIVING))
+        self.assertEqual(self.kinds(generation), [Kind.RESERVE, Kind.CHARGE])
