@@ -14,13 +14,22 @@ choosing what each should end as. SIMULATOR_FAULTS makes the simulator fail at r
 sorastudio/simulator/faults.py); every --kill-every seconds a random cluster is killed with SIGKILL, its
 whole process group (qcluster forks), and started again.
 
+Two races are played on purpose by this process itself, on jobs of their own kinds in the mix:
+  * "deadline mid-submit": while such a job is being sent (a held answer keeps it in `submitting` for a
+    moment), its clock is moved past GENERATION_TIMEOUT, so the follower's time-out round meets a job whose
+    request is reaching the upstream;
+  * "stale archiver": while a worker is archiving such a job, this process takes the job's claim as a
+    second worker takes a stale one (`claim_for_archive(stale_after=0)`: the first worker is, in effect,
+    slower than Q_TIMEOUT) and archives it too, so two archivers of one job race to the end.
+
 When every job has ended (or --deadline passes) it checks, and exits 1 if any check fails:
   * every job ended in the state its markers call for (a kill may also leave a job `submit_uncertain`:
     those are counted, and there can be no more of them than workers killed);
   * no job made more than one upstream task (the simulator's task records, by callback token);
   * every archived file's sha256 is the one recorded and the simulator's own file's;
   * the ledger: one reservation and one charge-or-release per job, a charge exactly when LedgerEntry.settle
-    says so, and the credits reserved equal to those charged plus those released.
+    says so, no job given its credits back although the upstream made its video, and the credits reserved
+    equal to those charged plus those released.
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -86,7 +96,12 @@ MIX = (
     Kind("upstream error", 0.09, "acedata", "[sim:error]", "failed", "api_error", "failed"),
     Kind("submit time-out", 0.09, "acedata", "[sim:timeout]", "failed", "submit_uncertain"),
     Kind("submit malformed", 0.09, "acedata", "[sim:malformed]", "failed", "submit_uncertain"),
+    # The races this process plays (see Racer); a deadline job that a 429 sent back to the queue ends
+    # `timed_out` there, never made: see `verify`.
+    Kind("deadline mid-submit", 0.08, "acedata", "[sim:hold]", "succeeded"),
+    Kind("stale archiver", 0.08, "acedata", "", "succeeded"),
 )
+DEADLINE_KIND, STALE_ARCHIVER_KIND = "deadline mid-submit", "stale archiver"
 KILLED_MID_SUBMIT = "The worker stopped while sending"
 
 
@@ -229,6 +244,87 @@ def submit_in_flight() -> bool:
     ).exists()
 
 
+class Racer(threading.Thread):
+    """Plays the two races on the jobs of their kinds, as they come by; counts the ones that happened."""
+
+    def __init__(self, jobs: dict[str, Kind]) -> None:
+        super().__init__(daemon=True)
+        self.deadline = {pk for pk, kind in jobs.items() if kind.name == DEADLINE_KIND}
+        self.archive = {pk for pk, kind in jobs.items() if kind.name == STALE_ARCHIVER_KIND}
+        self.deadlines_passed = 0
+        self.archives_taken_over = 0
+        self.archivers: list[threading.Thread] = []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self.stopping.wait(0.05):
+                self.round()
+        finally:
+            connection.close()
+
+    def round(self) -> None:
+        from django.conf import settings
+        from django.utils import timezone
+
+        from sorastudio.studio.models import Generation, State
+
+        # The clock passes the job's deadline while its request is reaching the upstream.
+        past = timezone.now() - timedelta(seconds=settings.GENERATION_TIMEOUT + 5)
+        for pk in list(self.deadline):
+            if Generation.objects.filter(pk=pk, state=State.SUBMITTING).update(created_at=past):
+                self.deadline.discard(pk)
+                self.deadlines_passed += 1
+        # A second archiver takes the claim of one at work (claimed_at set), as if the first were stale.
+        claimed = Generation.objects.filter(
+            pk__in=list(self.archive), state=State.ARCHIVING, claimed_at__isnull=False
+        )
+        for generation in claimed:
+            self.archive.discard(str(generation.pk))
+            if generation.claim_for_archive(stale_after=0):
+                self.archives_taken_over += 1
+                archiver = threading.Thread(target=self.archive_as_second_worker, args=(generation,))
+                archiver.start()
+                self.archivers.append(archiver)
+
+    def archive_as_second_worker(self, generation: Any) -> None:
+        from django.db import connection
+
+        from sorastudio.studio import tasks
+
+        try:
+            tasks.archive_claimed(generation)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+        for archiver in self.archivers:
+            archiver.join()
+
+
+def stray_files() -> int:
+    """Stored videos and posters no job points at (a loser of an archive race deletes what it wrote; a
+    SIGKILL between storing and marking can leave one)."""
+    from django.conf import settings
+
+    from sorastudio.studio.models import Generation
+
+    used = {name for pair in Generation.objects.values_list("video", "poster") for name in pair if name}
+    root = Path(settings.MEDIA_ROOT)
+    stored = {
+        str(path.relative_to(root))
+        for folder in ("videos", "posters")
+        if (root / folder).exists()
+        for path in (root / folder).rglob("*")
+        if path.is_file()
+    }
+    return len(stored - used)
+
+
 def live_count(ids: list[str]) -> int:
     from sorastudio.studio.models import LIVE_STATES, Generation
 
@@ -243,7 +339,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify(jobs: dict[str, Kind], run: Run) -> dict[str, Any]:
+def verify(jobs: dict[str, Kind], run: Run, racer: Racer | None = None) -> dict[str, Any]:
     """Every check of the run, as figures; `problems` lists what is wrong."""
     from django.conf import settings
     from django.db.models import Sum
@@ -254,8 +350,12 @@ def verify(jobs: dict[str, Kind], run: Run) -> dict[str, Any]:
     problems: list[str] = []
     generations = {str(g.pk): g for g in Generation.objects.filter(pk__in=list(jobs))}
     by_token: Counter[str] = Counter()
-    for url in SimTask.objects.exclude(callback_url="").values_list("callback_url", flat=True):
-        by_token[url.rstrip("/").rsplit("/", 1)[-1]] += 1
+    made_upstream: set[str] = set()
+    for url, made in SimTask.objects.exclude(callback_url="").values_list("callback_url", "outcome"):
+        token = url.rstrip("/").rsplit("/", 1)[-1]
+        by_token[token] += 1
+        if made == "succeeded":
+            made_upstream.add(token)
 
     adopted = Counter(
         str(pk)
@@ -275,6 +375,10 @@ def verify(jobs: dict[str, Kind], run: Run) -> dict[str, Any]:
         if submits > 1:
             problems.append(f"{pk} ({kind.name}) was submitted upstream {submits} times")
         expected = (kind.state, kind.code)
+        if kind.name == DEADLINE_KIND and submits == 0:
+            # Sent back to the queue before the upstream took it (a 429, a 500) with its clock already
+            # past: the time-out ends it there, never made. Timed out once made would be the bug.
+            expected = ("timed_out", "timed_out")
         if adopted[pk]:
             expected = (kind.state, kind.code) if kind.made == "failed" else ("succeeded", "")
         if g.error_code == "submit_uncertain" and g.error_message.startswith(KILLED_MID_SUBMIT):
@@ -282,21 +386,24 @@ def verify(jobs: dict[str, Kind], run: Run) -> dict[str, Any]:
         elif (g.state, g.error_code) != expected:
             wrong += 1
             problems.append(f"{pk} ({kind.name}) ended {outcome}, not {' '.join(expected)}".rstrip())
-        elif expected[1] != "submit_uncertain" and submits != 1:
+        elif expected[1] not in ("submit_uncertain", "timed_out") and submits != 1:
             problems.append(f"{pk} ({kind.name}) has {submits} upstream tasks, not 1")
         if g.state == State.SUCCEEDED:
             checked_files += 1
-            stored = sha256_of(Path(g.video.path))
+            try:
+                stored = sha256_of(Path(g.video.path))
+            except FileNotFoundError:  # deleted by another archiver of the job: the worst mismatch
+                stored = "missing"
             source = Path(settings.DATA_DIR) / "simulator" / f"{g.upstream_task_id}.mp4"
             if not (stored == g.sha256 == sha256_of(source)):
                 mismatched += 1
-                problems.append(f"{pk}: archived file does not match its sha256")
+                problems.append(f"{pk}: archived file does not match its sha256 ({stored[:12]})")
     if killed_mid_submit > run.clusters_killed * run.workers_per_cluster:
         problems.append(f"{killed_mid_submit} jobs lost to kills mid-submit, more than workers killed")
 
     ledger = LedgerEntry.objects.filter(generation__in=list(jobs))
     per_job = Counter((str(gen), kind) for gen, kind in ledger.values_list("generation", "kind"))
-    charges = releases = 0
+    charges = releases = released_though_made = 0
     for pk in jobs:
         g = generations[pk]
         reserve, charge, release = (per_job[(pk, k)] for k in ("reserve", "charge", "release"))
@@ -309,6 +416,9 @@ def verify(jobs: dict[str, Kind], run: Run) -> dict[str, Any]:
         )
         if reserve != 1 or charge + release != 1 or bool(charge) != should_charge:
             problems.append(f"{pk}: ledger has {reserve} reserve, {charge} charge, {release} release")
+        if release and g.callback_token in made_upstream:
+            released_though_made += 1
+            problems.append(f"{pk} ({jobs[pk].name}) was given its credits back, but the upstream made it")
 
     def total(kind: str) -> int:
         return ledger.filter(kind=kind).aggregate(s=Sum("credits"))["s"] or 0
@@ -328,6 +438,11 @@ def verify(jobs: dict[str, Kind], run: Run) -> dict[str, Any]:
         "upstream_tasks": sum(by_token[g.callback_token] for g in generations.values()),
         "archived_files_checked": checked_files,
         "sha256_mismatches": mismatched,
+        "stray_files": stray_files(),
+        "races": {
+            "deadline_passed_mid_submit": racer.deadlines_passed if racer else 0,
+            "archive_taken_over": racer.archives_taken_over if racer else 0,
+        },
         "ledger": {
             "reserved": reserved,
             "charged": charged,
@@ -335,6 +450,7 @@ def verify(jobs: dict[str, Kind], run: Run) -> dict[str, Any]:
             "difference": reserved - charged - released,
             "charges": charges,
             "releases": releases,
+            "released_though_made": released_though_made,
         },
         "events": {k: events[k] for k in ("callback", "retry", "adopted", "link_refreshed") if events[k]},
         "problems": problems,
@@ -359,8 +475,11 @@ def one_line(s: dict[str, Any]) -> str:
         f"* {s['when']}, {s['database']}: {s['jobs']} jobs in {s['duration']:.0f} s, "
         f"{len(s['kill_times'])} kills; {s['wrong_state']} in a wrong state, {s['killed_mid_submit']} lost "
         f"mid-submit, {s['events'].get('adopted', 0)} adopted, at most {s['submits_per_job_max']} submit per "
-        f"job, {s['sha256_mismatches']} sha256 mismatches in {s['archived_files_checked']} files, ledger "
-        f"difference {ledger['difference']}: {'passed' if not s['problems'] else 'FAILED'}."
+        f"job, {s['sha256_mismatches']} sha256 mismatches in {s['archived_files_checked']} files, "
+        f"{s['races']['deadline_passed_mid_submit']} deadlines passed mid-submit, "
+        f"{s['races']['archive_taken_over']} archives taken over, {ledger['released_though_made']} released "
+        f"though made, ledger difference {ledger['difference']}: "
+        f"{'passed' if not s['problems'] else 'FAILED'}."
     )
 
 
@@ -402,6 +521,25 @@ def report_text(
             "record of it carried the job's callback token",
         ),
         (
+            "Deadlines passed mid-submit",
+            s["races"]["deadline_passed_mid_submit"],
+            "jobs whose GENERATION_TIMEOUT passed while their request was reaching the upstream: each must "
+            "end as its task did (it is neither timed out nor given its credits back once the upstream has "
+            "it)",
+        ),
+        (
+            "Archives taken over",
+            s["races"]["archive_taken_over"],
+            "a second archiver took the claim while the first was at work: the job must end once, under "
+            "the claim that holds it, with that claim's files intact",
+        ),
+        (
+            "Stray stored files",
+            s["stray_files"],
+            "stored videos and posters no job points at: the loser of an archive race deletes what it "
+            "wrote (a SIGKILL between storing and marking can still leave one)",
+        ),
+        (
             "Submits per job, most",
             s["submits_per_job_max"],
             "upstream tasks made for one job (the simulator's records, by callback token): 1 is no "
@@ -419,6 +557,11 @@ def report_text(
             f"{ledger['charged']} + {ledger['released']}",
             f"{ledger['charges']} charges and {ledger['releases']} releases: one per job, a charge exactly "
             "when the video was made (or may have been: `submit_uncertain`)",
+        ),
+        (
+            "Released though made",
+            ledger["released_though_made"],
+            "jobs given their credits back although the simulator made their video",
         ),
         ("Ledger difference", f"{ledger['difference']} credits", "reserved − charged − released"),
         ("Retries on timelines", events.get("retry", 0), "backoffs after 429s, 500s, time-outs, bad files"),
@@ -479,6 +622,14 @@ and never sent again, since the upstream may be making the video (unless a kill 
 `[sim:error]` must end failed with the upstream's code and their credits released; `[sim:expired]`,
 `[sim:slow]` and `[sim:hold]` must succeed.
 
+Two races are played by the soak process itself. **Deadline mid-submit**: while a `[sim:hold]` job of
+that kind is in `submitting`, its `created_at` is moved past `GENERATION_TIMEOUT`, so the follower's
+time-out round meets a job whose request is reaching the upstream; it must succeed (or, sent back to the
+queue by a 429 before the upstream took it, end `timed_out` there, never made). **Stale archiver**: while a
+worker archives a job of that kind, the soak process takes its claim as a second worker takes a stale one
+(`claim_for_archive(stale_after=0)`, i.e. the first worker is slower than `Q_TIMEOUT`) and archives it too;
+the job must end once, `succeeded`, with the stored file of the claim that won.
+
 ## The last run
 
 {s["when"]} on {s["machine"]}; {s["jobs"]} jobs, {s["duration"]:.0f} s from the first job to the last
@@ -520,6 +671,21 @@ handed out again by the broker after `Q_TIMEOUT + 60` s, a stale archive claim i
   where a second kill could lose it.
 * **A CDN error page ended a made video.** A download answered 200 with something that is not a video failed
   the job at once, though it was made and paid for; it is now downloaded again within `ARCHIVE_MAX_ATTEMPTS`.
+* **A job whose time ran out while it was being sent was refunded though the upstream made it.** The
+  time-out failed any live state, `submitting` included, and released the credits; the worker's
+  `mark_submitted` then found the job ended, and the task the upstream was making (and billing) belonged
+  to no job. Now the time-out never ends a job being sent (the worker saves its task id, or the
+  abandoned-claim recovery ends it `submit_uncertain`, charged), a running job's clock starts when the
+  upstream takes it, and every path that fails a job names the states it moves from (`mark_failed`'s
+  `from_states`) and checks them, and the claim, in its own UPDATE. The soak now plays this race and
+  checks that no job is released although its video was made.
+* **A stale archiver could delete the winner's video.** Archives were stored under fixed names and storing
+  deleted what was there; an archiver whose claim had gone stale and been taken over could replace the
+  winner's file, or, losing the final UPDATE, delete it. Now each attempt stores under names of its own,
+  storing never deletes, the final UPDATE (and a retry or failure) holds only under the attempt's own claim,
+  and a loser deletes only what it wrote. The soak now plays this race.
+* **A state change and its event, ledger entry and notification were separate writes.** They are now one
+  transaction per transition (the mail goes out after it commits).
 * **A retry waited a minute.** A job put back to wait (429, 500, failed download) kept the time of its last
   dispatch, so the follower only dispatched it again a minute after that, whatever the backoff said;
   `retry_later` now clears it.
@@ -616,6 +782,8 @@ def soak(args: argparse.Namespace) -> int:
         started = time.monotonic()
         jobs = make_jobs(args.jobs, args.seed)
         ids = list(jobs)
+        racer = Racer(jobs)
+        racer.start()
         next_kill = started + args.kill_every
         deadline = started + args.deadline
         while (left := live_count(ids)) and time.monotonic() < deadline:
@@ -638,6 +806,7 @@ def soak(args: argparse.Namespace) -> int:
                 next_kill = now + args.kill_every
             time.sleep(0.2 if len(run.kills) < args.kills and now >= next_kill else 1)
         duration = time.monotonic() - started
+        racer.stop()
     finally:
         for process in [*clusters, web]:
             kill_group(process, signal.SIGTERM)
@@ -646,7 +815,7 @@ def soak(args: argparse.Namespace) -> int:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 kill_group(process, signal.SIGKILL)
-    summary = verify(jobs, run)
+    summary = verify(jobs, run, racer)
     if live_count(ids):
         summary["problems"].insert(0, f"{live_count(ids)} jobs still live after {args.deadline:.0f} s")
     summary.update(

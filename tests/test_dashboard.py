@@ -57,7 +57,9 @@ def make_job(
         assert job.mark_upstream_succeeded("https://example.com/v.mp4")
         Generation.objects.filter(pk=job.pk).update(state=State.SUCCEEDED)
     elif outcome == "release":
-        assert job.mark_failed("content_policy", "The service refused the prompt.")
+        assert job.mark_failed(
+            "content_policy", "The service refused the prompt.", from_states=(State.QUEUED,)
+        )
     noon = timezone.make_aware(datetime.combine(day, time(12)))
     Generation.objects.filter(pk=job.pk).update(created_at=noon)
     LedgerEntry.objects.filter(generation=job).update(counts_on=day)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.contrib import admin as django_admin
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.test import TestCase
+from django.test import RequestFactory, TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,6 +26,9 @@ from sorastudio.studio.billing import (
 )
 from sorastudio.studio.models import Generation, Membership, State, Team
 from tests.helpers import make_job, make_member
+
+# The state these tests' jobs are in when they end them (a job made with make_job waits in the queue).
+QUEUED = (State.QUEUED,)
 
 Kind = LedgerEntry.Kind
 
@@ -117,7 +121,7 @@ class ArithmeticTests(LedgerTestCase):
     def test_used_is_reserved_minus_released(self) -> None:
         jobs = [self.make() for _ in range(3)]
         self.assertEqual((self.limit().used, self.limit().remaining), (30, 70))
-        jobs[0].mark_failed("generation_failed", "no")
+        jobs[0].mark_failed("generation_failed", "no", from_states=QUEUED)
         self.made_upstream(jobs[1])
         self.assertEqual((self.limit().used, self.limit().remaining), (20, 80))
         self.assertEqual(self.kinds(jobs[0]), [Kind.RESERVE, Kind.RELEASE])
@@ -191,7 +195,7 @@ class PeriodTests(LedgerTestCase):
         self.backdate(yesterdays, days=1)
         self.make()
         self.make()
-        yesterdays.mark_failed("generation_failed", "no")
+        yesterdays.mark_failed("generation_failed", "no", from_states=QUEUED)
         release = LedgerEntry.objects.get(generation=yesterdays, kind=Kind.RELEASE)
         self.assertEqual(release.counts_on, timezone.localdate() - timedelta(days=1))
         # Yesterday's credits coming back do not make room today.
@@ -210,9 +214,9 @@ class PeriodTests(LedgerTestCase):
 class SettlingTests(LedgerTestCase):
     def test_settling_twice_changes_nothing(self) -> None:
         generation = self.make()
-        generation.mark_failed("generation_failed", "no")
+        generation.mark_failed("generation_failed", "no", from_states=QUEUED)
         self.assertFalse(LedgerEntry.settle(generation))
-        generation.mark_failed("generation_failed", "again")
+        generation.mark_failed("generation_failed", "again", from_states=QUEUED)
         self.assertEqual(self.kinds(generation), [Kind.RESERVE, Kind.RELEASE])
 
     def test_a_job_is_charged_or_released_never_both(self) -> None:
@@ -230,19 +234,19 @@ class SettlingTests(LedgerTestCase):
     def test_a_video_made_but_not_saved_stays_paid_for(self) -> None:
         generation = self.make()
         self.made_upstream(generation)
-        generation.mark_failed("archive_failed", "disk full")
+        generation.mark_failed("archive_failed", "disk full", from_states=(State.ARCHIVING,))
         self.assertEqual(self.kinds(generation), [Kind.RESERVE, Kind.CHARGE])
         self.assertIn("credits were counted", generation.charge_note)
 
     def test_an_unconfirmed_submit_stays_counted(self) -> None:
         # The upstream may have made (and billed) it: the limits hold whatever happened there.
         generation = self.make()
-        generation.mark_failed("submit_uncertain", "read timed out")
+        generation.mark_failed("submit_uncertain", "read timed out", from_states=QUEUED)
         self.assertEqual(self.kinds(generation), [Kind.RESERVE, Kind.CHARGE])
 
     def test_a_time_out_gives_the_credits_back(self) -> None:
         generation = self.make()
-        generation.mark_failed("timed_out", "too long", state=State.TIMED_OUT)
+        generation.mark_failed("timed_out", "too long", from_states=QUEUED, state=State.TIMED_OUT)
         self.assertEqual(self.kinds(generation), [Kind.RESERVE, Kind.RELEASE])
         self.assertIn("You were not charged", generation.charge_note)
 
@@ -259,7 +263,7 @@ class SettlingTests(LedgerTestCase):
 
     def test_the_ledger_outlives_a_purged_video(self) -> None:
         generation = self.make()
-        generation.mark_failed("generation_failed", "no")
+        generation.mark_failed("generation_failed", "no", from_states=QUEUED)
         Generation.objects.filter(pk=generation.pk).delete()
         self.assertEqual(LedgerEntry.objects.filter(generation__isnull=True).count(), 2)
 
@@ -356,3 +360,40 @@ class AdminTests(LedgerTestCase):
             {"action": "resume", "_selected_action": [pause.pk]},
         )
         self.assertFalse(ProviderPause.is_paused("acedata"))
+
+
+class PipelineFieldsInAdminTests(LedgerTestCase):
+    """Django's admin cannot move a job outside its transitions: no charge or release would go with it."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.root = get_user_model().objects.create_superuser("root", password="root-pass-123")
+        self.model_admin = django_admin.site._registry[Generation]
+        self.request = RequestFactory().post("/admin/")
+        self.request.user = self.root
+
+    def test_it_shows_the_state_but_offers_no_field_to_change_it(self) -> None:
+        generation = self.make()
+        form = self.model_admin.get_form(self.request, generation)
+        self.assertFalse(
+            {"state", "video", "error_code", "claimed_at", "upstream_task_id"} & set(form.base_fields)
+        )
+        self.client.force_login(self.root)
+        page = self.client.get(reverse("admin:studio_generation_change", args=[generation.pk]))
+        self.assertContains(page, "Queued")
+
+    def test_saving_a_job_writes_back_only_what_was_changed(self) -> None:
+        generation = self.make()
+        on_the_page = Generation.objects.get(pk=generation.pk)
+        self.made_upstream(generation)  # the pipeline moves on while the admin's page is open
+        form_class = self.model_admin.get_form(self.request, on_the_page)
+        # What the change page posts: every field as it was shown, the prompt edited.
+        shown = form_class(instance=on_the_page).initial
+        form = form_class(
+            data={**shown, "image_urls": "[]", "prompt": "a paper boat at dawn"}, instance=on_the_page
+        )
+        self.assertTrue(form.is_valid(), form.errors)
+        self.model_admin.save_model(self.request, form.save(commit=False), form, change=True)
+        generation.refresh_from_db()
+        self.assertEqual((generation.prompt, generation.state), ("a paper boat at dawn", State.ARCHIVING))
+        self.assertEqual(self.kinds(generation), [Kind.RESERVE, Kind.CHARGE])

@@ -18,7 +18,7 @@ from django.utils import timezone
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio import providers, tasks
 from sorastudio.studio.billing import outcome_of
-from sorastudio.studio.models import Event, Generation, PollLease, State, Team
+from sorastudio.studio.models import Event, Generation, LedgerEntry, Notification, PollLease, State, Team
 from sorastudio.upstream.errors import UpstreamError
 from tests.helpers import make_job, make_member, simulator_transport, upstream
 
@@ -194,7 +194,9 @@ class FollowingTests(PipelineTestCase):
     def test_it_times_out_a_job_that_never_finishes(self) -> None:
         generation = self.make()
         tasks.start(generation)
-        Generation.objects.filter(pk=generation.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+        # A running job's clock starts when the upstream takes it (see DeadlineTests).
+        long_ago = timezone.now() - timedelta(minutes=11)
+        Generation.objects.filter(pk=generation.pk).update(created_at=long_ago, submitted_at=long_ago)
         tasks.step()
         generation.refresh_from_db()
         self.assertEqual((generation.state, generation.error_code), (State.TIMED_OUT, "timed_out"))
@@ -536,18 +538,261 @@ class ArchiveTests(PipelineTestCase):
         self.assertEqual((generation.state, generation.error_code), (State.FAILED, "archive_failed"))
         self.assertFalse(generation.video)
 
-    def test_archiving_twice_keeps_one_file(self) -> None:
+    def test_each_archive_attempt_stores_under_names_of_its_own(self) -> None:
+        first, second = self.make(), self.make()
+        for generation in (first, second):
+            tasks.start(generation)
+            generation.refresh_from_db()
+            self.assertEqual(generation.state, State.SUCCEEDED)
+        self.assertNotEqual(Path(str(first.video.name)).name, f"{first.pk}.mp4")
+        self.assertTrue(Path(str(first.video.name)).name.startswith(f"{first.pk}-"))
+        self.assertTrue(Path(str(first.poster.name)).name.startswith(f"{first.pk}-"))
+        self.assertEqual(len(list(Path(first.video.path).parent.iterdir())), 2)  # one file per video
+
+
+class StaleArchiverTests(PipelineTestCase):
+    """An archiver slow enough for its claim to go stale, and another that takes the job over: whichever
+    finishes first, the job ends once, under the claim that holds it, with the files that claim stored."""
+
+    def archiving(self) -> Generation:
         generation = self.make()
-        tasks.start(generation)
+        recorder = Recorder()
+        with upstream(recorder):
+            recorder.fail_next("/files/", httpx.ReadTimeout("slow cdn"))
+            tasks.start(generation)
         generation.refresh_from_db()
-        Generation.objects.filter(pk=generation.pk).update(
-            state=State.ARCHIVING, claimed_at=None, video_url=self.fresh_link(generation)
+        self.assertEqual((generation.state, generation.claimed_at), (State.ARCHIVING, None))
+        Generation.objects.filter(pk=generation.pk).update(next_attempt_at=None)
+        return generation
+
+    def while_archiving(self, meanwhile: Any) -> None:
+        """Archive the job, running `meanwhile` once, after the download, as another worker would."""
+        real = tasks.media.write_poster
+        calls: list[object] = []
+
+        def write_poster(video: Path, poster: Path) -> None:
+            if not calls:
+                calls.append(video)
+                meanwhile()
+            real(video, poster)
+
+        with mock.patch.object(tasks.media, "write_poster", write_poster):
+            tasks.archive(str(self.job.pk))
+
+    def take_over(self) -> Generation:
+        """Another worker claims the job, as it would once the first claim is stale."""
+        other = Generation.objects.get(pk=self.job.pk)
+        self.assertTrue(other.claim_for_archive(stale_after=0))
+        return other
+
+    def stored_files(self) -> list[str]:
+        folders = (Path(default_storage.path(kind)) / str(self.team.pk) for kind in ("videos", "posters"))
+        return sorted(
+            str(p.relative_to(default_storage.path(""))) for f in folders if f.exists() for p in f.iterdir()
         )
-        tasks.archive(str(generation.pk))
+
+    def test_a_stale_archiver_finishing_last_leaves_the_winners_files(self) -> None:
+        self.job = self.archiving()
+        self.while_archiving(lambda: tasks.archive_claimed(self.take_over()))
+        self.job.refresh_from_db()
+        self.assertEqual(self.job.state, State.SUCCEEDED)
+        self.assertEqual(self.stored_files(), sorted([self.job.video.name, self.job.poster.name]))
+        self.assertEqual(self.job.sha256, hashlib.sha256(Path(self.job.video.path).read_bytes()).hexdigest())
+        self.assertEqual(self.job.events.filter(kind="archived").count(), 1)
+
+    def test_a_stale_archiver_finishing_first_loses_to_the_claim_that_holds_the_job(self) -> None:
+        self.job = self.archiving()
+        taken: list[Generation] = []
+        self.while_archiving(lambda: taken.append(self.take_over()))
+        self.job.refresh_from_db()
+        self.assertEqual((self.job.state, self.job.claimed_at), (State.ARCHIVING, taken[0].claimed_at))
+        self.assertEqual(self.stored_files(), [])  # the loser kept none of its files
+
+        tasks.archive_claimed(taken[0])
+        self.job.refresh_from_db()
+        self.assertEqual(self.job.state, State.SUCCEEDED)
+        self.assertEqual(self.stored_files(), sorted([self.job.video.name, self.job.poster.name]))
+
+    def test_a_stale_archivers_failure_does_not_end_the_job_under_its_new_holder(self) -> None:
+        self.job = self.archiving()
+        test = self
+        taken: list[Generation] = []
+
+        class TakenOverThenFailing(Recorder):
+            def handle_request(self, request: httpx.Request) -> httpx.Response:
+                if "/files/" in request.url.path and not taken:
+                    taken.append(test.take_over())
+                    raise httpx.ReadTimeout("slow cdn")
+                return super().handle_request(request)
+
+        with upstream(TakenOverThenFailing()), self.settings(ARCHIVE_MAX_ATTEMPTS=1):
+            tasks.archive(str(self.job.pk))  # its last attempt: a failure would end the job
+        self.job.refresh_from_db()
+        self.assertEqual((self.job.state, self.job.claimed_at), (State.ARCHIVING, taken[0].claimed_at))
+        self.assertEqual(outcome_of(self.job), "charge")  # settled when it was made, and only then
+
+        tasks.archive_claimed(taken[0])
+        self.job.refresh_from_db()
+        self.assertEqual(self.job.state, State.SUCCEEDED)
+
+
+@override_settings(GENERATION_TIMEOUT=600, SIMULATOR_SECONDS=600)
+class DeadlineTests(PipelineTestCase):
+    """GENERATION_TIMEOUT never ends a job whose request may be reaching the upstream, nor one the upstream
+    has only just taken: the video would be made and billed, and its credits given back."""
+
+    def test_a_job_whose_time_runs_out_while_it_is_being_sent_is_not_ended(self) -> None:
+        generation = self.make()
+
+        class ClockPassesDuringTheSubmit(Recorder):
+            def handle_request(self, request: httpx.Request) -> httpx.Response:
+                if request.method == "POST" and "/sora/videos" in request.url.path:
+                    long_ago = timezone.now() - timedelta(minutes=11)
+                    Generation.objects.filter(pk=generation.pk).update(created_at=long_ago)
+                    tasks.step()  # a follower's round while the upstream is taking the job
+                return super().handle_request(request)
+
+        with upstream(ClockPassesDuringTheSubmit()):
+            tasks.start(generation)
+            tasks.step()  # the next round, the upstream now working on it
         generation.refresh_from_db()
-        folder = Path(generation.video.path).parent
-        self.assertEqual(len(list(folder.iterdir())), 1)
+        self.assertEqual(generation.state, State.RUNNING)
+        self.assertTrue(generation.upstream_task_id)
+        self.assertEqual(outcome_of(generation), "")  # still reserved: not given back
+        self.assertFalse(generation.events.filter(kind=State.TIMED_OUT).exists())
+
+        self.finish_upstream(generation)
+        tasks.step()
+        generation.refresh_from_db()
         self.assertEqual(generation.state, State.SUCCEEDED)
+        self.assertEqual(outcome_of(generation), "charge")
+
+    def test_a_job_left_submitting_past_its_time_ends_as_an_uncertain_submit_and_stays_counted(self) -> None:
+        generation = self.make()
+        long_ago = timezone.now() - timedelta(hours=2)
+        Generation.objects.filter(pk=generation.pk).update(
+            state=State.SUBMITTING, created_at=long_ago, claimed_at=long_ago, attempts=1
+        )
+        tasks.step()
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, generation.error_code), (State.FAILED, "submit_uncertain"))
+        self.assertEqual(outcome_of(generation), "charge")
+
+    def test_a_job_claimed_between_the_time_outs_look_and_its_update_is_left_to_its_submit(self) -> None:
+        generation = self.make()
+        Generation.objects.filter(pk=generation.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+        claimer = Generation.objects.get(pk=generation.pk)
+        real = Generation.mark_failed
+
+        def claimed_meanwhile(job: Generation, *args: Any, **kwargs: Any) -> bool:
+            if job.pk == generation.pk and claimer.state == State.QUEUED:
+                self.assertTrue(claimer.claim_for_submit())
+            return real(job, *args, **kwargs)
+
+        with mock.patch.object(Generation, "mark_failed", claimed_meanwhile):
+            tasks.step()
+        generation.refresh_from_db()
+        self.assertEqual(generation.state, State.SUBMITTING)
+        self.assertEqual(outcome_of(generation), "")
+
+    def test_a_submit_saved_between_the_recoverys_look_and_its_update_is_not_ended(self) -> None:
+        generation = self.make()
+        stale = timezone.now() - timedelta(minutes=11)
+        Generation.objects.filter(pk=generation.pk).update(
+            state=State.SUBMITTING, claimed_at=stale, attempts=1
+        )
+        worker = Generation.objects.get(pk=generation.pk)  # the slow worker, still holding its claim
+        real = Generation.mark_failed
+
+        def saved_meanwhile(job: Generation, *args: Any, **kwargs: Any) -> bool:
+            if job.pk == generation.pk and worker.state == State.SUBMITTING:
+                self.assertTrue(worker.mark_submitted("task-late"))
+            return real(job, *args, **kwargs)
+
+        with mock.patch.object(Generation, "mark_failed", saved_meanwhile):
+            tasks.step()
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, generation.upstream_task_id), (State.RUNNING, "task-late"))
+        self.assertEqual(generation.error_code, "")
+
+    def test_a_job_that_waited_in_the_queue_gets_its_whole_time_once_the_upstream_has_it(self) -> None:
+        generation = self.make()
+        Generation.objects.filter(pk=generation.pk).update(created_at=timezone.now() - timedelta(minutes=9))
+        tasks.start(generation)
+        Generation.objects.filter(pk=generation.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+        tasks.step()
+        generation.refresh_from_db()
+        self.assertEqual(generation.state, State.RUNNING)
+        Generation.objects.filter(pk=generation.pk).update(
+            submitted_at=timezone.now() - timedelta(minutes=11)
+        )
+        tasks.step()
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, outcome_of(generation)), (State.TIMED_OUT, "release"))
+
+
+class OneTransactionTests(PipelineTestCase):
+    """A transition, its timeline event, its ledger entry and its notification are written together or not
+    at all: a worker dying between them (here, the later writes failing) leaves the job as it was."""
+
+    def crash(self, target: Any, name: str) -> Any:
+        return mock.patch.object(target, name, side_effect=RuntimeError("worker died"))
+
+    def kinds(self, generation: Generation) -> list[str]:
+        return list(generation.events.values_list("kind", flat=True))
+
+    def test_a_failure_is_not_written_without_its_release_and_notification(self) -> None:
+        generation = self.make()
+        before = self.kinds(generation)
+        with self.crash(Notification, "send"), self.assertRaises(RuntimeError):
+            generation.mark_failed("api_error", "boom", from_states=(State.QUEUED,))
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, generation.error_code), (State.QUEUED, ""))
+        self.assertEqual(self.kinds(generation), before)
+        self.assertEqual(outcome_of(generation), "")
+        # Nothing half-written for a sweeper to find: the next attempt ends it whole.
+        self.assertTrue(generation.mark_failed("api_error", "boom", from_states=(State.QUEUED,)))
+        self.assertEqual(outcome_of(generation), "release")
+        self.assertEqual(Notification.objects.filter(generation=generation).count(), 1)
+
+    def test_a_made_video_is_not_moved_on_without_its_charge(self) -> None:
+        generation = self.make()
+        Generation.objects.filter(pk=generation.pk).update(state=State.RUNNING, upstream_task_id="task-1")
+        generation.refresh_from_db()
+        before = self.kinds(generation)
+        with self.crash(LedgerEntry, "settle"), self.assertRaises(RuntimeError):
+            generation.mark_upstream_succeeded("https://example.com/v.mp4")
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, generation.video_url), (State.RUNNING, ""))
+        self.assertEqual(self.kinds(generation), before)
+
+    def test_an_archived_video_is_not_marked_without_its_notification(self) -> None:
+        generation = self.make()
+        Generation.objects.filter(pk=generation.pk).update(state=State.ARCHIVING, upstream_task_id="task-1")
+        generation.refresh_from_db()
+        self.assertTrue(generation.claim_for_archive(stale_after=60))
+        before = self.kinds(generation)
+        with self.crash(Notification, "send"), self.assertRaises(RuntimeError):
+            generation.mark_archived(video="videos/v.mp4", poster="posters/p.jpg", info={"sha256": "0" * 64})
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, generation.video.name), (State.ARCHIVING, ""))
+        self.assertEqual(self.kinds(generation), before)
+
+    def test_a_saved_task_id_is_not_written_without_its_event(self) -> None:
+        generation = self.make()
+        self.assertTrue(generation.claim_for_submit())
+        with self.crash(Event.objects, "create"), self.assertRaises(RuntimeError):
+            generation.mark_submitted("task-1")
+        generation.refresh_from_db()
+        self.assertEqual((generation.state, generation.upstream_task_id), (State.SUBMITTING, ""))
+
+    @override_settings(EMAIL_HOST="smtp.example.com")
+    def test_the_mail_goes_out_only_once_the_failure_is_committed(self) -> None:
+        generation = self.make()
+        with mock.patch.object(tasks, "enqueue") as enqueue, self.captureOnCommitCallbacks() as callbacks:
+            generation.mark_failed("api_error", "boom", from_states=(State.QUEUED,))
+            self.assertFalse(enqueue.called)
+        self.assertEqual(len(callbacks), 1)
 
 
 @override_settings(SIMULATOR_SECONDS=600)
@@ -620,7 +865,7 @@ class RecoveryTests(PipelineTestCase):
     def test_finished_jobs_are_never_touched_again(self) -> None:
         generation = self.make()
         tasks.start(generation)
-        generation.mark_failed("api_error", "boom")
+        generation.mark_failed("api_error", "boom", from_states=(State.RUNNING,))
         before = Event.objects.count()
         tasks.step()
         tasks.refresh(str(generation.pk))

@@ -144,7 +144,9 @@ class ResyncTests(ResyncTestCase):
 
     def test_it_never_reopens_a_finished_job(self) -> None:
         generation = self.running()
-        generation.mark_failed("timed_out", "No result after 30 minutes.", state=State.TIMED_OUT)
+        generation.mark_failed(
+            "timed_out", "No result after 30 minutes.", from_states=(State.RUNNING,), state=State.TIMED_OUT
+        )
         self.finish_upstream(generation)  # ...and the provider made it after all
         response = self.resync(self.alice, generation, HX_Request="true", HX_Target="resync")
         self.assertIn(
@@ -158,7 +160,9 @@ class ResyncTests(ResyncTestCase):
 
     def test_it_shows_the_providers_reason_for_a_failed_task(self) -> None:
         generation = self.running("a real person on a beach")
-        generation.mark_failed("timed_out", "No result after 30 minutes.", state=State.TIMED_OUT)
+        generation.mark_failed(
+            "timed_out", "No result after 30 minutes.", from_states=(State.RUNNING,), state=State.TIMED_OUT
+        )
         self.finish_upstream(generation)
         response = self.resync(self.alice, generation, HX_Request="true", HX_Target="resync")
         self.assertIn("The video service says: failed (content_policy_violation).", response.content.decode())

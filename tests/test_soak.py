@@ -34,6 +34,10 @@ class SoakTests(SimpleTestCase):
         self.assertGreater(summary["archived_files_checked"], 10)
         self.assertEqual(summary["ledger"]["difference"], 0)
         self.assertEqual(summary["ledger"]["charges"] + summary["ledger"]["releases"], 60)
+        self.assertEqual(summary["ledger"]["released_though_made"], 0)
+        # The races were played: a deadline passed while a job was being sent, an archive was taken over.
+        self.assertGreater(summary["races"]["deadline_passed_mid_submit"], 0)
+        self.assertGreater(summary["races"]["archive_taken_over"], 0)
         # The run really was hostile: workers died and the simulator misbehaved in each way asked for.
         self.assertEqual(len(summary["kill_times"]), 3)
         kinds = {key.split("@")[0] for key in summary["faults"]}

@@ -48,6 +48,34 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "team"]
 
 
+PIPELINE_FIELDS = [
+    "state",
+    "upstream_phase",
+    "upstream_task_id",
+    "trace_id",
+    "attempts",
+    "next_attempt_at",
+    "claimed_at",
+    "dispatched_at",
+    "error_code",
+    "error_message",
+    "error_status",
+    "error_after_submit",
+    "video_url",
+    "submitted_at",
+    "upstream_finished_at",
+    "archived_at",
+    "finished_at",
+    "video",
+    "poster",
+    "video_duration",
+    "width",
+    "height",
+    "size_bytes",
+    "sha256",
+]
+
+
 @admin.register(Generation)
 class GenerationAdmin(admin.ModelAdmin):
     list_display = [
@@ -65,11 +93,28 @@ class GenerationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["team", "created_by"]
     raw_id_fields = ["parent", "character"]
-    readonly_fields = ["callback_token", "sent_payload", "created_at", "updated_at"]
+    # The pipeline's own fields change only through its transitions (Generation.mark_* and friends), which
+    # keep the state machine, the ledger and the timeline together: an edit here would move a job without
+    # its charge or release, or put back a state a worker has just moved on from.
+    readonly_fields = [
+        "callback_token",
+        "sent_payload",
+        "created_at",
+        "updated_at",
+        *PIPELINE_FIELDS,
+    ]
 
     @admin.display(description="prompt")
     def short_prompt(self, obj: Generation) -> str:
         return obj.prompt[:60]
+
+    def save_model(self, request: Any, obj: Generation, form: Any, change: bool) -> None:
+        if change:
+            # Only what the form changed: a whole-row save would write back the state the admin's page
+            # was loaded with over whatever the pipeline has done since.
+            obj.save(update_fields=[*form.changed_data, "updated_at"])
+        else:
+            super().save_model(request, obj, form, change)
 
 
 @admin.register(Character)

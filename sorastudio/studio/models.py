@@ -753,8 +753,11 @@ class Generation(models.Model):
         return str(capabilities.QUALITY_LABELS.get(self.quality, self.quality))
 
     # --- Changing state -----------------------------------------------------------------------------------
-    # Every transition is a conditional UPDATE on the state the caller believes the job is in; the row
-    # count says whether this caller won, so two workers (or a worker and a callback) never both act.
+    # Every transition is a conditional UPDATE on the states it moves from (named by each verb, never "any
+    # live state"); the row count says whether this caller won, so two workers (or a worker and a callback)
+    # never both act. The UPDATE, its timeline event, its ledger entry and its notification are one
+    # transaction: a worker that dies between them leaves none of them written (a notification's mail goes
+    # out only once it commits).
 
     def _transition(self, from_states: tuple[str, ...], where: Q | None = None, **changes: Any) -> bool:
         changes.setdefault("updated_at", timezone.now())
@@ -769,6 +772,11 @@ class Generation(models.Model):
             self.refresh_from_db(fields=["attempts", "state"])
         return won
 
+    def holds_claim(self) -> Q:
+        """The job is still held by the claim this copy of it took (its `claimed_at` is the claim's token): a
+        worker whose claim went stale and was taken over must not end the job under the new holder."""
+        return Q(claimed_at=self.claimed_at)
+
     def claim_for_submit(self) -> bool:
         # A job that has an upstream task id is never submitted again, whatever its state says; and a job
         # waiting out a backoff (or the upstream's Retry-After) is not taken early by a duplicate task.
@@ -782,43 +790,50 @@ class Generation(models.Model):
         )
 
     def mark_submitted(self, task_id: str, trace_id: str = "", sent: dict[str, Any] | None = None) -> bool:
-        """Save the upstream's task id, only if this job is still held by the claim that submitted it
-        (its `claimed_at` is the claim's token): a claim taken over meanwhile must not be overwritten."""
-        won = self._transition(
-            (State.SUBMITTING,),
-            where=Q(claimed_at=self.claimed_at),
-            sent_payload=sent or {},
-            **_followed(task_id, trace_id),
-        )
-        if won:
-            self.log("submitted", task_id=task_id, trace_id=trace_id)
+        """Save the upstream's task id, only if this job is still held by the claim that submitted it: a
+        claim taken over meanwhile must not be overwritten."""
+        with transaction.atomic():
+            won = self._transition(
+                (State.SUBMITTING,),
+                where=self.holds_claim(),
+                sent_payload=sent or {},
+                **_followed(task_id, trace_id),
+            )
+            if won:
+                self.log("submitted", task_id=task_id, trace_id=trace_id)
         return won
 
     def adopt_task(self, task_id: str, trace_id: str = "") -> bool:
         """Take on the upstream task a killed worker's submit made but never saved (see tasks.adopt). Only a
         job still in `submitting` without a task id: one put back in the queue could be claimed and sent
         again meanwhile, and one already failed as uncertain stays as it was settled."""
-        won = self._transition(
-            (State.SUBMITTING,), where=Q(upstream_task_id=""), **_followed(task_id, trace_id)
-        )
-        if won:
-            self.log("adopted", task_id=task_id, trace_id=trace_id)
+        with transaction.atomic():
+            won = self._transition(
+                (State.SUBMITTING,), where=Q(upstream_task_id=""), **_followed(task_id, trace_id)
+            )
+            if won:
+                self.log("adopted", task_id=task_id, trace_id=trace_id)
         return won
 
-    def retry_later(self, from_state: str, delay: float, reason: str, **detail: Any) -> bool:
-        """Put a claimed job back to wait for another attempt after `delay` seconds."""
+    def retry_later(
+        self, from_state: str, delay: float, reason: str, *, where: Q | None = None, **detail: Any
+    ) -> bool:
+        """Put a claimed job back to wait for another attempt after `delay` seconds (`where`: the claim
+        that gives it back must still be the job's)."""
         back_to = State.QUEUED if from_state == State.SUBMITTING else from_state
-        won = self._transition(
-            (from_state,),
-            state=back_to,
-            claimed_at=None,
-            next_attempt_at=timezone.now() + timedelta(seconds=delay),
-            # The task that was on the queue for it has run: the next one is dispatched when the delay is
-            # over, not a minute after the last dispatch (see tasks._dispatch_due).
-            dispatched_at=None,
-        )
-        if won:
-            self.log("retry", reason=_redact(reason)[:300], delay=round(delay, 1), **detail)
+        with transaction.atomic():
+            won = self._transition(
+                (from_state,),
+                where,
+                state=back_to,
+                claimed_at=None,
+                next_attempt_at=timezone.now() + timedelta(seconds=delay),
+                # The task that was on the queue for it has run: the next one is dispatched when the delay
+                # is over, not a minute after the last dispatch (see tasks._dispatch_due).
+                dispatched_at=None,
+            )
+            if won:
+                self.log("retry", reason=_redact(reason)[:300], delay=round(delay, 1), **detail)
         return won
 
     def note_phase(self, phase: str, *, polled: bool = False) -> None:
@@ -827,27 +842,29 @@ class Generation(models.Model):
         if phase == self.upstream_phase:
             return
         running = Generation.objects.filter(pk=self.pk, state=State.RUNNING)
-        changed = running.exclude(upstream_phase=phase).update(upstream_phase=phase)
-        self.upstream_phase = phase
-        if changed and polled:
-            self.log("polled", phase=phase)
+        with transaction.atomic():
+            changed = running.exclude(upstream_phase=phase).update(upstream_phase=phase)
+            self.upstream_phase = phase
+            if changed and polled:
+                self.log("polled", phase=phase)
 
     def mark_upstream_succeeded(self, video_url: str, trace_id: str = "") -> bool:
-        won = self._transition(
-            (State.RUNNING,),
-            state=State.ARCHIVING,
-            upstream_phase="succeeded",
-            video_url=video_url,
-            trace_id=trace_id or self.trace_id,
-            upstream_finished_at=timezone.now(),
-            claimed_at=None,
-            attempts=0,
-            next_attempt_at=None,
-        )
-        if won:
-            self.log("upstream_succeeded")
-            # Made upstream, so paid for: a download that fails later does not give the credits back.
-            LedgerEntry.settle(self)
+        with transaction.atomic():
+            won = self._transition(
+                (State.RUNNING,),
+                state=State.ARCHIVING,
+                upstream_phase="succeeded",
+                video_url=video_url,
+                trace_id=trace_id or self.trace_id,
+                upstream_finished_at=timezone.now(),
+                claimed_at=None,
+                attempts=0,
+                next_attempt_at=None,
+            )
+            if won:
+                self.log("upstream_succeeded")
+                # Made upstream, so paid for: a download that fails later does not give the credits back.
+                LedgerEntry.settle(self)
         return won
 
     def claim_for_archive(self, stale_after: float) -> bool:
@@ -862,25 +879,30 @@ class Generation(models.Model):
         )
 
     def mark_archived(self, *, video: str, poster: str, info: dict[str, Any]) -> bool:
+        """Point the job at the files this archive attempt stored: only while the attempt's claim is still
+        the job's. An archiver whose claim went stale and was taken over loses here (and deletes what it
+        stored), whichever of the two finishes first."""
         now = timezone.now()
-        won = self._transition(
-            (State.ARCHIVING,),
-            state=State.SUCCEEDED,
-            video=video,
-            poster=poster,
-            archived_at=now,
-            finished_at=now,
-            claimed_at=None,
-            next_attempt_at=None,
-            # The signed upstream link has done its job; it is a credential, so it is not kept.
-            video_url="",
-            **info,
-        )
-        if won:
-            self.log("archived", sha256=info.get("sha256", ""), size_bytes=info.get("size_bytes"))
-            Notification.send(
-                [self.created_by], team=self.team, kind=Notification.Kind.READY, generation=self
+        with transaction.atomic():
+            won = self._transition(
+                (State.ARCHIVING,),
+                where=self.holds_claim(),
+                state=State.SUCCEEDED,
+                video=video,
+                poster=poster,
+                archived_at=now,
+                finished_at=now,
+                claimed_at=None,
+                next_attempt_at=None,
+                # The signed upstream link has done its job; it is a credential, so it is not kept.
+                video_url="",
+                **info,
             )
+            if won:
+                self.log("archived", sha256=info.get("sha256", ""), size_bytes=info.get("size_bytes"))
+                Notification.send(
+                    [self.created_by], team=self.team, kind=Notification.Kind.READY, generation=self
+                )
         return won
 
     def mark_failed(
@@ -888,32 +910,37 @@ class Generation(models.Model):
         code: str,
         message: str,
         *,
+        from_states: tuple[str, ...],
         status: int | None = None,
         trace_id: str = "",
         state: str = State.FAILED,
         where: Q | None = None,
     ) -> bool:
+        """End the job as failed (or timed out) from one of `from_states`, which the caller names: each path
+        that fails a job knows which states it may end (a submit's failure ends only its own submitting
+        claim, a status read only a running job), so none ends a job another path is in the middle of."""
         now = timezone.now()
-        won = self._transition(
-            LIVE_STATES,
-            where,
-            state=state,
-            error_code=code[:60],
-            error_message=_redact(message)[:2000],
-            error_status=status,
-            trace_id=trace_id or self.trace_id,
-            error_after_submit=bool(self.upstream_task_id) or code == "submit_uncertain",
-            video_url="",
-            finished_at=now,
-            claimed_at=None,
-            next_attempt_at=None,
-        )
-        if won:
-            self.log(state, code=code, message=_redact(message)[:300], status=status)
-            LedgerEntry.settle(self)  # gives a video that was not made its credits back
-            Notification.send(
-                [self.created_by], team=self.team, kind=Notification.Kind.FAILED, generation=self
+        with transaction.atomic():
+            won = self._transition(
+                from_states,
+                where,
+                state=state,
+                error_code=code[:60],
+                error_message=_redact(message)[:2000],
+                error_status=status,
+                trace_id=trace_id or self.trace_id,
+                error_after_submit=bool(self.upstream_task_id) or code == "submit_uncertain",
+                video_url="",
+                finished_at=now,
+                claimed_at=None,
+                next_attempt_at=None,
             )
+            if won:
+                self.log(state, code=code, message=_redact(message)[:300], status=status)
+                LedgerEntry.settle(self)  # gives a video that was not made its credits back
+                Notification.send(
+                    [self.created_by], team=self.team, kind=Notification.Kind.FAILED, generation=self
+                )
         return won
 
     def log(self, kind: str, *, actor: Any = None, **detail: Any) -> None:

@@ -45,10 +45,11 @@ def open_stored(name: str) -> IO[bytes]:
 
 
 def store_file(name: str, path: Path) -> str:
-    """Store the local file at ``path`` as ``name`` (replacing what was there) and return the stored name."""
-    # Names are per job, so a second run replaces the first run's file instead of leaving a copy beside it.
-    if default_storage.exists(name):
-        default_storage.delete(name)
+    """Store the local file at ``path`` as ``name`` and return the stored name.
+
+    It never deletes or replaces what is stored: callers give each write a name of its own (an archive
+    attempt's names carry a random part), so a slow writer cannot remove another's file. Should ``name``
+    be taken after all, the storage picks a free name beside it (on S3 too: `file_overwrite` is off)."""
     with path.open("rb") as fh:
         if isinstance(default_storage, FileSystemStorage):
             # FileSystemStorage moves a temporary file into place with one rename: no reader ever sees a

@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -95,20 +95,27 @@ def submit(pk: str) -> None:
 
 def _submit_failed(generation: Generation, exc: UpstreamError) -> None:
     log.warning("submit of %s failed: %s", generation.pk, exc)
-    # A callback may have adopted the task meanwhile (see tasks.adopt): then the job is the upstream's and
-    # this failed submit must not end it.
-    unsubmitted = Q(upstream_task_id="")
+    # Only this worker's own claim, still without a task id, is ended or put back: a callback may have
+    # adopted the task meanwhile (see tasks.adopt), or the claim been ended as abandoned.
+    unsubmitted = Q(upstream_task_id="") & generation.holds_claim()
     if _out_of_credit(exc):
         # The studio's own account is empty: nothing this job did wrong. Stop sending to the provider until an
         # admin resumes it; the job waits in the queue with its credits still only reserved.
         ProviderPause.pause(generation.provider, reason=str(exc))
-        generation.retry_later(State.SUBMITTING, 0, reason=exc.message, status=exc.status, code=exc.code)
+        generation.retry_later(
+            State.SUBMITTING, 0, reason=exc.message, where=unsubmitted, status=exc.status, code=exc.code
+        )
         return
     if not _certainly_refused(exc):
         # The request may have been accepted (a read time-out, a success without a task id): sending it
         # again could make and charge the video twice, so the job stops here and says so.
         generation.mark_failed(
-            "submit_uncertain", exc.message, status=exc.status, trace_id=exc.trace_id, where=unsubmitted
+            "submit_uncertain",
+            exc.message,
+            from_states=(State.SUBMITTING,),
+            status=exc.status,
+            trace_id=exc.trace_id,
+            where=unsubmitted,
         )
         return
     if exc.retryable and generation.attempts < settings.SUBMIT_MAX_ATTEMPTS:
@@ -116,12 +123,18 @@ def _submit_failed(generation: Generation, exc: UpstreamError) -> None:
             State.SUBMITTING,
             backoff(generation.attempts, exc.retry_after),
             reason=exc.message,
+            where=unsubmitted,
             status=exc.status,
             code=exc.code,
         )
         return
     generation.mark_failed(
-        exc.code or "submit_failed", exc.message, status=exc.status, trace_id=exc.trace_id, where=unsubmitted
+        exc.code or "submit_failed",
+        exc.message,
+        from_states=(State.SUBMITTING,),
+        status=exc.status,
+        trace_id=exc.trace_id,
+        where=unsubmitted,
     )
 
 
@@ -296,16 +309,29 @@ def _followed() -> QuerySet[Generation]:
 
 
 def _time_out_old_jobs() -> None:
-    # A job being archived is finished upstream (and paid for): its own attempt budget ends it, not the
-    # clock, or a slow download of a made video would be reported as "timed out".
+    """End the jobs past GENERATION_TIMEOUT: a queued job counted from its creation, a running one from
+    the upstream taking it. Never a job being submitted: its request may be reaching the upstream, which
+    would make and bill the video, so it is left to its worker (which saves the task id, or ends it as
+    submit_uncertain) or, if the worker died, to the abandoned-claim recovery, which keeps the charge.
+    Never a job being archived: it is finished upstream (and paid for), and its own attempt budget ends
+    it, or a slow download of a made video would be reported as "timed out"."""
     limit = timezone.now() - timedelta(seconds=settings.GENERATION_TIMEOUT)
-    late = Generation.objects.in_flight().exclude(state=State.ARCHIVING).filter(created_at__lt=limit)
+    # Counting a running job from its submit means that one that waited its turn in the queue (or whose
+    # clock passed while it was being sent) is not ended, and its credits given back, a moment after the
+    # upstream took it and began making (and billing) the video.
+    late = Q(state=State.QUEUED, created_at__lt=limit) | Q(
+        Q(submitted_at__lt=limit) | Q(submitted_at__isnull=True, created_at__lt=limit), state=State.RUNNING
+    )
     # Waiting out an out-of-credit pause is not the upstream being slow: those jobs are left alone.
-    late = late.exclude(ProviderPause.sheltered(limit))
-    for generation in late:
+    late &= ~ProviderPause.sheltered(limit)
+    for generation in Generation.objects.filter(late):
+        # The same conditions again in the UPDATE itself: a queued job claimed meanwhile is left to its
+        # submit, a running one that finished meanwhile to its archive.
         generation.mark_failed(
             "timed_out",
             f"No result after {settings.GENERATION_TIMEOUT // 60} minutes.",
+            from_states=(State.QUEUED, State.RUNNING),
+            where=late,
             state=State.TIMED_OUT,
         )
 
@@ -320,13 +346,16 @@ def _recover_abandoned_claims() -> None:
     stale = timezone.now() - timedelta(
         seconds=max(float(settings.SUBMIT_STALE_AFTER), settings.UPSTREAM_TIMEOUT * 4)
     )
-    for generation in Generation.objects.filter(
-        state=State.SUBMITTING, upstream_task_id="", claimed_at__lt=stale
-    ):
+    abandoned = Q(upstream_task_id="", claimed_at__lt=stale)
+    for generation in Generation.objects.filter(abandoned, state=State.SUBMITTING):
+        # State and claim are checked again in the UPDATE: a submit that saved its task id (or was put back
+        # in the queue and claimed afresh) since the look above is not ended.
         generation.mark_failed(
             "submit_uncertain",
             "The worker stopped while sending this job, so it is not known whether the video service took "
             "it; it is not sent again, so that it cannot be made and charged twice.",
+            from_states=(State.SUBMITTING,),
+            where=abandoned,
         )
 
 
@@ -392,6 +421,7 @@ def apply_status(generation: Generation, status: Status, *, polled: bool = False
         generation.mark_failed(
             status.error_code or "generation_failed",
             status.error_message,
+            from_states=(State.RUNNING,),
             trace_id=status.trace_id,
         )
     elif status.phase in ("pending", "processing"):
@@ -501,6 +531,16 @@ def archive(pk: str) -> None:
     generation = Generation.objects.filter(pk=pk).first()
     if generation is None or not generation.claim_for_archive(stale_after=settings.Q_TIMEOUT):
         return
+    archive_claimed(generation)
+
+
+def archive_claimed(generation: Generation) -> None:
+    """Copy a claimed job's video into storage and end it. Every ending (archived, retried, failed) holds
+    only while this attempt's claim is still the job's: an archiver that was slow past the claim's
+    staleness, and whose job another one took over, changes nothing when it finally gets here."""
+    pk = generation.pk
+    mine = generation.holds_claim()
+    archiving = (State.ARCHIVING,)
     try:
         with providers.upstream(generation.provider, generation.simulated) as upstream:
             _archive_with_fresh_link(generation, upstream)
@@ -508,30 +548,42 @@ def archive(pk: str) -> None:
         log.warning("archive of %s failed: %s", pk, exc)
         if exc.retryable and generation.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
             generation.retry_later(
-                State.ARCHIVING, backoff(generation.attempts, exc.retry_after), reason=exc.message
+                State.ARCHIVING, backoff(generation.attempts, exc.retry_after), reason=exc.message, where=mine
             )
             return
-        generation.mark_failed(
-            exc.code if exc.code == "link_expired" else "archive_failed", exc.message, status=exc.status
-        )
+        code = exc.code if exc.code == "link_expired" else "archive_failed"
+        generation.mark_failed(code, exc.message, from_states=archiving, status=exc.status, where=mine)
     except media.NotAVideo as exc:
         # A CDN can answer 200 with an error page; the made (and paid for) video deserves another download.
         if generation.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
             generation.retry_later(
-                State.ARCHIVING, backoff(generation.attempts), reason=f"not a playable video: {exc}"
+                State.ARCHIVING,
+                backoff(generation.attempts),
+                reason=f"not a playable video: {exc}",
+                where=mine,
             )
             return
-        generation.mark_failed("archive_failed", f"The downloaded file is not a playable video: {exc}")
+        generation.mark_failed(
+            "archive_failed",
+            f"The downloaded file is not a playable video: {exc}",
+            from_states=archiving,
+            where=mine,
+        )
     except Exception as exc:
         # A full disk, a storage outage, a file PyAV cannot read: retried within the same budget, then
         # ended plainly, never left holding its claim.
         log.exception("archive of %s failed", pk)
         if generation.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
             generation.retry_later(
-                State.ARCHIVING, backoff(generation.attempts), reason=exc.__class__.__name__
+                State.ARCHIVING, backoff(generation.attempts), reason=exc.__class__.__name__, where=mine
             )
             return
-        generation.mark_failed("archive_failed", f"The video could not be stored ({exc.__class__.__name__}).")
+        generation.mark_failed(
+            "archive_failed",
+            f"The video could not be stored ({exc.__class__.__name__}).",
+            from_states=archiving,
+            where=mine,
+        )
 
 
 def _archive_with_fresh_link(generation: Generation, upstream: Upstream) -> None:
@@ -544,14 +596,17 @@ def _archive_with_fresh_link(generation: Generation, upstream: Upstream) -> None
         status = upstream.retrieve(generation.upstream_task_id)
         if status.phase != "succeeded" or not status.video_url:
             raise
-        Generation.objects.filter(pk=generation.pk).update(video_url=status.video_url)
-        generation.log("link_refreshed")
+        held = Generation.objects.filter(generation.holds_claim(), pk=generation.pk, state=State.ARCHIVING)
+        with transaction.atomic():
+            if held.update(video_url=status.video_url):
+                generation.log("link_refreshed")
         _archive_from(generation, upstream, status.video_url)
 
 
 def _archive_from(generation: Generation, upstream: Upstream, url: str) -> None:
     digest = hashlib.sha256()
     size = 0
+    stored: list[str] = []
     with _scratch(".mp4") as video_tmp, _scratch(".jpg") as poster_tmp:
         with upstream.download(url) as response, video_tmp.open("wb") as out:
             for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
@@ -560,24 +615,37 @@ def _archive_from(generation: Generation, upstream: Upstream, url: str) -> None:
                 size += len(chunk)
         info = media.probe_video(video_tmp)
         media.write_poster(video_tmp, poster_tmp)
-        stem = f"{generation.team_id}/{generation.pk}"
-        video_name = storage.store_file(f"videos/{stem}.mp4", video_tmp)
-        poster_name = storage.store_file(f"posters/{stem}.jpg", poster_tmp)
-    won = generation.mark_archived(
-        video=video_name,
-        poster=poster_name,
-        info={
-            "sha256": digest.hexdigest(),
-            "size_bytes": size,
-            "video_duration": info.duration,
-            "width": info.width,
-            "height": info.height,
-        },
-    )
-    if not won:
-        # The job ended another way meanwhile (failed by an admin, say): keep no files nobody points at.
-        for name in (video_name, poster_name):
+        # Each attempt stores under names of its own, so two archivers of one job (one whose claim went
+        # stale, one that took it over) never write, replace or delete each other's files.
+        stem = f"{generation.team_id}/{generation.pk}-{uuid.uuid4().hex[:12]}"
+        won = False
+        try:
+            stored.append(storage.store_file(f"videos/{stem}.mp4", video_tmp))
+            stored.append(storage.store_file(f"posters/{stem}.jpg", poster_tmp))
+            won = generation.mark_archived(
+                video=stored[0],
+                poster=stored[1],
+                info={
+                    "sha256": digest.hexdigest(),
+                    "size_bytes": size,
+                    "video_duration": info.duration,
+                    "width": info.width,
+                    "height": info.height,
+                },
+            )
+        finally:
+            if not won:
+                # The job ended another way meanwhile (failed by an admin, archived by the worker that took
+                # over a stale claim), or storing failed halfway: keep none of the files this attempt wrote.
+                _discard(stored)
+
+
+def _discard(names: list[str]) -> None:
+    for name in names:
+        try:
             default_storage.delete(name)
+        except Exception:  # OSError on disk; botocore's errors on S3: a stray file harms nobody
+            log.warning("could not delete %s, stored by an archive attempt that lost", name, exc_info=True)
 
 
 # --- Mail -----------------------------------------------------------------------------------------------
