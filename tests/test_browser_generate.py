@@ -145,6 +145,50 @@ class TestGenerateWithCallbacks(BrowserTestCase):
         expect(page.get_by_label("Quality")).to_have_value("large")
         expect(page.get_by_label("Orientation")).to_have_value("portrait")
 
+    def test_it_explains_a_refusal_sent_under_a_generic_code_and_leads_with_edit_and_retry(self) -> None:
+        # The simulator refuses "[sim:refused]" under AceDataCloud's generic `api_error`, as the real one
+        # does; only its message says why (issue #12, item 10).
+        page = self.page
+        self.log_in(page, "alice")
+        prompt = "[sim:refused] Two dancers on a rooftop at dusk"
+        pk, card = self.generate(page, prompt)
+        self.wait_until_done(card, "failed")
+
+        failure = card.get_by_role("alert")
+        expect(failure).to_contain_text(
+            "The video was refused because the prompt or a reference seems to show a real person"
+        )
+        expect(failure).not_to_contain_text("internal problem")
+        expect(failure.locator(".upstream-message")).to_have_text(
+            "The service said: “The request was rejected by the content policy: it appears to depict "
+            "real people.”"
+        )
+        # Edit & retry is the main action, before Re-run: the same request would be refused again.
+        first_action = card.locator(".actions > :first-child")
+        expect(first_action).to_have_text("Edit & retry")
+        expect(first_action).to_have_class(re.compile(r"\bprimary\b"))
+        expect(card.get_by_role("button", name="Re-run")).not_to_have_class(re.compile(r"\bprimary\b"))
+
+        first_action.click()
+        expect(page).to_have_url(f"{self.live_server_url}/?from={pk}#compose", timeout=QUICK)
+        expect(page.get_by_label("Describe the video")).to_have_value(prompt)
+
+    def test_it_shows_the_api_call_of_a_draft_with_its_callback_address(self) -> None:
+        # With PUBLIC_BASE_URL set the preview answered 500: a draft has no callback token (item 12).
+        page = self.page
+        self.log_in(page, "alice")
+        page.get_by_label("Describe the video").fill("A paper boat in the rain")
+        page.get_by_role("button", name="Show the API call").click()
+        preview = page.get_by_role("region", name="The API call")
+        expect(preview).to_contain_text(
+            "This is what would be sent. Nothing has been created.", timeout=QUICK
+        )
+        call = preview.locator("pre.api-call")
+        expect(call).to_contain_text("POST /sora/videos")
+        expect(call).to_contain_text('"prompt": "A paper boat in the rain"')
+        expect(call).to_contain_text(f'"callback_url": "{self.live_server_url}/callbacks/acedata/…/"')
+        self.assertFalse(Generation.objects.exists())
+
     def test_it_keeps_what_was_typed_when_the_input_is_wrong(self) -> None:
         page = self.page
         self.log_in(page, "alice")

@@ -281,7 +281,7 @@ class RecordInfoTests(TestCase):
         with client() as c:
             status = c.record_info(task_id)
         self.assertEqual((status.phase, status.success_flag, status.is_final), ("failed", 3, True))
-        self.assertEqual(status.error_code, "400")
+        self.assertEqual(status.error_code, "content_policy_violation")  # its words say it was refused
         self.assertIn("real person", status.error_message)
 
     def test_it_reads_a_task_creation_failure(self) -> None:
@@ -466,7 +466,8 @@ class ParseRecordTests(TestCase):
         body = envelope(500, "refused", record(successFlag=3, errorCode=400, errorMessage="real person"))
         status = parse_record(body)
         self.assertEqual(
-            (status.phase, status.error_code, status.error_message), ("failed", "400", "real person")
+            (status.phase, status.error_code, status.error_message),
+            ("failed", "content_policy_violation", "real person"),
         )
 
     def test_it_reads_an_empty_record_as_unknown(self) -> None:

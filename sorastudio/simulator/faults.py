@@ -24,6 +24,8 @@ Both leave the studio unsure whether the job was taken: it must fail it as `subm
 send it again (a second send could make and bill the video twice). And
   "[sim:hold]"        the submit creates the task, then waits 0.6 x UPSTREAM_TIMEOUT before answering: the
                       soak kills workers while such submits are in flight
+  "[sim:refused]"     the task fails as a content refusal under the API's generic error code (AceDataCloud's
+                      `api_error`, Sora2API's errorCode 500): only its message says that it was refused
 
 Every fault injected is appended to DATA_DIR/simulator/faults.jsonl (one JSON object per line), which the
 soak counts for its report.

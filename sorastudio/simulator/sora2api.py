@@ -5,6 +5,8 @@ service (see shared/api/upstream.md, section 2), so the studio's client cannot t
 Trigger words in a prompt make the failure paths easy to try by hand, as in the AceDataCloud simulator:
   "real person" or "celebrity"  generate answers 200; record-info then reports the refusal (successFlag 3)
   "[sim:error]"                  the task fails as "task creation failed" (successFlag 2)
+  "[sim:refused]"                the task fails as a refusal (successFlag 3) under the generic errorCode 500,
+                                 which only its message tells apart from a server error
   "[sim:slow]"                   the task takes three times as long
   "[sim:expired]"                the first video link handed out has already expired
   "[sim:used_up]"                the first generate is refused: not enough credits (402)
@@ -133,6 +135,12 @@ def _outcome_for(prompt: str) -> _Outcome:
     if "real person" in text or "celebrity" in text:
         return _Outcome(
             3, "400", "This request was rejected by the safety system: the content may depict a real person."
+        )
+    if "[sim:refused]" in text:
+        return _Outcome(
+            3,
+            "500",
+            "Generation failed: this content violates our content policy (it may show a real person).",
         )
     if "[sim:error]" in text:
         return _Outcome(2, "500", "Task creation failed because of an internal error.")

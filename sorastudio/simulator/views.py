@@ -4,6 +4,8 @@ quirks (see shared/api/upstream.md), so the studio's client cannot tell it from 
 Trigger words in a prompt make the failure paths easy to try by hand:
   "real person" or "celebrity"  the task fails as a content-policy refusal
   "[sim:error]"                  the task fails with an upstream api_error
+  "[sim:refused]"                the task fails as a refusal under the generic api_error code, which only
+                                 its message tells apart from an internal error
   "[sim:slow]"                   the task takes three times as long
   "[sim:expired]"                the first video link handed out has already expired
   "[sim:used_up]"                the first submission is refused: the account's balance is used up (403)
@@ -216,6 +218,12 @@ def _outcome_for(prompt: str) -> tuple[str, str, str]:
             "failed",
             "content_policy_violation",
             "This request was rejected by the safety system: the content may depict a real person.",
+        )
+    if "[sim:refused]" in text:
+        return (
+            "failed",
+            "api_error",
+            "The request was rejected by the content policy: it appears to depict real people.",
         )
     if "[sim:error]" in text:
         return "failed", "api_error", "The video could not be generated because of an internal error."

@@ -24,6 +24,8 @@ from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from sorastudio.upstream.errors import REFUSAL_CODE
+
 from . import capabilities
 
 if TYPE_CHECKING:
@@ -205,9 +207,10 @@ LIVE_STATES = (State.QUEUED, State.SUBMITTING, State.RUNNING, State.ARCHIVING)
 FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.TIMED_OUT)
 
 # Plain words for the error codes creators meet most; anything else falls back to the upstream's message
-# (which is shown as it came, untranslated). The keys are the upstream's codes.
+# (which is shown as it came, untranslated). The keys are the upstream's codes, except that a refusal is
+# stored as REFUSAL_CODE whatever code it came with (see upstream.errors.is_refusal).
 ERROR_EXPLANATIONS: dict[str, StrOrPromise] = {
-    "content_policy_violation": _(
+    REFUSAL_CODE: _(
         "The video was refused because the prompt or a reference seems to show a real person or a "
         "protected brand. Describe an invented character instead and try again."
     ),
@@ -617,6 +620,11 @@ class Generation(models.Model):
             return False
         paused = getattr(self, "provider_paused", None)  # read with the page's query (with_flags_for)
         return ProviderPause.is_paused(self.provider) if paused is None else paused
+
+    @property
+    def refused(self) -> bool:
+        """Failed because the upstream would not make what it shows: only a changed request can work."""
+        return self.failed and self.error_code == REFUSAL_CODE
 
     @property
     def explanation(self) -> str:

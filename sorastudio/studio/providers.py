@@ -144,7 +144,7 @@ def acedata_request(generation: Generation, *, preview: bool = False) -> VideoRe
         character_url=_character_url(generation),
         character_start=generation.character_start,
         character_end=generation.character_end,
-        callback_url=callback_url(ACEDATA, generation.callback_token),
+        callback_url=_callback_url(ACEDATA, generation, preview),
     )
 
 
@@ -155,8 +155,18 @@ def sora2api_request(generation: Generation, *, preview: bool = False) -> Genera
         quality=generation.quality or "standard",
         image_urls=tuple(_images(generation, inline=False, preview=preview)),
         watermark=generation.watermark,
-        callback_url=callback_url(SORA2API, generation.callback_token),
+        callback_url=_callback_url(SORA2API, generation, preview),
     )
+
+
+# Stands in for the token of a draft, which gets its own only when it is saved (the preview hides a real
+# one anyway: it opens the job's callback).
+DRAFT_STAND_IN = "token"
+
+
+def _callback_url(provider: str, generation: Generation, preview: bool) -> str:
+    token = generation.callback_token or (DRAFT_STAND_IN if preview else "")
+    return callback_url(provider, token)
 
 
 def _character_url(generation: Generation) -> str:

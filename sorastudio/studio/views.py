@@ -247,7 +247,7 @@ def page_context(request: StudioRequest, item: Generation) -> dict[str, Any]:
     context["threads"] = item.comment_threads()
     context["rights"] = item.review_rights(request.membership)
     call = providers.api_call(item)
-    context["api_call"] = f"{call['path']}\n{json.dumps(call['body'], indent=2)}"
+    context["api_call"] = f"{call['path']}\n{json.dumps(call['body'], indent=2, ensure_ascii=False)}"
     return context
 
 

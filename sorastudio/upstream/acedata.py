@@ -18,7 +18,7 @@ from typing import Any, Literal
 import httpx
 
 from . import tls
-from .errors import UpstreamError
+from .errors import REFUSAL_CODE, UpstreamError, refusal_or
 
 Phase = Literal["pending", "processing", "succeeded", "failed", "unknown"]
 
@@ -114,12 +114,15 @@ def _error_from_body(status: int, body: Any, retry_after: float | None) -> AceDa
         elif isinstance(error, str):
             message = error
         message = message or str(body.get("message") or body.get("detail") or "")
+    # A refusal may come as a bare 403 or a generic 500 `api_error`: the same request would be refused
+    # again, so it is not retried.
+    code = refusal_or(code, message)
     return AceDataError(
         message or f"upstream answered HTTP {status}",
         status=status,
         code=code,
         trace_id=trace_id,
-        retryable=status in RETRYABLE_STATUSES or status >= 500,
+        retryable=code != REFUSAL_CODE and (status in RETRYABLE_STATUSES or status >= 500),
         retry_after=retry_after,
     )
 
@@ -169,11 +172,12 @@ def parse_task(record: dict[str, Any], task_id: str = "") -> TaskStatus:
         error = response.get("error")
         if not isinstance(error, dict):
             error = {}
+        message = str(error.get("message") or "")
         return TaskStatus(
             task_id,
             "failed",
-            error_code=str(error.get("code") or "failed"),
-            error_message=str(error.get("message") or "The upstream could not make this video."),
+            error_code=refusal_or(str(error.get("code") or "failed"), message),
+            error_message=message or "The upstream could not make this video.",
             trace_id=trace_id,
             created_at=created_at,
             finished_at=finished_at,

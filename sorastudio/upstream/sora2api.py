@@ -30,7 +30,7 @@ import httpx
 
 from . import tls
 from .acedata import parse_retry_after
-from .errors import UpstreamError
+from .errors import REFUSAL_CODE, UpstreamError, refusal_or
 
 Phase = Literal["pending", "processing", "succeeded", "failed", "unknown"]
 
@@ -171,7 +171,7 @@ def parse_record(data: dict[str, Any], task_id: str = "") -> RecordInfo:
             message = _text(record.get("errorMessage")) or envelope_msg
             return info(
                 "failed",
-                error_code=_error_code(record.get("errorCode")),
+                error_code=refusal_or(_error_code(record.get("errorCode")), message),
                 error_message=message or "The upstream could not generate the video.",
             )
         return info("processing")
@@ -188,10 +188,11 @@ def parse_record(data: dict[str, Any], task_id: str = "") -> RecordInfo:
     default_message = _FAILURE_MESSAGES.get(
         flag, f"The upstream reported the task as ended without a video (successFlag {flag})."
     )
+    message = _text(record.get("errorMessage"))
     return info(
         "failed",
-        error_code=_error_code(record.get("errorCode")),
-        error_message=_text(record.get("errorMessage")) or default_message,
+        error_code=refusal_or(_error_code(record.get("errorCode")), message),
+        error_message=message or default_message,
         success_flag=flag,
     )
 
@@ -269,11 +270,14 @@ def _error(status: int, body: Any, retry_after: float | None) -> Sora2APIError:
     message = ""
     if isinstance(body, dict):
         message = _text(body.get("msg") or body.get("message"))
+    # Generate usually accepts what it will refuse, but a refusal at once (a 400 or even a 500 saying so)
+    # would be refused again: never retried.
+    code = refusal_or(code_name(status), message)
     return Sora2APIError(
         message or f"upstream answered with status {status}",
         status=status,
-        code=code_name(status),
-        retryable=is_retryable(status),
+        code=code,
+        retryable=code != REFUSAL_CODE and is_retryable(status),
         retry_after=retry_after,
     )
 

@@ -162,6 +162,9 @@ def describe(generation: Generation) -> dict[str, Any]:
         "id": str(generation.pk),
         "state": generation.state,
         "error": (generation.error_code and f"{generation.error_code}: {generation.explanation}") or None,
+        # The upstream's own words, which say what a refusal objected to; the plain `error` cannot.
+        "upstream_message": (generation.failed and generation.error_message) or None,
+        "refused": generation.refused,
         "video_path": generation.video.path if generation.video and _local(generation) else None,
         "sha256": generation.sha256 or None,
         "upstream_task_id": generation.upstream_task_id or None,
