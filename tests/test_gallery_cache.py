@@ -54,7 +54,7 @@ class KeptCardTests(GalleryTestCase):
             ("review", {"review_state": ReviewState.APPROVED}, "review-approved"),
             ("prompt", {"prompt": "A glass whale"}, "A glass whale"),
             ("poster", {"poster": ""}, 'class="no-poster"'),
-            ("length", {"video_duration": 75.0}, "1:15"),
+            ("length", {"video_duration": 75.0}, '<span class="duration" aria-hidden="true">1:15</span>'),
             ("failure", {"state": State.FAILED, "error_code": "content_policy"}, 'class="failure"'),
         ]
         for name, fields, shown in changes:
