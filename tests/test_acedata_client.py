@@ -17,13 +17,15 @@ from sorastudio.upstream.acedata import (
     parse_retry_after,
     parse_task,
 )
-from tests.helpers import simulator_transport
+from tests.helpers import TEST_DOWNLOADS, simulator_transport
 
 BASE = "http://testserver/simulator/acedata"
 
 
 def client(transport: httpx.BaseTransport | None = None, key: str = "test-key") -> AceDataClient:
-    return AceDataClient(BASE, key, timeout=5, transport=transport or simulator_transport())
+    return AceDataClient(
+        BASE, key, timeout=5, transport=transport or simulator_transport(), download_limits=TEST_DOWNLOADS
+    )
 
 
 def scripted(*responses: httpx.Response | Exception) -> httpx.MockTransport:

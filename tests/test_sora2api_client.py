@@ -18,7 +18,7 @@ from sorastudio.upstream.sora2api import (
     Sora2APIError,
     parse_record,
 )
-from tests.helpers import simulator_transport
+from tests.helpers import TEST_DOWNLOADS, simulator_transport
 
 BASE = "http://testserver/simulator/sora2api"
 DOCUMENTED_PREFIX = "/api/v1/sora2"
@@ -30,7 +30,12 @@ def client(
     transport: httpx.BaseTransport | None = None, key: str = "test-key", prefix: str = DOCUMENTED_PREFIX
 ) -> Sora2APIClient:
     return Sora2APIClient(
-        BASE, key, path_prefix=prefix, timeout=5, transport=transport or simulator_transport()
+        BASE,
+        key,
+        path_prefix=prefix,
+        timeout=5,
+        transport=transport or simulator_transport(),
+        download_limits=TEST_DOWNLOADS,
     )
 
 
