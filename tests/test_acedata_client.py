@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import httpx
+from django.conf import settings
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
@@ -22,7 +23,9 @@ from tests.helpers import TEST_DOWNLOADS, simulator_transport
 BASE = "http://testserver/simulator/acedata"
 
 
-def client(transport: httpx.BaseTransport | None = None, key: str = "test-key") -> AceDataClient:
+def client(
+    transport: httpx.BaseTransport | None = None, key: str = settings.SIMULATOR_API_KEY
+) -> AceDataClient:
     return AceDataClient(
         BASE, key, timeout=5, transport=transport or simulator_transport(), download_limits=TEST_DOWNLOADS
     )

@@ -15,6 +15,7 @@ from unittest import mock
 import httpx
 from django.test import TestCase, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from sorastudio.studio import providers, tasks
 from sorastudio.studio.models import Generation, LedgerEntry, State, Team
@@ -258,7 +259,10 @@ class ArchiveTests(TestCase):
         """A simulated job whose video is made and whose link points at `video_url`."""
         generation = make_job(self.team, self.alice)
         Generation.objects.filter(pk=generation.pk).update(
-            state=State.ARCHIVING, upstream_task_id="task-1", video_url=video_url
+            state=State.ARCHIVING,
+            upstream_task_id="task-1",
+            upstream_finished_at=timezone.now(),
+            video_url=video_url,
         )
         return generation
 
@@ -292,10 +296,12 @@ class ArchiveTests(TestCase):
         refused.refresh_from_db()
         failed.refresh_from_db()
         self.assertEqual(failed.state, State.FAILED)
-        self.assertEqual(
-            list(LedgerEntry.objects.filter(generation=refused).values_list("kind", "credits")),
-            list(LedgerEntry.objects.filter(generation=failed).values_list("kind", "credits")),
-        )
+        settled = [
+            list(LedgerEntry.objects.filter(generation=job).values_list("kind", "credits").order_by("pk"))
+            for job in (refused, failed)
+        ]
+        self.assertEqual(settled[0], settled[1])
+        self.assertIn(LedgerEntry.Kind.CHARGE, [kind for kind, _credits in settled[0]])  # made: charged
 
     def test_a_video_over_the_size_cap_fails_with_its_own_message(self) -> None:
         generation = make_job(self.team, self.alice)
