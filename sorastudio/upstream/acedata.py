@@ -224,6 +224,9 @@ class AceDataClient:
             event_hooks=hooks,
             # No proxy from the environment: it would resolve the name itself, past the address check.
             trust_env=False,
+            # Connections are made to a checked IP (downloads.py): one kept open for one name must not
+            # carry a request for another name that resolved to the same address.
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
         self.download_limits = download_limits or downloads.Limits()
 
