@@ -282,9 +282,12 @@ class ArchiveTests(TestCase):
         self.assertEqual((generation.state, generation.error_code), (State.FAILED, "download_refused"))
         self.assertEqual(generation.attempts, 1)  # permanent: not downloaded again
         self.client.force_login(self.alice)
-        page = self.client.get(reverse("studio:generation", args=[generation.pk]))
-        self.assertContains(page, "pointed somewhere the studio does not download from")
-        self.assertNotContains(page, "127.0.0.1")
+        for page in (
+            self.client.get(reverse("studio:generation", args=[generation.pk])),
+            self.client.get(reverse("studio:index")),  # the card in the gallery
+        ):
+            self.assertContains(page, "pointed somewhere the studio does not download from")
+            self.assertNotContains(page, "127.0.0.1")
 
     def test_a_refused_download_settles_the_job_like_any_failed_archive(self) -> None:
         with serving(video) as inside:
