@@ -136,6 +136,10 @@ def environment(args: argparse.Namespace, data: Path, port: int) -> dict[str, st
             "SIMULATOR_BASE_URL": base,
             "SIMULATOR_SECONDS": str(args.seconds),
             "SIMULATOR_FAULTS": args.faults,
+            # Its faults hold many web threads at once by design (timeouts, "[sim:hold]" submits during the
+            # SIGKILLs), and its workers download many fresh renders: more than a studio's defaults allow.
+            "SIMULATOR_MAX_HOLDS": "16",
+            "SIMULATOR_MAX_RENDERS": "8",
             "UPSTREAM_TIMEOUT": "3",
             "POLL_INTERVAL": "1",
             "CALLBACK_POLL_INTERVAL": "5",

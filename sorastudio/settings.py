@@ -6,6 +6,8 @@ stops the process at start-up instead of surfacing later as odd behaviour.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import os
 import re
@@ -415,6 +417,20 @@ SIMULATOR_SECONDS = env_float("SIMULATOR_SECONDS", 20.0, minimum=0.0)
 # The simulator's endpoints take no real credentials, so they are only mounted when something uses them.
 SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", SORA_PROVIDER == "simulator")
 UPSTREAM_TIMEOUT = env_float("UPSTREAM_TIMEOUT", 30.0, minimum=1.0)
+# The bearer the simulator accepts, and the one the studio's own clients send it. Unset, it is derived from
+# SECRET_KEY: every process of one installation (web, workers, on any host) agrees on it without sharing a
+# file, and no two installations share one. It changes with SECRET_KEY, as everything signed does.
+SIMULATOR_API_KEY = (
+    env_str("SIMULATOR_API_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"sorastudio simulator api key", hashlib.sha256).hexdigest()
+)
+# The simulator holds a web thread for its blocking and streaming answers only this many at once (per web
+# process) and this long; beyond that it answers at once. A hold outlasts the client's own time-out a little.
+SIMULATOR_MAX_HOLDS = env_int("SIMULATOR_MAX_HOLDS", 4, minimum=1)
+SIMULATOR_HOLD_SECONDS = env_float("SIMULATOR_HOLD_SECONDS", UPSTREAM_TIMEOUT + 5, minimum=0.0)
+# Videos the simulator encodes at once (per web process); further downloads of new renders wait for a hold
+# slot, or are told to come back (503 with Retry-After), which clients retry.
+SIMULATOR_MAX_RENDERS = env_int("SIMULATOR_MAX_RENDERS", 2, minimum=1)
 # Fault injection for the soak test (sorastudio/simulator/faults.py): off unless named.
 SIMULATOR_FAULT_KINDS = (
     "429",
@@ -468,6 +484,10 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+# A finished video's download (see sorastudio/upstream/downloads.py): a size cap, and a total time that ends
+# the archive task before the queue's own time-out kills it.
+DOWNLOAD_MAX_MB = env_int("DOWNLOAD_MAX_MB", 2048, minimum=1)
+DOWNLOAD_TIMEOUT = env_float("DOWNLOAD_TIMEOUT", max(Q_TIMEOUT - 30, Q_TIMEOUT / 2), minimum=1.0)
 
 # --- Email ----------------------------------------------------------------------------------------------
 # Notifications are mailed only when an SMTP server is named; without one they stay in the studio's bell.

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from sorastudio.studio import providers
 from sorastudio.studio.models import Generation, Membership, State, Team
+from sorastudio.upstream import downloads
 
 
 def django_wsgi_app() -> Any:
@@ -33,6 +34,13 @@ def django_wsgi_app() -> Any:
         return [response.content]  # type: ignore[attr-defined]
 
     return app
+
+
+# The clients' download guard in client tests: the in-process simulator is allowed (as the studio allows its
+# own), and any other name "resolves" to a public address, so scripted CDN answers are reached (pinned to it).
+TEST_DOWNLOADS = downloads.Limits(
+    allowed=frozenset({"testserver:80"}), resolver=lambda host, port: ["93.184.215.14"]
+)
 
 
 def simulator_transport() -> httpx.BaseTransport:

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import httpx
+from django.conf import settings
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
@@ -17,13 +18,17 @@ from sorastudio.upstream.acedata import (
     parse_retry_after,
     parse_task,
 )
-from tests.helpers import simulator_transport
+from tests.helpers import TEST_DOWNLOADS, simulator_transport
 
 BASE = "http://testserver/simulator/acedata"
 
 
-def client(transport: httpx.BaseTransport | None = None, key: str = "test-key") -> AceDataClient:
-    return AceDataClient(BASE, key, timeout=5, transport=transport or simulator_transport())
+def client(
+    transport: httpx.BaseTransport | None = None, key: str = settings.SIMULATOR_API_KEY
+) -> AceDataClient:
+    return AceDataClient(
+        BASE, key, timeout=5, transport=transport or simulator_transport(), download_limits=TEST_DOWNLOADS
+    )
 
 
 def scripted(*responses: httpx.Response | Exception) -> httpx.MockTransport:

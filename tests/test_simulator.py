@@ -18,7 +18,7 @@ from tests.helpers import read_body
 
 VIDEOS = "/simulator/acedata/sora/videos"
 TASKS = "/simulator/acedata/sora/tasks"
-AUTH = {"Authorization": "Bearer anything"}
+AUTH = {"Authorization": f"Bearer {settings.SIMULATOR_API_KEY}"}
 
 
 class SimulatorTestCase(TestCase):

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from django.conf import settings
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from sorastudio.upstream.sora2api import (
     Sora2APIError,
     parse_record,
 )
-from tests.helpers import simulator_transport
+from tests.helpers import TEST_DOWNLOADS, simulator_transport
 
 BASE = "http://testserver/simulator/sora2api"
 DOCUMENTED_PREFIX = "/api/v1/sora2"
@@ -27,10 +28,17 @@ PREFIXES = (DOCUMENTED_PREFIX, CLIENTS_PREFIX)
 
 
 def client(
-    transport: httpx.BaseTransport | None = None, key: str = "test-key", prefix: str = DOCUMENTED_PREFIX
+    transport: httpx.BaseTransport | None = None,
+    key: str = settings.SIMULATOR_API_KEY,
+    prefix: str = DOCUMENTED_PREFIX,
 ) -> Sora2APIClient:
     return Sora2APIClient(
-        BASE, key, path_prefix=prefix, timeout=5, transport=transport or simulator_transport()
+        BASE,
+        key,
+        path_prefix=prefix,
+        timeout=5,
+        transport=transport or simulator_transport(),
+        download_limits=TEST_DOWNLOADS,
     )
 
 
@@ -360,12 +368,12 @@ class RecordInfoTests(TestCase):
                 seen.append(request)
                 return inner.handle_request(request)
 
-        with client(Recording(), key="secret-key") as c:
+        with client(Recording()) as c:
             url = c.record_info(task_id).video_url
             with c.download(url) as response:
                 response.read()
         api_call, video_call = seen
-        self.assertEqual(api_call.headers["authorization"], "Bearer secret-key")
+        self.assertEqual(api_call.headers["authorization"], f"Bearer {settings.SIMULATOR_API_KEY}")
         self.assertNotIn("authorization", video_call.headers)
         self.assertNotIn(b"secret-key", b"".join(v for _, v in video_call.headers.raw))
 

@@ -10,6 +10,7 @@ from unittest import mock
 
 import av
 import numpy as np
+from django.conf import settings
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from tests.helpers import read_body
 PREFIXES = ("/simulator/sora2api/api/v1/sora2", "/simulator/sora2api/api/v1/sora2api")
 GENERATE = PREFIXES[0] + "/generate"
 RECORD_INFO = PREFIXES[0] + "/record-info"
-AUTH = {"Authorization": "Bearer anything"}
+AUTH = {"Authorization": f"Bearer {settings.SIMULATOR_API_KEY}"}
 
 
 class SimulatorTestCase(TestCase):

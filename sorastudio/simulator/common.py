@@ -1,5 +1,13 @@
-"""What every simulated provider shares: signed, expiring links to its rendered videos (a blob-storage-like
-`?se=<expiry>&sp=r&sig=<hmac>` query) and serving the file behind such a link with range support.
+"""What every simulated provider shares: its key, the bounds on what it may cost the web server, signed,
+expiring links to its rendered videos (a blob-storage-like `?se=<expiry>&sp=r&sig=<hmac>` query) and
+serving the file behind such a link with range support.
+
+The simulator is served by the studio's own web server, so an anonymous caller must not be able to use it
+up: its APIs answer only the bearer SIMULATOR_API_KEY (which the studio's own clients send), a request
+that would hold a web thread (the blocking and streaming answers, the time-out faults) holds one only while
+fewer than SIMULATOR_MAX_HOLDS do and for SIMULATOR_HOLD_SECONDS at most, and at most SIMULATOR_MAX_RENDERS
+videos are encoded at once. The limits are threading semaphores, so they hold across the threads of one
+process; each web process has its own.
 
 A link is signed over the task id and its expiry with a key derived from SECRET_KEY, so any web process can
 check it without shared state, and an expired or tampered link gets the storage-style 403 XML a real CDN
@@ -10,7 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -27,6 +38,66 @@ from . import faults
 from .models import SimTask
 
 LINK_LIFETIME = timedelta(days=6)
+
+
+def key_matches(token: str) -> bool:
+    """Whether a bearer token is the simulator's key, compared in constant time."""
+    return hmac.compare_digest(token.strip().encode(), settings.SIMULATOR_API_KEY.encode())
+
+
+_SEMAPHORES_LOCK = threading.Lock()
+_SEMAPHORES: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+
+
+def _semaphore(kind: str, size: int) -> threading.BoundedSemaphore:
+    # One per (kind, size): a changed setting (in tests) gets a fresh one instead of a resized one.
+    with _SEMAPHORES_LOCK:
+        return _SEMAPHORES.setdefault((kind, size), threading.BoundedSemaphore(size))
+
+
+@contextmanager
+def holding() -> Iterator[float | None]:
+    """A slot to keep a web thread waiting in: yields the seconds it may wait, or None when every slot is
+    taken, and the caller must answer at once."""
+    slots = _semaphore("holds", settings.SIMULATOR_MAX_HOLDS)
+    if not slots.acquire(blocking=False):
+        yield None
+        return
+    try:
+        yield settings.SIMULATOR_HOLD_SECONDS
+    finally:
+        slots.release()
+
+
+class Busy(Exception):
+    """Every render slot stayed taken: the client is to come back later."""
+
+
+@contextmanager
+def render_slot() -> Iterator[None]:
+    """One of SIMULATOR_MAX_RENDERS encodes. Without a free one, the request waits for one only if it gets
+    a hold slot (and for as long as a hold lasts); otherwise, or if none frees up meanwhile, Busy."""
+    slots = _semaphore("renders", settings.SIMULATOR_MAX_RENDERS)
+    if not slots.acquire(blocking=False):
+        with holding() as seconds:
+            if seconds is None or not slots.acquire(timeout=seconds):
+                raise Busy
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def busy() -> HttpResponse:
+    """What a storage service answers when it is too busy: 503 with a Retry-After, which clients retry."""
+    response = HttpResponse(
+        '<?xml version="1.0" encoding="utf-8"?><Error><Code>ServerBusy</Code>'
+        "<Message>The server is busy. Retry the request later.</Message></Error>",
+        status=503,
+        content_type="application/xml",
+    )
+    response["Retry-After"] = "2"
+    return response
 
 
 def signature(task_id: str, expires: int) -> str:

@@ -6,7 +6,8 @@ refuses an unknown kind or a rate outside 0..1 at start-up.
 
   429                 HTTP 429 with `Retry-After: 1` (submits, status reads, downloads)
   500                 HTTP 500 with an error body (submits, status reads, downloads)
-  timeout             the answer is held longer than UPSTREAM_TIMEOUT (status reads, downloads)
+  timeout             the answer is held longer than UPSTREAM_TIMEOUT (status reads, downloads), when one
+                      of SIMULATOR_MAX_HOLDS is free (else it is answered at once)
   malformed           HTTP 200 with a body that is not JSON, or not a video (status reads, downloads)
   duplicate_callback  the finished task's callback is delivered twice
   late_callback       the callback comes SIMULATOR_SECONDS * 2 + 5 seconds late, often after polling
@@ -88,9 +89,15 @@ def happens(kind: str, where: str) -> bool:
     return True
 
 
-def hold() -> None:
-    """Keep the client waiting past its time-out."""
-    time.sleep(settings.UPSTREAM_TIMEOUT + 1.5)
+def hold() -> bool:
+    """Keep the client waiting past its time-out, if a hold slot is free; False (at once) when none is."""
+    from .common import holding  # common imports this module
+
+    with holding() as seconds:
+        if seconds is None:
+            return False
+        time.sleep(min(settings.UPSTREAM_TIMEOUT + 1.5, seconds))
+    return True
 
 
 def http_fault(

@@ -50,7 +50,18 @@ from django.views.decorators.http import require_GET, require_POST
 from sorastudio.studio import capabilities
 
 from . import faults
-from .common import callback_allowed, link_is_valid, link_refused, out_of_credit, serve_video, signed_link
+from .common import (
+    Busy,
+    busy,
+    callback_allowed,
+    key_matches,
+    link_is_valid,
+    link_refused,
+    out_of_credit,
+    render_slot,
+    serve_video,
+    signed_link,
+)
 from .models import SimTask
 from .render import render_video, simulated_frame_size
 
@@ -78,7 +89,7 @@ def _envelope(code: int, msg: str, data: Any = None, *, status: int | None = Non
 
 def _authorized(request: HttpRequest) -> JsonResponse | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not key_matches(token):
         return _envelope(401, "Missing or invalid API key")
     return None
 
@@ -236,7 +247,9 @@ def generate(request: HttpRequest) -> HttpResponseBase:
         _schedule_callback(task.id, seconds)
     if "[sim:timeout]" in prompt.lower():
         faults.record("timeout", "submit")
-        faults.hold()
+        if not faults.hold():
+            # No thread to spare for the wait: an answer that leaves the client just as unsure.
+            return faults.malformed("submit")
     elif "[sim:malformed]" in prompt.lower():
         faults.record("malformed", "submit")
         return faults.malformed("submit")
@@ -270,7 +283,11 @@ def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
         raise Http404("no such video")
     if fault := faults.http_fault("download"):
         return fault
-    return serve_video(request, render_for(task), etag=task.id)
+    try:
+        path = render_for(task)
+    except Busy:
+        return busy()
+    return serve_video(request, path, etag=task.id)
 
 
 def render_for(task: SimTask) -> Path:
@@ -285,15 +302,16 @@ def render_for(task: SimTask) -> Path:
     long_side, short_side = NOMINAL_SIZES[quality]
     nominal = (short_side, long_side) if body.get("aspectRatio") == "portrait" else (long_side, short_side)
     width, height = simulated_frame_size(*nominal)
-    render_video(
-        path,
-        prompt=str(body["prompt"]),
-        width=width,
-        height=height,
-        seconds=VIDEO_SECONDS,
-        caption=f"Sora2API · {quality} · simulated",
-        watermark=str(body.get("watermark") or ""),
-    )
+    with render_slot():
+        render_video(
+            path,
+            prompt=str(body["prompt"]),
+            width=width,
+            height=height,
+            seconds=VIDEO_SECONDS,
+            caption=f"Sora2API · {quality} · simulated",
+            watermark=str(body.get("watermark") or ""),
+        )
     return path
 
 

@@ -50,10 +50,15 @@ from sorastudio.studio import capabilities
 from . import faults
 from .common import LINK_LIFETIME as LINK_LIFETIME  # the link scheme now lives in .common
 from .common import (
+    Busy,
+    busy,
     callback_allowed,
+    holding,
+    key_matches,
     link_is_valid,
     link_refused,
     out_of_credit,
+    render_slot,
     serve_video,
     signature,
     signed_link,
@@ -79,7 +84,7 @@ def _authorized(request: HttpRequest) -> JsonResponse | None:
     if not header:
         return _error(400, "no_token", "Authorization token is required.")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not key_matches(token):
         return _error(401, "invalid_token", "The authorization token is invalid.")
     return None
 
@@ -274,8 +279,13 @@ def acedata_videos(request: HttpRequest) -> HttpResponseBase:
         return JsonResponse({"task_id": task.id, "trace_id": task.trace_id})
     if "application/x-ndjson" in request.headers.get("accept", ""):
         return StreamingHttpResponse(_ndjson(request, task), content_type="application/x-ndjson")
-    # The blocking mode holds the connection for the whole generation, as the real one does.
-    _sleep_until(task)
+    # The blocking mode holds the connection for the generation, as the real one does, but only in a free
+    # hold slot and for a hold's length; otherwise the answer is the async one, the task id to poll.
+    with holding() as held:
+        if held is not None:
+            _sleep_until(task, held)
+    if task.phase() not in ("succeeded", "failed"):
+        return JsonResponse({"task_id": task.id, "trace_id": task.trace_id})
     return JsonResponse(_result_body(request, task), status=200)
 
 
@@ -284,34 +294,45 @@ def _broken_answer(prompt: str) -> JsonResponse | HttpResponse | None:
     text = prompt.lower()
     if "[sim:timeout]" in text:
         faults.record("timeout", "submit")
-        faults.hold()
-        return _error(504, "timeout", "The answer came too late.")
+        if faults.hold():
+            return _error(504, "timeout", "The answer came too late.")
+        # No thread to spare for the wait: an answer that leaves the client just as unsure.
+        return faults.malformed("submit")
     if "[sim:malformed]" in text:
         faults.record("malformed", "submit")
         return faults.malformed("submit")
     if "[sim:hold]" in text:
         faults.record("hold", "submit")
-        time.sleep(settings.UPSTREAM_TIMEOUT * 0.6)
+        with holding() as seconds:
+            if seconds is not None:
+                time.sleep(min(settings.UPSTREAM_TIMEOUT * 0.6, seconds))
     return None
 
 
-def _sleep_until(task: SimTask) -> None:
+def _sleep_until(task: SimTask, at_most: float) -> None:
     remaining = (task.finishes_at - timezone.now()).total_seconds()
     if remaining > 0:
-        time.sleep(min(remaining, 300))
+        time.sleep(min(remaining, at_most))
 
 
 def _ndjson(request: HttpRequest, task: SimTask) -> Iterator[bytes]:
-    while task.phase() not in ("succeeded", "failed"):
-        snapshot = {
-            "success": True,
-            "task_id": task.id,
-            "trace_id": task.trace_id,
-            "data": [{"id": task.video_id, "state": task.phase()}],
-        }
-        yield (json.dumps(snapshot) + "\n").encode()
-        time.sleep(min(1.0, max(0.0, (task.finishes_at - timezone.now()).total_seconds())))
-    yield (json.dumps(_result_body(request, task)) + "\n").encode()
+    """Progress lines until the task is done, while a hold slot lasts; without one, or once the hold is
+    over, the stream ends on the latest progress line (the client polls for the rest)."""
+    with holding() as seconds:
+        deadline = time.monotonic() + (seconds or 0.0)
+        while task.phase() not in ("succeeded", "failed"):
+            snapshot = {
+                "success": True,
+                "task_id": task.id,
+                "trace_id": task.trace_id,
+                "data": [{"id": task.video_id, "state": task.phase()}],
+            }
+            yield (json.dumps(snapshot) + "\n").encode()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(1.0, left, max(0.0, (task.finishes_at - timezone.now()).total_seconds())))
+        yield (json.dumps(_result_body(request, task)) + "\n").encode()
 
 
 @csrf_exempt
@@ -353,7 +374,11 @@ def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
         raise Http404("no such video")
     if fault := faults.http_fault("download"):
         return fault
-    return serve_video(request, render_for(task), etag=task.id)
+    try:
+        path = render_for(task)
+    except Busy:
+        return busy()
+    return serve_video(request, path, etag=task.id)
 
 
 _RENDERING = threading.Lock()
@@ -383,12 +408,17 @@ def render_for(task: SimTask) -> Any:
     shared = folder / "renders" / f"{key}.mp4"
     with _RENDERING:
         lock = _RENDER_LOCKS.setdefault(key, threading.Lock())
-    with lock:  # many downloads of one new render at once: one encodes, the others wait for it
-        if not shared.exists():
-            shared.parent.mkdir(exist_ok=True)
-            render_video(shared, prompt=prompt, width=width, height=height, seconds=duration, caption=caption)
-    with _RENDERING:
-        _RENDER_LOCKS.pop(key, None)
+    try:
+        with lock:  # many downloads of one new render at once: one encodes, the others wait for it
+            if not shared.exists():
+                shared.parent.mkdir(exist_ok=True)
+                with render_slot():
+                    render_video(
+                        shared, prompt=prompt, width=width, height=height, seconds=duration, caption=caption
+                    )
+    finally:
+        with _RENDERING:
+            _RENDER_LOCKS.pop(key, None)
     try:
         os.link(shared, path)
     except FileExistsError:

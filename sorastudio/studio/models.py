@@ -223,6 +223,12 @@ ERROR_EXPLANATIONS: dict[str, StrOrPromise] = {
     "generation_failed": _("The video service could not finish this video. Try again or change the prompt."),
     "link_expired": _("The finished video could no longer be downloaded from the video service."),
     "archive_failed": _("The video was made but could not be saved to the studio's storage."),
+    "download_refused": _(
+        "The video service's link to the finished video pointed somewhere the studio does not download "
+        "from, so the video was not saved."
+    ),
+    "download_too_large": _("The finished video was larger than the studio accepts, so it was not saved."),
+    "download_too_slow": _("The finished video took too long to download, so it was not saved."),
     "timed_out": _("The video service took too long, so the studio gave up waiting."),
     "submit_failed": _("The studio could not reach the video service to start this video."),
     "submit_uncertain": _(

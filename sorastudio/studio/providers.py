@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 
+from sorastudio.upstream import downloads
 from sorastudio.upstream.acedata import AceDataClient, VideoRequest
 from sorastudio.upstream.errors import UpstreamError
 from sorastudio.upstream.sora2api import GenerateRequest, Sora2APIClient
@@ -127,6 +128,15 @@ def made_for(status: Status, token: str) -> bool:
 
 def _simulator(path: str) -> str:
     return settings.SIMULATOR_BASE_URL + "/simulator/" + path
+
+
+def download_limits(simulated: bool) -> downloads.Limits:
+    """How far a video download may go. Only a simulated job's links may point at the simulator, which is
+    on the studio's own (often loopback) address; a real upstream's never may."""
+    allowed = frozenset({downloads.origin(settings.SIMULATOR_BASE_URL)}) if simulated else frozenset()
+    return downloads.Limits(
+        max_bytes=settings.DOWNLOAD_MAX_MB * 1024 * 1024, timeout=settings.DOWNLOAD_TIMEOUT, allowed=allowed
+    )
 
 
 # --- Requests -----------------------------------------------------------------------------------------
@@ -314,10 +324,15 @@ class AceDataUpstream(_Recorded):
     def __init__(self, simulated: bool) -> None:
         super().__init__(simulated)
         base = _simulator("acedata") if simulated else settings.ACEDATA_BASE_URL
-        # The simulator accepts any non-empty bearer token; a real key never leaves this adapter.
-        key = "simulator" if simulated else settings.ACEDATA_API_KEY
+        # The simulator takes only its own key; a real key never leaves this adapter.
+        key = settings.SIMULATOR_API_KEY if simulated else settings.ACEDATA_API_KEY
         self.client = AceDataClient(
-            base, key, timeout=settings.UPSTREAM_TIMEOUT, transport=transport_override, on_response=self._saw
+            base,
+            key,
+            timeout=settings.UPSTREAM_TIMEOUT,
+            transport=transport_override,
+            on_response=self._saw,
+            download_limits=download_limits(simulated),
         )
         self.sent: dict[str, Any] = {}
 
@@ -354,7 +369,7 @@ class Sora2APIUpstream(_Recorded):
     def __init__(self, simulated: bool) -> None:
         super().__init__(simulated)
         base = _simulator("sora2api") if simulated else settings.SORA2API_BASE_URL
-        key = "simulator" if simulated else settings.SORA2API_API_KEY
+        key = settings.SIMULATOR_API_KEY if simulated else settings.SORA2API_API_KEY
         self.client = Sora2APIClient(
             base,
             key,
@@ -362,6 +377,7 @@ class Sora2APIUpstream(_Recorded):
             timeout=settings.UPSTREAM_TIMEOUT,
             transport=transport_override,
             on_response=self._saw,
+            download_limits=download_limits(simulated),
         )
         self.sent: dict[str, Any] = {}
 

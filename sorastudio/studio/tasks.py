@@ -31,6 +31,7 @@ from django.utils.translation import gettext
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
+from sorastudio.upstream import downloads
 from sorastudio.upstream.errors import UpstreamError
 
 from . import accounts, media, providers, storage
@@ -551,7 +552,8 @@ def archive_claimed(generation: Generation) -> None:
                 State.ARCHIVING, backoff(generation.attempts, exc.retry_after), reason=exc.message, where=mine
             )
             return
-        code = exc.code if exc.code == "link_expired" else "archive_failed"
+        # A download the guard refused keeps its own code, so the card says why (downloads.CODES).
+        code = exc.code if exc.code in ("link_expired", *downloads.CODES) else "archive_failed"
         generation.mark_failed(code, exc.message, from_states=archiving, status=exc.status, where=mine)
     except media.NotAVideo as exc:
         # A CDN can answer 200 with an error page; the made (and paid for) video deserves another download.

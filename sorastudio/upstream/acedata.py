@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import httpx
 
-from . import tls
+from . import downloads, tls
 from .errors import REFUSAL_CODE, UpstreamError, refusal_or
 
 Phase = Literal["pending", "processing", "succeeded", "failed", "unknown"]
@@ -202,6 +202,7 @@ class AceDataClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         on_response: Callable[[httpx.Response], None] | None = None,
+        download_limits: downloads.Limits | None = None,
     ) -> None:
         # `on_response` sees every answer's status line (before its body is read): how the studio
         # counts its requests without this client knowing about it.
@@ -224,9 +225,14 @@ class AceDataClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
             verify=tls.context(),
-            follow_redirects=True,
             event_hooks=hooks,
+            # No proxy from the environment: it would resolve the name itself, past the address check.
+            trust_env=False,
+            # Connections are made to a checked IP (downloads.py): one kept open for one name must not
+            # carry a request for another name that resolved to the same address.
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
+        self.download_limits = download_limits or downloads.Limits()
 
     def close(self) -> None:
         self._http.close()
@@ -301,9 +307,11 @@ class AceDataClient:
     @contextmanager
     def download(self, url: str) -> Iterator[httpx.Response]:
         """Open a result link as a stream. Expired or missing links raise a permanent AceDataError with
-        code `link_expired`, so the caller knows to ask for a fresh link."""
+        code `link_expired`, so the caller knows to ask for a fresh link. The link and its redirects are
+        checked, and the body capped, by downloads.open_checked (codes download_refused, …_too_large,
+        …_too_slow)."""
         try:
-            with self._downloads.stream("GET", url) as response:
+            with downloads.open_checked(self._downloads, url, self.download_limits, AceDataError) as response:
                 if response.status_code in (401, 403, 404, 410):
                     raise AceDataError(
                         "the video link has expired or is gone",

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import httpx
 
-from . import tls
+from . import downloads, tls
 from .acedata import parse_retry_after
 from .errors import REFUSAL_CODE, UpstreamError, refusal_or
 
@@ -297,6 +297,7 @@ class Sora2APIClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         on_response: Callable[[httpx.Response], None] | None = None,
+        download_limits: downloads.Limits | None = None,
     ) -> None:
         # `on_response` sees every answer's status line (before its body is read): how the studio
         # counts its requests without this client knowing about it.
@@ -321,9 +322,14 @@ class Sora2APIClient:
             timeout=timeouts,
             transport=transport,
             verify=tls.context(),
-            follow_redirects=True,
             event_hooks=hooks,
+            # No proxy from the environment: it would resolve the name itself, past the address check.
+            trust_env=False,
+            # Connections are made to a checked IP (downloads.py): one kept open for one name must not
+            # carry a request for another name that resolved to the same address.
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
+        self.download_limits = download_limits or downloads.Limits()
 
     def close(self) -> None:
         self._http.close()
@@ -410,9 +416,13 @@ class Sora2APIClient:
     @contextmanager
     def download(self, url: str) -> Iterator[httpx.Response]:
         """Open a result link as a stream. Expired or missing links raise a permanent Sora2APIError with
-        code `link_expired`, so the caller knows to ask for a fresh link."""
+        code `link_expired`, so the caller knows to ask for a fresh link. The link and its redirects are
+        checked, and the body capped, by downloads.open_checked (codes download_refused, …_too_large,
+        …_too_slow)."""
         try:
-            with self._downloads.stream("GET", url) as response:
+            with downloads.open_checked(
+                self._downloads, url, self.download_limits, Sora2APIError
+            ) as response:
                 if response.status_code in EXPIRED_LINK_STATUSES:
                     raise Sora2APIError(
                         "the video link has expired or is gone",
