@@ -79,6 +79,9 @@ class Setup:
                 "SORA_PROVIDER": "simulator",
                 "SIMULATOR_BASE_URL": self.base,
                 "SIMULATOR_SECONDS": str(self.seconds),
+                # The benchmarks measure the studio, not the simulator's guard against anonymous load.
+                "SIMULATOR_MAX_HOLDS": "32",
+                "SIMULATOR_MAX_RENDERS": "16",
                 "PUBLIC_BASE_URL": self.base if self.callbacks else "",
                 "EMAIL_HOST": "",
                 "LOG_LEVEL": "WARNING",
