@@ -1,12 +1,46 @@
-"""The Content-Security-Policy header (``settings.CONTENT_SECURITY_POLICY``) on every response."""
+"""The Content-Security-Policy header (``settings.CONTENT_SECURITY_POLICY``) on every response, and the
+masking of credentials written inside URLs wherever settings could be shown."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
+
+MASK = "********"
+# scheme://user:password@host: the password is what is masked (the user name helps to read a report).
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/?#@]*):([^\s/?#@]+)@")
+
+
+def mask_url_credentials(text: str) -> str:
+    """``postgres://studio:secret@db/studio`` → ``postgres://studio:********@db/studio``, anywhere in text."""
+    return _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
+
+
+class SafeReporterFilter(SafeExceptionReporterFilter):
+    """Django's filter hides settings whose names look secret (…KEY, …PASSWORD); a URL's name does not, so
+    DATABASE_URL, REDIS_URL, Q_CLUSTER's broker or an S3 endpoint with a password inside would be shown
+    whole on the debug page and in mailed error reports (request headers go through here too)."""
+
+    def cleanse_setting(self, key: Any, value: Any) -> Any:
+        cleansed = super().cleanse_setting(key, value)
+        return mask_url_credentials(cleansed) if isinstance(cleansed, str) else cleansed
+
+
+class SafeExceptionReporter(ExceptionReporter):
+    """The whole report masked, not just the settings: a URL also turns up in an exception's message or in
+    a frame's local variables (a dict of connection settings, say)."""
+
+    def get_traceback_html(self) -> str:
+        return mask_url_credentials(super().get_traceback_html())
+
+    def get_traceback_text(self) -> str:
+        return mask_url_credentials(super().get_traceback_text())
 
 
 class ContentSecurityPolicyMiddleware:
