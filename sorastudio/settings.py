@@ -337,8 +337,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # more than the declared length, and nothing of a body that declares none. Django's own limit on a body's
 # form fields is the same number.
 REQUEST_MAX_MB = env_int("REQUEST_MAX_MB", 100, minimum=1)
-REQUEST_MAX_BYTES = REQUEST_MAX_MB * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_MB * 1024 * 1024
 
 # Media on an S3-compatible store (AWS S3, MinIO, Ceph…) when a bucket is named; the local disk otherwise.
 # Objects stay private (the bucket's own default; no ACL is sent, since buckets with ACLs disabled refuse

@@ -45,7 +45,7 @@ class RequestSizeMiddleware:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0  # Django then reads nothing of it
-        if declared > settings.REQUEST_MAX_BYTES:
+        if declared > settings.REQUEST_MAX_MB * 1024 * 1024:
             return too_large(request)
         return self.get_response(request)
 
