@@ -29,7 +29,8 @@ class SafeReporterFilter(SafeExceptionReporterFilter):
 
     def cleanse_setting(self, key: Any, value: Any) -> Any:
         cleansed = super().cleanse_setting(key, value)
-        return mask_url_credentials(cleansed) if isinstance(cleansed, str) else cleansed
+        # type(), not isinstance(): a lazy object passes for a str without being one.
+        return mask_url_credentials(cleansed) if type(cleansed) is str else cleansed
 
 
 class SafeExceptionReporter(ExceptionReporter):
