@@ -133,13 +133,12 @@ class RequestSizeTests(TeamTestCase):
     def test_a_body_that_declares_no_length_is_not_read_at_all(self) -> None:
         self.client.force_login(self.alice)
         body = Unreadable()
-        response = self.client.generic(
-            "POST",
-            reverse("studio:index"),
-            CONTENT_TYPE=MULTIPART,
-            HTTP_TRANSFER_ENCODING="chunked",
-            **{"wsgi.input": body},
-        )
+        environ: dict[str, Any] = {
+            "CONTENT_TYPE": MULTIPART,
+            "HTTP_TRANSFER_ENCODING": "chunked",
+            "wsgi.input": body,
+        }
+        response = self.client.generic("POST", reverse("studio:index"), **environ)
         self.assertNotEqual(response.status_code, 500)
         self.assertEqual(body.reads, 0)
 
@@ -161,11 +160,10 @@ class OneSettingTests(TeamTestCase):
         self.assertEqual(documented[1], default[1])
         self.client.force_login(self.alice)
         with override_settings(REQUEST_MAX_MB=1):
-            response = self.client.generic(
-                "POST",
-                reverse("studio:index"),
-                CONTENT_TYPE=MULTIPART,
-                CONTENT_LENGTH=str(2 * MB),
-                **{"wsgi.input": Unreadable()},
-            )
+            environ: dict[str, Any] = {
+                "CONTENT_TYPE": MULTIPART,
+                "CONTENT_LENGTH": str(2 * MB),
+                "wsgi.input": Unreadable(),
+            }
+            response = self.client.generic("POST", reverse("studio:index"), **environ)
         self.assertContains(response, "more than 1 MB", status_code=413)

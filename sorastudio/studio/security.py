@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 MASK = "********"
@@ -37,11 +38,12 @@ class SafeExceptionReporter(ExceptionReporter):
     """The whole report masked, not just the settings: a URL also turns up in an exception's message or in
     a frame's local variables (a dict of connection settings, say)."""
 
-    def get_traceback_html(self) -> str:
-        return mask_url_credentials(super().get_traceback_html())
+    # Masking adds no markup: what Django rendered safe stays safe.
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe(mask_url_credentials(super().get_traceback_html()))  # noqa: S308
 
-    def get_traceback_text(self) -> str:
-        return mask_url_credentials(super().get_traceback_text())
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(mask_url_credentials(super().get_traceback_text()))  # noqa: S308
 
 
 class ContentSecurityPolicyMiddleware:
