@@ -3,7 +3,9 @@ own pages with a way back, and passwords written inside URL-valued settings neve
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import secrets
 import subprocess
@@ -21,7 +23,12 @@ from django.test import Client, SimpleTestCase, override_settings
 from django.urls import path, reverse
 
 from sorastudio import urls as studio_urls
-from sorastudio.studio.security import SafeExceptionReporter, SafeReporterFilter, mask_url_credentials
+from sorastudio.studio.security import (
+    MaskCredentials,
+    SafeExceptionReporter,
+    SafeReporterFilter,
+    mask_url_credentials,
+)
 from tests.helpers import TeamTestCase, make_finished
 from tests.test_deployment_files import STUDIO_VARS
 
@@ -209,6 +216,30 @@ class MaskingTests(SimpleTestCase):
             for secret in PASSWORDS:
                 self.assertNotIn(secret, report)
             self.assertIn("cannot connect to postgres://studio:********@db:5432/studio", report)
+
+
+class LogMaskingTests(SimpleTestCase):
+    def test_a_log_line_or_traceback_naming_a_url_with_its_password_is_written_masked(self) -> None:
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        handler.addFilter(MaskCredentials())
+        log = logging.getLogger("tests.masking")
+        log.addHandler(handler)
+        self.addCleanup(log.removeHandler, handler)
+        log.error("the broker %s is down", SECRETS["REDIS_URL"])
+        try:
+            raise RuntimeError(f"cannot connect to {SECRETS['DATABASE_URL']}")
+        except RuntimeError:
+            log.exception("the database refused")
+        written = stream.getvalue()
+        self.assertIn("the broker redis://:********@redis:6379/0 is down", written)
+        self.assertIn("RuntimeError: cannot connect to postgres://studio:********@db:5432/studio", written)
+        for secret in PASSWORDS:
+            self.assertNotIn(secret, written)
+
+    def test_the_studios_log_handler_masks(self) -> None:
+        logging_config: dict[str, Any] = settings.LOGGING
+        self.assertIn("mask_credentials", logging_config["handlers"]["console"]["filters"])
 
 
 @override_settings(ROOT_URLCONF=__name__, DEBUG=True, **SECRETS)

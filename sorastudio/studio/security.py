@@ -3,6 +3,7 @@ masking of credentials written inside URLs wherever settings could be shown."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,22 @@ _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/?#@]*):([^\s/?#@]+
 def mask_url_credentials(text: str) -> str:
     """``postgres://studio:secret@db/studio`` → ``postgres://studio:********@db/studio``, anywhere in text."""
     return _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
+
+
+class MaskCredentials(logging.Filter):
+    """On the log handlers: a message or a traceback naming a URL with its password (a broker that cannot be
+    reached, a database refusing a login) is written with the password masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_url_credentials(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_url_credentials(record.exc_text)
+        return True
 
 
 class SafeReporterFilter(SafeExceptionReporterFilter):
