@@ -32,8 +32,7 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # has no place for it, and two gunicorns of one user on one machine would fight over the same path.
 control_socket_disable = True
 # gunicorn has no limit on a request's body: the studio refuses one declaring more than REQUEST_MAX_MB itself
-# (studio.middleware.RequestSizeMiddleware), before reading it, and closes the connection so that gunicorn
-# does not read the rest either.
+# (studio.middleware.RequestSizeMiddleware), before reading it; gunicorn skips the rest of it.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 accesslog = "-"

@@ -1,11 +1,14 @@
 """In Chromium: a creator who opens another team's video sees the studio's own "not found" page, in its look
-and with its header, not Django's, and finds the way back to their gallery (tests/browser.py)."""
+and with its header, not Django's, and finds the way back to their gallery; a submit too large for the
+studio is refused with a message on the form, which keeps what was typed (tests/browser.py)."""
 
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
+from playwright.sync_api import FilePayload
 
-from sorastudio.studio.models import Membership, Team
+from sorastudio.studio.models import Generation, Membership, Team
 from tests.browser import QUICK, BrowserTestCase, expect
 from tests.helpers import make_finished, make_member
 
@@ -34,3 +37,20 @@ class TestErrorPages(BrowserTestCase):
         page.get_by_role("link", name="Back to the gallery").click()
         expect(page.get_by_role("heading", name="New video")).to_be_visible(timeout=QUICK)
         expect(page.get_by_role("heading", name="Agency gallery")).to_be_visible()
+
+    @override_settings(REQUEST_MAX_MB=1)
+    def test_a_submit_too_large_for_the_studio_is_refused_on_the_form(self) -> None:
+        self.member("alice", "Studio")
+        page = self.page
+        self.log_in(page, "alice")
+        page.get_by_label("Describe the video").fill("A clay fox")
+        clip = FilePayload(name="long-take.mp4", mimeType="video/mp4", buffer=b"\0" * (2 * 1024 * 1024))
+        page.get_by_label("Or pick a clip from your computer").set_input_files(clip)
+        with page.expect_response(lambda r: r.request.method == "POST") as answer:
+            page.get_by_role("button", name="Generate video").click()
+        self.assertEqual(answer.value.status, 413)
+        expect(page.locator("#upload-errors")).to_contain_text(
+            "This is more than 1 MB, the most the studio takes at once.", timeout=QUICK
+        )
+        expect(page.get_by_label("Describe the video")).to_have_value("A clay fox")
+        self.assertFalse(Generation.objects.exists())

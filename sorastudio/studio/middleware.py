@@ -33,9 +33,10 @@ class HealthCheckMiddleware:
 
 
 class RequestSizeMiddleware:
-    """Refuses a body declaring more than REQUEST_MAX_MB before any of it is read (so before a form, a file
-    or an image is looked at), in the studio's look; for htmx, a message the form shows above its button.
-    The connection is closed, so the server does not read the rest of the body to reuse it either."""
+    """Refuses a body declaring more than REQUEST_MAX_MB before the studio reads any of it (so before a form,
+    a file or an image is looked at), in the studio's look; for htmx, a message the form shows above its
+    button. The connection is left open on purpose: gunicorn then skips the rest of the body unread into
+    anything, and the browser, still sending, gets the answer instead of a connection reset."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -63,7 +64,6 @@ def too_large(request: HttpRequest) -> HttpResponse:
         else:
             response = HttpResponse(render_to_string("413.html", {"message": message}))
     response.status_code = 413
-    response["Connection"] = "close"
     return response
 
 
