@@ -142,20 +142,29 @@ def installation_secret_key(data_dir: Path) -> str:
     local run needs no SECRET_KEY and its web and worker processes, which share DATA_DIR, agree on it."""
     path = data_dir / "secret_key"
     if not path.exists():
-        draft = data_dir / f".secret_key.{os.getpid()}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_urlsafe(50))
         try:
-            os.link(draft, path)  # fails if another process made it first: theirs is kept
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
+            _write_secret_key(path)
+        except PermissionError:
+            raise ImproperlyConfigured(
+                f"SECRET_KEY is not set and {path} cannot be written: set one"
+            ) from None
     key = path.read_text().strip()
     if len(key) < 50:
         raise ImproperlyConfigured(f"{path} holds no usable secret key: delete it to make a new one")
     return key
+
+
+def _write_secret_key(path: Path) -> None:
+    draft = path.with_name(f".secret_key.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_urlsafe(50))
+    try:
+        os.link(draft, path)  # fails if another process made it first: theirs is kept
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
 
 
 SECRET_KEY = env_str("SECRET_KEY") or (installation_secret_key(DATA_DIR) if LOOPBACK_ONLY or DEBUG else "")
