@@ -31,6 +31,8 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # No control socket (gunicorn 25+ opens one in $HOME by default): nothing here uses it, a read-only container
 # has no place for it, and two gunicorns of one user on one machine would fight over the same path.
 control_socket_disable = True
+# gunicorn has no limit on a request's body: the studio refuses one declaring more than REQUEST_MAX_MB itself
+# (studio.middleware.RequestSizeMiddleware), before reading it; gunicorn skips the rest of it.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 accesslog = "-"

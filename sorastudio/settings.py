@@ -6,11 +6,13 @@ stops the process at start-up instead of surfacing later as odd behaviour.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import ipaddress
 import os
 import re
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -125,15 +127,54 @@ def env_rate_limit(name: str, default: str = "") -> tuple[int, int] | None:
 
 # --- Core -------------------------------------------------------------------------------------------------
 
-DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_str("SECRET_KEY") or ("dev-only-insecure-key" if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+# Off unless asked for: Django's debug pages list the URLs and the settings to whoever meets an error.
+DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+# A studio answering to loopback names only is reachable from this machine alone (`make run`): it may keep
+# its own generated secret key and be served over plain HTTP. Naming any other host makes it a deployment.
+LOOPBACK_ONLY = all(host.strip("[]") in {"127.0.0.1", "localhost", "::1"} for host in ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def installation_secret_key(data_dir: Path) -> str:
+    """This installation's own key, made once and kept in DATA_DIR (readable by its owner only), so that a
+    local run needs no SECRET_KEY and its web and worker processes, which share DATA_DIR, agree on it."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        try:
+            _write_secret_key(path)
+        except PermissionError:
+            raise ImproperlyConfigured(
+                f"SECRET_KEY is not set and {path} cannot be written: set one"
+            ) from None
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise ImproperlyConfigured(f"{path} holds no usable secret key: delete it to make a new one")
+    return key
+
+
+def _write_secret_key(path: Path) -> None:
+    draft = path.with_name(f".secret_key.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_urlsafe(50))
+    try:
+        os.link(draft, path)  # fails if another process made it first: theirs is kept
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+
+
+SECRET_KEY = env_str("SECRET_KEY") or (installation_secret_key(DATA_DIR) if LOOPBACK_ONLY or DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when ALLOWED_HOSTS names a host beyond this machine "
+        "(only a studio on 127.0.0.1, localhost or [::1] makes its own, in DATA_DIR)"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -155,6 +196,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "sorastudio.studio.security.ContentSecurityPolicyMiddleware",
     "sorastudio.studio.middleware.HealthCheckMiddleware",
+    # Before anything reads the body (CSRF's check reads the form).
+    "sorastudio.studio.middleware.RequestSizeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (which answers static files itself) and before anything that reads the body.
@@ -279,8 +322,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
-if DEBUG:
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder
+# WhiteNoise warns about a missing folder; a read-only image has its files collected already.
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 # Media is never served by URL: every video and poster goes through an authenticated view.
@@ -291,13 +335,20 @@ STORAGES: dict[str, dict[str, Any]] = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "sorastudio.studio.storage.StaticFiles"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+# Until collectstatic has run (`make run` and the image run it) WhiteNoise serves the source folders.
+WHITENOISE_USE_FINDERS = DEBUG or not (STATIC_ROOT / "staticfiles.json").exists()
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 1024 * 1024
+# The largest request body the studio reads: the most one form may carry (4 reference images of 10 MB and a
+# character clip of 50 MB, with its fields) and some room. A body declaring more is refused before a byte of
+# it is read (studio.middleware.RequestSizeMiddleware: gunicorn sets no limit of its own); Django reads no
+# more than the declared length, and nothing of a body that declares none. Django's own limit on a body's
+# form fields is the same number.
+REQUEST_MAX_MB = env_int("REQUEST_MAX_MB", 100, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_MB * 1024 * 1024
 
 # Media on an S3-compatible store (AWS S3, MinIO, Ceph…) when a bucket is named; the local disk otherwise.
 # Objects stay private (the bucket's own default; no ACL is sent, since buckets with ACLs disabled refuse
@@ -313,9 +364,9 @@ if S3_BUCKET:
     if not (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY):
         raise ImproperlyConfigured("S3_BUCKET needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
     if AWS_S3_ENDPOINT_URL and not re.match(r"https?://[^/]+", AWS_S3_ENDPOINT_URL):
+        shown = re.sub(r"//[^/@]*@", "//…@", AWS_S3_ENDPOINT_URL)  # never echo a password written in it
         raise ImproperlyConfigured(
-            f"AWS_S3_ENDPOINT_URL must be an http(s) address such as http://minio:9000, "
-            f"not {AWS_S3_ENDPOINT_URL!r}"
+            f"AWS_S3_ENDPOINT_URL must be an http(s) address such as http://minio:9000, not {shown!r}"
         )
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -348,6 +399,11 @@ elif AWS_S3_ENDPOINT_URL or env_str("AWS_S3_ADDRESSING_STYLE") or AWS_LOCATION:
 # --- Security ---------------------------------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
+# Passwords inside URL-valued settings (DATABASE_URL, REDIS_URL…) are masked on Django's error report too,
+# should it be shown (DEBUG) or mailed.
+DEFAULT_EXCEPTION_REPORTER = "sorastudio.studio.security.SafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "sorastudio.studio.security.SafeReporterFilter"
+CSRF_FAILURE_VIEW = "sorastudio.studio.views.csrf_failure"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads nothing from it: the token is put on <body> by the template
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -374,7 +430,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-if env_bool("HTTPS", not DEBUG):
+# Behind a TLS proxy unless this is a development run or a studio on loopback only (`make run`), which a
+# browser reaches over plain http://127.0.0.1 and whose cookies must therefore not be marked secure.
+if env_bool("HTTPS", not (DEBUG or LOOPBACK_ONLY)):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -505,17 +563,22 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Sora Studio <studio@localhos
 # --- Logging ----------------------------------------------------------------------------------------------
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})
+Q_LOG_LEVEL = env_choice("Q_LOG_LEVEL", "INFO" if DEBUG else "WARNING", {"DEBUG", "INFO", "WARNING", "ERROR"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"mask_credentials": {"()": "sorastudio.studio.security.MaskCredentials"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_credentials"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # httpx logs full request lines at INFO; keep them out so URLs with signatures stay out of logs.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
-        "django_q": {"level": "WARNING" if not DEBUG else "INFO"},
+        # The queue's routine steps (INFO) only when asked for; its failures are WARNING and ERROR.
+        "django-q": {"level": Q_LOG_LEVEL},
         # Its start-up banner and routine steps are INFO; repeated failures and lockouts are WARNING.
         "axes": {"level": "WARNING"},
     },

@@ -81,10 +81,10 @@ class QueueWorker:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the queue worker stopped while starting:\n{self.output()}")
-            if "running." in self.output():
+            if "running." in self.output():  # django-q's INFO line (the env sets Q_LOG_LEVEL=INFO)
                 return
             time.sleep(0.1)
-        # Not fatal: with DEBUG off django-q does not say "running"; jobs wait in the queue until it is.
+        raise RuntimeError(f"the queue worker did not say it was running:\n{self.output()}")
 
     def output(self, last: int = 80) -> str:
         try:
@@ -169,6 +169,10 @@ class BrowserTestCase(StaticLiveServerTestCase):
             "Q_WORKERS": "2",
             "Q_SYNC": "false",
             "PYTHONUNBUFFERED": "1",
+            # Its readiness is read from its log, and what it signs (clip and image links) the live server
+            # checks.
+            "Q_LOG_LEVEL": "INFO",
+            "SECRET_KEY": settings.SECRET_KEY,
         }
         cls.worker = QueueWorker(env, cls.data_dir / "qcluster.log")
         cls.addClassCleanup(cls.worker.stop)

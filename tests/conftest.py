@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import caches
+from django.test import override_settings
 from django.utils import translation
 from django_q.brokers import get_broker
 from django_q.conf import Conf
@@ -73,12 +74,24 @@ def _queue_of_this_run() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _studio_defaults() -> None:
+def _studio_defaults() -> Iterator[None]:
     """Defaults for the whole run, set before any test class starts, so that a class's or a test's own
     override_settings still wins: the simulator instant, no callbacks, the simulator at the test host."""
     django_settings.SIMULATOR_SECONDS = 0
     django_settings.PUBLIC_BASE_URL = ""
     django_settings.SIMULATOR_BASE_URL = "http://testserver"
+    # Static files from the source folders, as in development: with DEBUG off by default the settings ask
+    # for collectstatic's manifest, which a test run of changed files must not depend on.
+    static = override_settings(
+        STORAGES={
+            **django_settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+        WHITENOISE_USE_FINDERS=True,
+    )
+    static.enable()
+    yield
+    static.disable()
 
 
 @pytest.fixture(autouse=True)

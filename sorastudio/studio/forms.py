@@ -20,6 +20,8 @@ MAX_PROMPT = 4000
 MAX_JOBS_PER_SUBMIT = 20
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
+# The most images any model takes; each model's own number is checked by the form, still before decoding.
+MAX_IMAGES = max(cap.max_images for cap in capabilities.CAPABILITIES.values())
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 
 
@@ -36,6 +38,10 @@ class MultipleImageInput(forms.ClearableFileInput):
 
 
 class MultipleImageField(forms.FileField):
+    """Counted and measured only, from what the upload says of itself: no image is opened here. Decoding
+    waits until the form has counted them against the chosen model (GenerationForm._clean_images), so a
+    request with a hundred large images costs no more than one with five."""
+
     widget = MultipleImageInput
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -45,17 +51,34 @@ class MultipleImageField(forms.FileField):
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
         if not data:
             return []
-        files = data if isinstance(data, list | tuple) else [data]
-        return [check_image(f) for f in files]
+        files = list(data) if isinstance(data, list | tuple) else [data]
+        if len(files) > MAX_IMAGES:
+            raise ValidationError(too_many_images(MAX_IMAGES))
+        for upload in files:
+            check_image_bytes(upload)
+        return files
+
+
+def too_many_images(most: int) -> str:
+    return ngettext(
+        "Use at most %(most)s reference image.", "Use at most %(most)s reference images.", most
+    ) % {"most": most}
+
+
+def check_image_bytes(upload: UploadedFile) -> None:
+    if upload.size and upload.size > MAX_IMAGE_BYTES:
+        name = upload.name or gettext("the file")
+        raise ValidationError(gettext("%(name)s is larger than 10 MB. Use a smaller image.") % {"name": name})
 
 
 def check_image(upload: UploadedFile) -> UploadedFile:
     """Accept a real PNG, JPEG or WebP image of a sensible size; say plainly what is wrong otherwise: not an
     image, too big (in bytes or in pixels), or cut short (every pixel is decoded: a cut JPEG fails only then).
+    Cheapest first: the bytes, then the size in pixels from the header (Image.open reads no more), and only
+    then every pixel.
     """
+    check_image_bytes(upload)
     name = upload.name or gettext("the file")
-    if upload.size and upload.size > MAX_IMAGE_BYTES:
-        raise ValidationError(gettext("%(name)s is larger than 10 MB. Use a smaller image.") % {"name": name})
     megapixels = MAX_IMAGE_PIXELS // 1_000_000
     try:
         with Image.open(upload) as image:
@@ -89,8 +112,7 @@ def check_image(upload: UploadedFile) -> UploadedFile:
         with Image.open(upload) as image:
             image.verify()
         upload.seek(0)
-        with Image.open(upload) as image:
-            image.load()
+        decode(upload)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ValidationError(
             gettext(
@@ -102,6 +124,12 @@ def check_image(upload: UploadedFile) -> UploadedFile:
     upload.seek(0)
     upload.content_type = IMAGE_TYPES[kind]
     return upload
+
+
+def decode(upload: UploadedFile) -> None:
+    """Every pixel, which is what finds a file cut short; the costly step, so the last one."""
+    with Image.open(upload) as image:
+        image.load()
 
 
 class GenerationForm(forms.Form):
@@ -404,6 +432,7 @@ class GenerationForm(forms.Form):
 
     def _clean_images(self, cap: Capability, data: dict[str, Any]) -> None:
         data["kept_images"] = kept = self.kept_images()
+        data["image_fit"] = data.get("image_fit") or DEFAULT_FIT
         uploads = data.get("images") or []
         count = len(data.get("image_urls") or []) + len(kept) + len(uploads)
         field = "images" if uploads else "image_urls"
@@ -413,12 +442,11 @@ class GenerationForm(forms.Form):
                     "Version 2.0 uses a single reference image. Keep one and remove the others."
                 )
             else:
-                message = ngettext(
-                    "Use at most %(most)s reference image.",
-                    "Use at most %(most)s reference images.",
-                    cap.max_images,
-                ) % {"most": cap.max_images}
+                message = too_many_images(cap.max_images)
             self.add_error(field, message)
+            return
+        if not self._decoded(uploads):
+            return
         if (uploads or kept) and cap.images_need_urls and not _reachable():
             self.add_error(
                 "images",
@@ -428,12 +456,23 @@ class GenerationForm(forms.Form):
                 )
                 % {"service": cap.family},
             )
-        data["image_fit"] = data.get("image_fit") or DEFAULT_FIT
         fits = cap.first_image_only and len(uploads) == 1 and not kept and count <= cap.max_images
         if fits and data["size"] in cap.sizes:
             # The upload is replaced by the fitted image: that is what is stored and sent upstream.
             width, height = cap.pixel_size(data["size"], "")
             data["images"] = [fit_image(uploads[0], width, height, data["image_fit"])]
+
+    def _decoded(self, uploads: list[UploadedFile]) -> bool:
+        """Each upload read in full, now that there are few enough of them; the problems beside the field."""
+        errors = []
+        for upload in uploads:
+            try:
+                check_image(upload)
+            except ValidationError as error:
+                errors.append(error)
+        if errors:
+            self.add_error("images", errors)
+        return not errors
 
     def _clean_character(self, cap: Capability, data: dict[str, Any]) -> None:
         saved = self._saved_character(data)

@@ -8,7 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import resolve_url
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.utils import translation
+from django.utils.translation import gettext
 from django_htmx.http import HttpResponseClientRedirect
 
 from .models import Membership, Team
@@ -27,6 +30,41 @@ class HealthCheckMiddleware:
 
             return health()
         return self.get_response(request)
+
+
+class RequestSizeMiddleware:
+    """Refuses a body declaring more than REQUEST_MAX_MB before the studio reads any of it (so before a form,
+    a file or an image is looked at), in the studio's look; for htmx, a message the form shows above its
+    button. The connection is left open on purpose: gunicorn then skips the rest of the body unread into
+    anything, and the browser, still sending, gets the answer instead of a connection reset."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0  # Django then reads nothing of it
+        if declared > settings.REQUEST_MAX_MB * 1024 * 1024:
+            return too_large(request)
+        return self.get_response(request)
+
+
+def too_large(request: HttpRequest) -> HttpResponse:
+    with translation.override(translation.get_language_from_request(request)):
+        message = gettext(
+            "This is more than %(most)s MB, the most the studio takes at once. Reference images can be up to "
+            "10 MB each and a character clip up to 50 MB: use smaller files, or fewer."
+        ) % {"most": settings.REQUEST_MAX_MB}
+        if request.headers.get("HX-Request") == "true":
+            response = HttpResponse(render_to_string("studio/_too_large.html", {"message": message}))
+            response["HX-Retarget"] = "#upload-errors"
+            response["HX-Reswap"] = "innerHTML"
+        else:
+            response = HttpResponse(render_to_string("413.html", {"message": message}))
+    response.status_code = 413
+    return response
 
 
 class PageGZipMiddleware(GZipMiddleware):

@@ -24,6 +24,18 @@ from typing import IO, Any
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
 from storages.backends.s3 import S3Storage
+from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+
+class StaticFiles(CompressedManifestStaticFilesStorage):
+    """Static files compressed and under hashed names once collectstatic has run. Before, under their own
+    names, served from the source folders (settings.WHITENOISE_USE_FINDERS): a fresh checkout's pages work
+    instead of failing on a missing manifest."""
+
+    def stored_name(self, name: str) -> str:
+        if not self.hashed_files:
+            return name
+        return str(super().stored_name(name))
 
 
 def on_s3() -> bool:

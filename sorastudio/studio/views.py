@@ -12,7 +12,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -602,3 +602,9 @@ def restore(request: StudioRequest, pk: str) -> HttpResponseBase:
             % {"date": date_format(timezone.localtime(item.deleted_at))},
         )
     return redirect("studio:trash")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponseBase:
+    """CSRF_FAILURE_VIEW: the studio's page for a form sent from a page that has expired (Django's own names
+    the missing cookie or token, which means nothing to a creator)."""
+    return TemplateResponse(request, "403_csrf.html", status=403)

@@ -20,6 +20,15 @@ const studioText = (() => {
   };
 })();
 
+// A request too large for the studio (413, refused before it is read) answers with a message for the form,
+// retargeted beside the submit button: htmx swaps no error response unless told to.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status === 413 && event.detail.xhr.getResponseHeader("HX-Retarget")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
 // The colour theme: auto (the system's) → dark → light → auto, remembered in this browser.
 const THEMES = ["auto", "dark", "light"];
 const THEME_WORDS = {

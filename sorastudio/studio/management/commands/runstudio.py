@@ -32,6 +32,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, addr: str, no_demo: bool, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready.")
+        if not settings.DEBUG:
+            # Served by WhiteNoise from STATIC_ROOT under hashed names, as in production.
+            call_command("collectstatic", interactive=False, verbosity=0)
         if not no_demo:
             ensure_demo_login()
             if not Generation.objects.exists():
