@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sorastudio import settings as studio_settings
+from sorastudio.lib.ratelimit import RateLimited
 from sorastudio.studio.models import Generation, LedgerEntry
-from sorastudio.studio.ratelimit import RateLimited
 from tests.helpers import TeamTestCase, make_finished
 
 FORM = {
