@@ -37,6 +37,7 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy sorastudio tests
+	$(VENV)/bin/lint-imports --no-cache
 
 # After changing user-facing strings: `make messages`, translate the new entries of
 # sorastudio/locale/zh_Hans/LC_MESSAGES/django.po, then `make compile-messages` and commit both files.

@@ -1,7 +1,7 @@
 """gunicorn's settings for the studio's web process, from the environment (gunicorn reads this file from the
 working directory by itself: `gunicorn sorastudio.wsgi`).
 
-Videos, posters and zips stream through the web process (see sorastudio/studio/storage.py), each response
+Videos, posters and zips stream through the web process (see sorastudio/lib/storage.py), each response
 holding a thread while it is sent, so the workers are threaded (gthread) with plenty of threads.
 """
 

@@ -359,7 +359,7 @@ def report(result: dict[str, Any], made: float, load_before: float) -> str:
         "(and hashed on the way), PyAV reads the container's index and a few frames by seeking, the stored "
         "file is moved into place (a rename on one file system) or uploaded to S3 in parts, and the video "
         "view answers with a `StreamingHttpResponse` that reads 64 KB at a time from the requested offset "
-        "(`sorastudio/studio/ranged.py`). Nothing needed fixing for this. The process's resident memory "
+        "(`sorastudio/lib/ranged.py`). Nothing needed fixing for this. The process's resident memory "
         f"once Django and PyAV were loaded was {result['startup_rss_kb'] / 1024:.0f} MB.",
     ]
     return "\n".join(lines) + "\n"

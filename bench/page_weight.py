@@ -124,8 +124,8 @@ def seed() -> None:
     from django.core.files.storage import default_storage
     from gallery import build
 
+    from sorastudio.lib import media
     from sorastudio.simulator.render import render_video
-    from sorastudio.studio import media
     from sorastudio.studio.models import Generation
 
     build(VIDEOS)

@@ -194,7 +194,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "sorastudio.studio.security.ContentSecurityPolicyMiddleware",
+    "sorastudio.lib.security.ContentSecurityPolicyMiddleware",
     "sorastudio.studio.middleware.HealthCheckMiddleware",
     # Before anything reads the body (CSRF's check reads the form).
     "sorastudio.studio.middleware.RequestSizeMiddleware",
@@ -335,7 +335,7 @@ STORAGES: dict[str, dict[str, Any]] = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "sorastudio.studio.storage.StaticFiles"
+            else "sorastudio.lib.storage.StaticFiles"
         )
     },
 }
@@ -352,7 +352,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_MB * 1024 * 1024
 
 # Media on an S3-compatible store (AWS S3, MinIO, Ceph…) when a bucket is named; the local disk otherwise.
 # Objects stay private (the bucket's own default; no ACL is sent, since buckets with ACLs disabled refuse
-# one) and are never linked to directly: every read goes through the studio's views (see studio/storage.py).
+# one) and are never linked to directly: every read goes through the studio's views (see lib/storage.py).
 S3_BUCKET = env_str("S3_BUCKET") or env_str("AWS_STORAGE_BUCKET_NAME")
 AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL")
 AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME")
@@ -386,7 +386,7 @@ if S3_BUCKET:
             # Names are chosen by the studio; an upload never silently replaces another file.
             "file_overwrite": False,
             # django-storages' S3File reads a whole object into memory by default; past this it spools to
-            # disk (the studio's own reads are streamed, see studio/storage.py).
+            # disk (the studio's own reads are streamed, see lib/storage.py).
             "max_memory_size": FILE_UPLOAD_MAX_MEMORY_SIZE,
         },
     }
@@ -401,15 +401,15 @@ elif AWS_S3_ENDPOINT_URL or env_str("AWS_S3_ADDRESSING_STYLE") or AWS_LOCATION:
 SESSION_COOKIE_HTTPONLY = True
 # Passwords inside URL-valued settings (DATABASE_URL, REDIS_URL…) are masked on Django's error report too,
 # should it be shown (DEBUG) or mailed.
-DEFAULT_EXCEPTION_REPORTER = "sorastudio.studio.security.SafeExceptionReporter"
-DEFAULT_EXCEPTION_REPORTER_FILTER = "sorastudio.studio.security.SafeReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "sorastudio.lib.security.SafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "sorastudio.lib.security.SafeReporterFilter"
 CSRF_FAILURE_VIEW = "sorastudio.studio.views.csrf_failure"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads nothing from it: the token is put on <body> by the template
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# Sent on every response by studio.security.ContentSecurityPolicyMiddleware (Django 5.2 has no CSP).
+# Sent on every response by lib.security.ContentSecurityPolicyMiddleware (Django 5.2 has no CSP).
 # Scripts and style sheets only from the studio's own files: no inline <script>, no event-handler attributes,
 # no eval (htmx's eval and its injected indicator <style> are switched off in base.html). Style attributes
 # stay allowed (`style-src-attr`): the comment marks under the player are placed with one. Media also from
@@ -568,7 +568,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"mask_credentials": {"()": "sorastudio.studio.security.MaskCredentials"}},
+    "filters": {"mask_credentials": {"()": "sorastudio.lib.security.MaskCredentials"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_credentials"]}
     },

@@ -23,7 +23,7 @@ from django.test import Client, SimpleTestCase, override_settings
 from django.urls import path, reverse
 
 from sorastudio import urls as studio_urls
-from sorastudio.studio.security import (
+from sorastudio.lib.security import (
     MaskCredentials,
     SafeExceptionReporter,
     SafeReporterFilter,
@@ -78,7 +78,7 @@ class DefaultSettingsTests(SimpleTestCase):
         self.assertIn(first["CSRF_COOKIE_SECURE"], (False, None))
         self.assertIn(first["SECURE_SSL_REDIRECT"], (False, None))
         self.assertEqual(
-            first["DEFAULT_EXCEPTION_REPORTER_FILTER"], "sorastudio.studio.security.SafeReporterFilter"
+            first["DEFAULT_EXCEPTION_REPORTER_FILTER"], "sorastudio.lib.security.SafeReporterFilter"
         )
 
     def test_debug_is_on_only_when_asked_for(self) -> None:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from sorastudio.lib.media import NotAVideo, VideoInfo, probe_video, write_poster
 from sorastudio.simulator.render import render_video
-from sorastudio.studio.media import NotAVideo, VideoInfo, probe_video, write_poster
 
 
 @pytest.fixture(scope="module")

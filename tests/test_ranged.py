@@ -11,7 +11,7 @@ from django.http import StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.test import RequestFactory
 
-from sorastudio.studio.ranged import CHUNK_SIZE, ranged_response
+from sorastudio.lib.ranged import CHUNK_SIZE, ranged_response
 
 DATA = bytes(range(256)) * 4  # 1024 bytes
 BIG = bytes(range(251)) * 1000  # 251,000 bytes: several chunks, and not a multiple of the chunk size

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sorastudio import settings as studio_settings
+from sorastudio.lib.ratelimit import RateLimited, Window
 from sorastudio.studio.models import Generation, LedgerEntry
-from sorastudio.studio.ratelimit import RateLimited
 from tests.helpers import TeamTestCase, make_finished
 
 FORM = {
@@ -158,3 +158,30 @@ class RateSettingTests(SimpleTestCase):
                 self.assertRaisesMessage(ImproperlyConfigured, "X_RATE must look like 30/10m"),
             ):
                 studio_settings.env_rate_limit("X_RATE")
+
+
+class WindowTests(SimpleTestCase):
+    """lib.ratelimit's counting on its own: what fits, and when room comes back."""
+
+    window = Window(3, timedelta(minutes=10))
+    asked_at = (timezone.now() - timedelta(minutes=8), timezone.now() - timedelta(minutes=1))
+
+    def test_it_lets_what_fits_through(self) -> None:
+        self.assertIsNone(self.window.refusal(1, lambda: 2, self.asked_at.__getitem__))
+
+    def test_room_comes_back_when_the_oldest_it_needs_leaves_the_window(self) -> None:
+        refusal = self.window.refusal(2, lambda: 2, self.asked_at.__getitem__)
+        assert refusal is not None
+        self.assertEqual(refusal.retry_at, self.asked_at[0] + timedelta(minutes=10))
+
+    def test_a_request_larger_than_the_limit_counts_nothing(self) -> None:
+        def uncounted() -> int:
+            raise AssertionError("counted")
+
+        refusal = self.window.refusal(4, uncounted, self.asked_at.__getitem__)
+        assert refusal is not None
+        self.assertIsNone(refusal.retry_at)
+
+    def test_a_rate_as_settings_read_it_makes_the_window(self) -> None:
+        self.assertEqual(Window.of((30, 600)), Window(30, timedelta(minutes=10)))
+        self.assertIsNone(Window.of(None))

@@ -10,8 +10,8 @@ from typing import Any
 from django.db import close_old_connections, connection
 from django.test import TransactionTestCase, override_settings
 
+from sorastudio.lib.ratelimit import RateLimited
 from sorastudio.studio.models import Generation, Membership, Team
-from sorastudio.studio.ratelimit import RateLimited
 from tests.helpers import make_finished, make_member
 
 SUBMITS = 12

@@ -14,8 +14,8 @@ from django.test import TestCase
 from django.urls import reverse
 from PIL import Image
 
+from sorastudio.lib.images import fit, fit_image, image_size
 from sorastudio.simulator.models import SimTask
-from sorastudio.studio.images import fit, fit_image, image_size
 from sorastudio.studio.models import Generation, GenerationImage, Team
 from tests.helpers import make_member
 

@@ -24,7 +24,8 @@ from django.urls import reverse
 from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
-from sorastudio.studio import characters, storage, tasks
+from sorastudio.lib import storage
+from sorastudio.studio import characters, tasks
 from sorastudio.studio.models import Generation, GenerationImage, State
 from tests.helpers import TeamTestCase, make_finished, read_body
 

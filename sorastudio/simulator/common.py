@@ -32,7 +32,7 @@ from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 
-from sorastudio.studio.ranged import ranged_response
+from sorastudio.lib.ranged import ranged_response
 
 from . import faults
 from .models import SimTask

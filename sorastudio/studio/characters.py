@@ -32,9 +32,10 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
-from . import media, storage
+from sorastudio.lib import media, storage
+from sorastudio.lib.ranged import ranged_response
+
 from .models import Character, Team
-from .ranged import ranged_response
 
 if TYPE_CHECKING:
     from .forms import GenerationForm

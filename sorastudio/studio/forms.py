@@ -12,9 +12,10 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
+from sorastudio.lib.images import DEFAULT_FIT, FIT_MODES, fit_image
+
 from . import capabilities, characters, providers
 from .capabilities import ACEDATA, SORA2API, Capability
-from .images import DEFAULT_FIT, FIT_MODES, fit_image
 
 MAX_PROMPT = 4000
 MAX_JOBS_PER_SUBMIT = 20

@@ -20,7 +20,9 @@ from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import capabilities, providers, storage
+from sorastudio.lib import storage
+
+from . import capabilities, providers
 from .models import LIVE_STATES, Generation, GenerationQuerySet, Membership, ReviewState, State
 
 PAGE_SIZE = 24

@@ -31,10 +31,11 @@ from django.utils.translation import gettext
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
+from sorastudio.lib import media, storage
 from sorastudio.upstream import downloads
 from sorastudio.upstream.errors import UpstreamError
 
-from . import accounts, media, providers, storage
+from . import accounts, providers
 from .models import (
     Event,
     Generation,

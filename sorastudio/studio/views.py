@@ -28,15 +28,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, push_url, trigger_client_event
 
-from . import characters, gallery, presets, providers, ratelimit, storage, tasks
+from sorastudio.lib import storage
+from sorastudio.lib.ranged import ranged_response
+from sorastudio.lib.ratelimit import RateLimited
+
+from . import characters, gallery, presets, providers, ratelimit, tasks
 from .billing import QuotaExceeded, Quote
 from .decorators import admin_required
 from .forms import GenerationForm
 from .gallery import GalleryFilters, gallery_items
 from .http import StudioRequest
 from .models import Character, Favourite, Generation, GenerationImage, PollLease, State
-from .ranged import ranged_response
-from .ratelimit import RateLimited
 
 REFERENCE_LINK_SECONDS = 7 * 24 * 3600
 TRASH_PAGE = 50
