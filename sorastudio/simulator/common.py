@@ -160,10 +160,3 @@ def out_of_credit(provider: str, prompt: str) -> bool:
         defaults={"provider": provider, "outcome": "used_up", "finishes_at": timezone.now(), "trace_id": "-"},
     )
     return created
-
-
-def callback_allowed(url: str) -> bool:
-    """The simulator takes no real credentials, so it only ever calls the studio itself back: it must not
-    become a way to make this server send requests to any address a caller names."""
-    own = [base for base in (settings.PUBLIC_BASE_URL, settings.SIMULATOR_BASE_URL) if base]
-    return any(url.startswith(base + "/") for base in own)

@@ -30,17 +30,14 @@ Where the vendor says nothing, the simulator assumes:
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import close_old_connections
 from django.http import Http404, HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
@@ -49,11 +46,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sorastudio.studio import capabilities
 
-from . import faults
+from . import callbacks, faults
 from .common import (
     Busy,
     busy,
-    callback_allowed,
     key_matches,
     link_is_valid,
     link_refused,
@@ -64,8 +60,6 @@ from .common import (
 )
 from .models import SimTask
 from .render import render_video, simulated_frame_size
-
-log = logging.getLogger(__name__)
 
 PROVIDER = capabilities.SORA2API
 # The same table that drives the studio's form decides what this simulated API accepts.
@@ -316,51 +310,17 @@ def render_for(task: SimTask) -> Path:
 
 
 def _schedule_callback(task_id: str, delay: float) -> None:
-    # Webhooks are best effort, upstream and here alike: a callback lost with its process is made up for
-    # by the studio's polling.
     faults.schedule_callbacks(task_id, delay, _deliver_callback, _forge_callback)
 
 
 def _deliver_callback(task_id: str, again: bool = False) -> None:
-    close_old_connections()
-    try:
-        task = SimTask.objects.get(pk=task_id, provider=PROVIDER)
-        if task.callback_sent_at and not again:
-            return
-        if not callback_allowed(task.callback_url):
-            log.warning("simulator callback to a foreign address refused")
-            return
-        httpx.post(task.callback_url, json=_callback_body(task), timeout=10)
-        SimTask.objects.filter(pk=task_id).update(callback_sent_at=timezone.now())
-    except Exception:
-        log.warning("simulator callback for %s failed", task_id, exc_info=True)
-    finally:
-        close_old_connections()
+    callbacks.deliver(PROVIDER, task_id, _callback_body, again=again)
 
 
 def _forge_callback(task_id: str) -> None:
-    """The `forged_callback` fault: a lying body (succeeded, a foreign link, another task's id) posted to
-    the job's callback address, and a copy to a token no job has."""
-    close_old_connections()
-    try:
-        task = SimTask.objects.get(pk=task_id, provider=PROVIDER)
-        if not callback_allowed(task.callback_url):
-            return
-        other = (
-            SimTask.objects.filter(provider=PROVIDER, outcome__in=["succeeded", "failed"])
-            .exclude(pk=task_id)
-            .order_by("-created_at")
-            .first()
-        )
-        record = {
-            "taskId": other.id if other else task.id,
-            "successFlag": 1,
-            "response": {"imageUrl": faults.FORGED_VIDEO_URL},
-        }
-        body = {"code": 200, "msg": "success", "data": record}
-        for url in (task.callback_url, faults.unknown_token_url(task.callback_url)):
-            httpx.post(url, json=body, timeout=10)
-    except Exception:
-        log.warning("simulator forged callback for %s failed", task_id, exc_info=True)
-    finally:
-        close_old_connections()
+    callbacks.forge(PROVIDER, task_id, _forged_body)
+
+
+def _forged_body(task_id: str) -> dict[str, Any]:
+    record = {"taskId": task_id, "successFlag": 1, "response": {"imageUrl": faults.FORGED_VIDEO_URL}}
+    return {"code": 200, "msg": "success", "data": record}

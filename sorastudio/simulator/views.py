@@ -23,7 +23,6 @@ import base64
 import binascii
 import hashlib
 import json
-import logging
 import os
 import random
 import shutil
@@ -35,10 +34,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import close_old_connections
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
@@ -47,12 +44,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sorastudio.studio import capabilities
 
-from . import faults
-from .common import LINK_LIFETIME as LINK_LIFETIME  # the link scheme now lives in .common
+from . import callbacks, faults
 from .common import (
     Busy,
     busy,
-    callback_allowed,
     holding,
     key_matches,
     link_is_valid,
@@ -60,13 +55,10 @@ from .common import (
     out_of_credit,
     render_slot,
     serve_video,
-    signature,
     signed_link,
 )
 from .models import SimTask
 from .render import render_video, simulated_frame_size
-
-log = logging.getLogger(__name__)
 
 
 def _error(status: int, code: str, message: str, **headers: str) -> JsonResponse:
@@ -162,10 +154,6 @@ def _task_id() -> str:
 def _video_id() -> str:
     alphabet = string.ascii_lowercase + string.digits
     return "sora-2:task_01" + "".join(random.choices(alphabet, k=24))
-
-
-def _signature(task_id: str, expires: int) -> str:
-    return signature(task_id, expires)
 
 
 def _video_url(request: HttpRequest | None, task: SimTask) -> str:
@@ -429,54 +417,21 @@ def render_for(task: SimTask) -> Any:
 
 
 def _schedule_callback(task_id: str, delay: float) -> None:
-    # Webhooks are best effort, upstream and here alike: a callback lost with its process is made up for
-    # by the studio's polling.
     faults.schedule_callbacks(task_id, delay, _deliver_callback, _forge_callback)
 
 
 def _deliver_callback(task_id: str, again: bool = False) -> None:
-    close_old_connections()
-    try:
-        task = SimTask.objects.get(pk=task_id)
-        if task.callback_sent_at and not again:
-            return
-        if not callback_allowed(task.callback_url):
-            # The simulator takes no real credentials, so it only ever calls the studio itself back: it
-            # must not become a way to make this server send requests anywhere else.
-            log.warning("simulator callback to a foreign address refused")
-            return
-        body = _result_body(None, task)
-        httpx.post(task.callback_url, json=body, timeout=10)
-        SimTask.objects.filter(pk=task_id).update(callback_sent_at=timezone.now())
-    except Exception:
-        log.warning("simulator callback for %s failed", task_id, exc_info=True)
-    finally:
-        close_old_connections()
+    callbacks.deliver(capabilities.ACEDATA, task_id, lambda task: _result_body(None, task), again=again)
 
 
 def _forge_callback(task_id: str) -> None:
-    """The `forged_callback` fault: what anyone on the network could post to a job's callback address. The
-    body lies (succeeded, a foreign link, another task's id); a second copy goes to a token no job has."""
-    close_old_connections()
-    try:
-        task = SimTask.objects.get(pk=task_id)
-        if not callback_allowed(task.callback_url):
-            return
-        other = (
-            SimTask.objects.filter(provider=capabilities.ACEDATA, outcome__in=["succeeded", "failed"])
-            .exclude(pk=task_id)
-            .order_by("-created_at")
-            .first()
-        )
-        body = {
-            "success": True,
-            "task_id": other.id if other else task.id,
-            "trace_id": str(uuid.uuid4()),
-            "data": [{"id": "forged", "video_url": faults.FORGED_VIDEO_URL, "state": "succeeded"}],
-        }
-        for url in (task.callback_url, faults.unknown_token_url(task.callback_url)):
-            httpx.post(url, json=body, timeout=10)
-    except Exception:
-        log.warning("simulator forged callback for %s failed", task_id, exc_info=True)
-    finally:
-        close_old_connections()
+    callbacks.forge(capabilities.ACEDATA, task_id, _forged_body)
+
+
+def _forged_body(task_id: str) -> dict[str, Any]:
+    return {
+        "success": True,
+        "task_id": task_id,
+        "trace_id": str(uuid.uuid4()),
+        "data": [{"id": "forged", "video_url": faults.FORGED_VIDEO_URL, "state": "succeeded"}],
+    }
