@@ -20,14 +20,15 @@ import hashlib
 import hmac
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
@@ -40,9 +41,42 @@ from .models import SimTask
 LINK_LIFETIME = timedelta(days=6)
 
 
-def key_matches(token: str) -> bool:
-    """Whether a bearer token is the simulator's key, compared in constant time."""
-    return hmac.compare_digest(token.strip().encode(), settings.SIMULATOR_API_KEY.encode())
+def bearer_matches(header: str) -> bool:
+    """Whether an Authorization header is "Bearer <the simulator's key>", compared in constant time."""
+    scheme, _, token = header.partition(" ")
+    key = settings.SIMULATOR_API_KEY.encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key)
+
+
+# How a prompt's markers make a task end, the same for both APIs; each words the ending in its own codes.
+Ending = Literal["succeeded", "refused", "refused_generically", "error"]
+
+
+def ending_for(prompt: str) -> Ending:
+    """ "real person" or "celebrity": a refusal; "[sim:refused]": a refusal under the API's generic error
+    code, which only its message tells apart from an internal error; "[sim:error]": an internal error."""
+    text = prompt.lower()
+    if "real person" in text or "celebrity" in text:
+        return "refused"
+    if "[sim:refused]" in text:
+        return "refused_generically"
+    if "[sim:error]" in text:
+        return "error"
+    return "succeeded"
+
+
+def create_task(prompt: str, **fields: Any) -> tuple[SimTask, float]:
+    """A new task and the seconds it takes: SIMULATOR_SECONDS, three times that with "[sim:slow]". With
+    "[sim:expired]" its first link has already expired."""
+    seconds = settings.SIMULATOR_SECONDS * (3 if "[sim:slow]" in prompt.lower() else 1)
+    now = timezone.now()
+    task = SimTask.objects.create(
+        created_at=now,
+        finishes_at=now + timedelta(seconds=seconds),
+        expire_first_link="[sim:expired]" in prompt.lower(),
+        **fields,
+    )
+    return task, seconds
 
 
 _SEMAPHORES_LOCK = threading.Lock()
@@ -142,9 +176,24 @@ def link_refused() -> HttpResponse:
     )
 
 
-def serve_video(request: HttpRequest, path: Path, etag: str) -> HttpResponseBase:
+def video_file(
+    request: HttpRequest, task_id: str, provider: str, render: Callable[[SimTask], Path]
+) -> HttpResponseBase:
+    """The video behind a signed link, for a finished task of this provider only (another simulated API's
+    task has no request this one can render), rendered by `render` on first use."""
+    if not link_is_valid(request, task_id):
+        return link_refused()
+    task = SimTask.objects.filter(id=task_id, provider=provider, outcome="succeeded").first()
+    if task is None or task.phase() != "succeeded":
+        raise Http404("no such video")
+    if fault := faults.http_fault("download"):
+        return fault
+    try:
+        path = render(task)
+    except Busy:
+        return busy()
     return ranged_response(
-        request, path.open("rb"), size=path.stat().st_size, content_type="video/mp4", etag=f'"{etag}"'
+        request, path.open("rb"), size=path.stat().st_size, content_type="video/mp4", etag=f'"{task.id}"'
     )
 
 

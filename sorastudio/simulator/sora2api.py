@@ -38,26 +38,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from sorastudio.studio import capabilities
 
-from . import callbacks, faults
-from .common import (
-    Busy,
-    busy,
-    key_matches,
-    link_is_valid,
-    link_refused,
-    out_of_credit,
-    render_slot,
-    serve_video,
-    signed_link,
-)
+from . import callbacks, common, faults
+from .common import Ending, bearer_matches, create_task, ending_for, out_of_credit, render_slot, signed_link
 from .models import SimTask
 from .render import render_video, simulated_frame_size
 
@@ -82,8 +71,7 @@ def _envelope(code: int, msg: str, data: Any = None, *, status: int | None = Non
 
 
 def _authorized(request: HttpRequest) -> JsonResponse | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key_matches(token):
+    if not bearer_matches(request.headers.get("authorization", "")):
         return _envelope(401, "Missing or invalid API key")
     return None
 
@@ -135,21 +123,17 @@ class _Outcome:
     error_message: str = ""
 
 
-def _outcome_for(prompt: str) -> _Outcome:
-    text = prompt.lower()
-    if "real person" in text or "celebrity" in text:
-        return _Outcome(
-            3, "400", "This request was rejected by the safety system: the content may depict a real person."
-        )
-    if "[sim:refused]" in text:
-        return _Outcome(
-            3,
-            "500",
-            "Generation failed: this content violates our content policy (it may show a real person).",
-        )
-    if "[sim:error]" in text:
-        return _Outcome(2, "500", "Task creation failed because of an internal error.")
-    return _Outcome(1)
+# Each ending of a task (common.ending_for) as this API reports it.
+_OUTCOMES: dict[Ending, _Outcome] = {
+    "succeeded": _Outcome(1),
+    "refused": _Outcome(
+        3, "400", "This request was rejected by the safety system: the content may depict a real person."
+    ),
+    "refused_generically": _Outcome(
+        3, "500", "Generation failed: this content violates our content policy (it may show a real person)."
+    ),
+    "error": _Outcome(2, "500", "Task creation failed because of an internal error."),
+}
 
 
 def _success_flag(task: SimTask) -> int:
@@ -158,7 +142,7 @@ def _success_flag(task: SimTask) -> int:
         return 1
     if phase == "failed":
         # SimTask keeps only "failed"; the prompt, stored with the task, says which kind of failure it was.
-        flag = _outcome_for(str(task.request.get("prompt", ""))).success_flag
+        flag = _OUTCOMES[ending_for(str(task.request.get("prompt", "")))].success_flag
         return flag if flag != 1 else 3
     return 0
 
@@ -219,34 +203,25 @@ def generate(request: HttpRequest) -> HttpResponseBase:
     if fault := faults.http_fault("submit", allow=("429", "500")):
         return fault
 
-    outcome = _outcome_for(prompt)
-    seconds = settings.SIMULATOR_SECONDS * (3 if "[sim:slow]" in prompt.lower() else 1)
-    now = timezone.now()
+    outcome = _OUTCOMES[ending_for(prompt)]
     task_id = "sora2_task_" + uuid.uuid4().hex
-    task = SimTask.objects.create(
+    task, seconds = create_task(
+        prompt,
         id=task_id,
         provider=PROVIDER,
         request=body,
         trace_id="",  # this API has no trace ids
         video_id=task_id,
-        created_at=now,
-        finishes_at=now + timedelta(seconds=seconds),
         outcome="succeeded" if outcome.success_flag == 1 else "failed",
         error_code=outcome.error_code,
         error_message=outcome.error_message,
         callback_url=str(body.get("callBackUrl") or ""),
-        expire_first_link="[sim:expired]" in prompt.lower(),
     )
     if task.callback_url:
         _schedule_callback(task.id, seconds)
-    if "[sim:timeout]" in prompt.lower():
-        faults.record("timeout", "submit")
-        if not faults.hold():
-            # No thread to spare for the wait: an answer that leaves the client just as unsure.
-            return faults.malformed("submit")
-    elif "[sim:malformed]" in prompt.lower():
-        faults.record("malformed", "submit")
-        return faults.malformed("submit")
+    # Held past the time-out, the answer is the normal one: the client has given up by then.
+    if uncertain := faults.uncertain_submit(prompt, late_answer=None):
+        return uncertain
     return _envelope(200, "success", {"taskId": task.id})
 
 
@@ -270,18 +245,7 @@ def record_info(request: HttpRequest) -> HttpResponseBase:
 @login_not_required
 @require_GET
 def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
-    if not link_is_valid(request, task_id):
-        return link_refused()
-    task = SimTask.objects.filter(id=task_id, provider=PROVIDER, outcome="succeeded").first()
-    if task is None or task.phase() != "succeeded":
-        raise Http404("no such video")
-    if fault := faults.http_fault("download"):
-        return fault
-    try:
-        path = render_for(task)
-    except Busy:
-        return busy()
-    return serve_video(request, path, etag=task.id)
+    return common.video_file(request, task_id, PROVIDER, render_for)
 
 
 def render_for(task: SimTask) -> Path:

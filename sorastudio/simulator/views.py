@@ -31,12 +31,11 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -44,17 +43,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sorastudio.studio import capabilities
 
-from . import callbacks, faults
+from . import callbacks, common, faults
 from .common import (
-    Busy,
-    busy,
+    Ending,
+    bearer_matches,
+    create_task,
+    ending_for,
     holding,
-    key_matches,
-    link_is_valid,
-    link_refused,
     out_of_credit,
     render_slot,
-    serve_video,
     signed_link,
 )
 from .models import SimTask
@@ -75,8 +72,7 @@ def _authorized(request: HttpRequest) -> JsonResponse | None:
     header = request.headers.get("authorization", "")
     if not header:
         return _error(400, "no_token", "Authorization token is required.")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not key_matches(token):
+    if not bearer_matches(header):
         return _error(401, "invalid_token", "The authorization token is invalid.")
     return None
 
@@ -204,23 +200,21 @@ def _record(request: HttpRequest, task: SimTask) -> dict[str, Any]:
     return record
 
 
-def _outcome_for(prompt: str) -> tuple[str, str, str]:
-    text = prompt.lower()
-    if "real person" in text or "celebrity" in text:
-        return (
-            "failed",
-            "content_policy_violation",
-            "This request was rejected by the safety system: the content may depict a real person.",
-        )
-    if "[sim:refused]" in text:
-        return (
-            "failed",
-            "api_error",
-            "The request was rejected by the content policy: it appears to depict real people.",
-        )
-    if "[sim:error]" in text:
-        return "failed", "api_error", "The video could not be generated because of an internal error."
-    return "succeeded", "", ""
+# Each ending of a task (common.ending_for) as this API reports it: outcome, code, message.
+_OUTCOMES: dict[Ending, tuple[str, str, str]] = {
+    "succeeded": ("succeeded", "", ""),
+    "refused": (
+        "failed",
+        "content_policy_violation",
+        "This request was rejected by the safety system: the content may depict a real person.",
+    ),
+    "refused_generically": (
+        "failed",
+        "api_error",
+        "The request was rejected by the content policy: it appears to depict real people.",
+    ),
+    "error": ("failed", "api_error", "The video could not be generated because of an internal error."),
+}
 
 
 @csrf_exempt
@@ -241,21 +235,17 @@ def acedata_videos(request: HttpRequest) -> HttpResponseBase:
     if fault := faults.http_fault("submit", allow=("429", "500")):
         return fault
 
-    outcome, code, message = _outcome_for(prompt)
-    seconds = settings.SIMULATOR_SECONDS * (3 if "[sim:slow]" in prompt.lower() else 1)
-    now = timezone.now()
-    task = SimTask.objects.create(
+    outcome, code, message = _OUTCOMES[ending_for(prompt)]
+    task, seconds = create_task(
+        prompt,
         id=_task_id(),
         request=body,
         trace_id=str(uuid.uuid4()),
         video_id=_video_id(),
-        created_at=now,
-        finishes_at=now + timedelta(seconds=seconds),
         outcome=outcome,
         error_code=code,
         error_message=message,
         callback_url=str(body.get("callback_url") or ""),
-        expire_first_link="[sim:expired]" in prompt.lower(),
     )
     if task.callback_url:
         _schedule_callback(task.id, seconds)
@@ -277,19 +267,11 @@ def acedata_videos(request: HttpRequest) -> HttpResponseBase:
     return JsonResponse(_result_body(request, task), status=200)
 
 
-def _broken_answer(prompt: str) -> JsonResponse | HttpResponse | None:
-    """The markers that make an accepted submit look uncertain to the client (see faults.py)."""
-    text = prompt.lower()
-    if "[sim:timeout]" in text:
-        faults.record("timeout", "submit")
-        if faults.hold():
-            return _error(504, "timeout", "The answer came too late.")
-        # No thread to spare for the wait: an answer that leaves the client just as unsure.
-        return faults.malformed("submit")
-    if "[sim:malformed]" in text:
-        faults.record("malformed", "submit")
-        return faults.malformed("submit")
-    if "[sim:hold]" in text:
+def _broken_answer(prompt: str) -> HttpResponse | None:
+    """The markers that make an accepted submit look uncertain to the client, or hold it (see faults.py)."""
+    if uncertain := faults.uncertain_submit(prompt, _error(504, "timeout", "The answer came too late.")):
+        return uncertain
+    if "[sim:hold]" in prompt.lower():
         faults.record("hold", "submit")
         with holding() as seconds:
             if seconds is not None:
@@ -354,19 +336,7 @@ def acedata_tasks(request: HttpRequest) -> HttpResponseBase:
 @login_not_required
 @require_GET
 def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
-    if not link_is_valid(request, task_id):
-        return link_refused()
-    # Only this provider's tasks: another simulated API's task has no AceDataCloud request to render.
-    task = SimTask.objects.filter(id=task_id, provider=capabilities.ACEDATA, outcome="succeeded").first()
-    if task is None or task.phase() != "succeeded":
-        raise Http404("no such video")
-    if fault := faults.http_fault("download"):
-        return fault
-    try:
-        path = render_for(task)
-    except Busy:
-        return busy()
-    return serve_video(request, path, etag=task.id)
+    return common.video_file(request, task_id, capabilities.ACEDATA, render_for)
 
 
 _RENDERING = threading.Lock()
