@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -177,10 +178,10 @@ def link_refused() -> HttpResponse:
 
 
 def video_file(
-    request: HttpRequest, task_id: str, provider: str, render: Callable[[SimTask], Path]
+    request: HttpRequest, task_id: str, provider: str, render: Callable[[SimTask, Path], None]
 ) -> HttpResponseBase:
     """The video behind a signed link, for a finished task of this provider only (another simulated API's
-    task has no request this one can render), rendered by `render` on first use."""
+    task has no request this one can render)."""
     if not link_is_valid(request, task_id):
         return link_refused()
     task = SimTask.objects.filter(id=task_id, provider=provider, outcome="succeeded").first()
@@ -189,12 +190,32 @@ def video_file(
     if fault := faults.http_fault("download"):
         return fault
     try:
-        path = render(task)
+        path = _rendered(task, render)
     except Busy:
         return busy()
     return ranged_response(
         request, path.open("rb"), size=path.stat().st_size, content_type="video/mp4", etag=f'"{task.id}"'
     )
+
+
+def _rendered(task: SimTask, render: Callable[[SimTask, Path], None]) -> Path:
+    """The task's video, made by `render(task, path)` once and kept: every later link to it serves the
+    same bytes."""
+    folder = Path(settings.DATA_DIR) / "simulator"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{task.id}.mp4"
+    if not path.exists():
+        render(task, path)
+    return path
+
+
+def json_object(request: HttpRequest) -> dict[str, Any] | Literal["not_json", "not_object"]:
+    """The request's body as a JSON object, or what is wrong with it."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "not_json"
+    return body if isinstance(body, dict) else "not_object"
 
 
 def out_of_credit(provider: str, prompt: str) -> bool:

@@ -36,7 +36,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
@@ -76,14 +75,15 @@ def _authorized(request: HttpRequest) -> JsonResponse | None:
     return None
 
 
+_BODY_PROBLEMS = {
+    "not_json": "Invalid request parameters or malformed JSON",
+    "not_object": "The request body must be a JSON object",
+}
+
+
 def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _envelope(400, "Invalid request parameters or malformed JSON")
-    if not isinstance(body, dict):
-        return _envelope(400, "The request body must be a JSON object")
-    return body
+    body = common.json_object(request)
+    return _envelope(400, _BODY_PROBLEMS[body]) if isinstance(body, str) else body
 
 
 def _is_url(value: Any) -> bool:
@@ -245,16 +245,10 @@ def record_info(request: HttpRequest) -> HttpResponseBase:
 @login_not_required
 @require_GET
 def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
-    return common.video_file(request, task_id, PROVIDER, render_for)
+    return common.video_file(request, task_id, PROVIDER, _render)
 
 
-def render_for(task: SimTask) -> Path:
-    """Render the task's video once and keep it: every later link to it serves the same bytes."""
-    folder = Path(settings.DATA_DIR) / "simulator"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{task.id}.mp4"
-    if path.exists():
-        return path
+def _render(task: SimTask, path: Path) -> None:
     body = task.request
     quality = body.get("quality") or "standard"
     long_side, short_side = NOMINAL_SIZES[quality]
@@ -270,7 +264,6 @@ def render_for(task: SimTask) -> Path:
             caption=f"Sora2API · {quality} · simulated",
             watermark=str(body.get("watermark") or ""),
         )
-    return path
 
 
 def _schedule_callback(task_id: str, delay: float) -> None:

@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -77,14 +78,15 @@ def _authorized(request: HttpRequest) -> JsonResponse | None:
     return None
 
 
+_BODY_PROBLEMS = {
+    "not_json": "The request body is not valid JSON.",
+    "not_object": "The request body must be a JSON object.",
+}
+
+
 def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "bad_request", "The request body is not valid JSON.")
-    if not isinstance(body, dict):
-        return _error(400, "bad_request", "The request body must be a JSON object.")
-    return body
+    body = common.json_object(request)
+    return _error(400, "bad_request", _BODY_PROBLEMS[body]) if isinstance(body, str) else body
 
 
 def validate_request(body: dict[str, Any]) -> str:
@@ -336,20 +338,14 @@ def acedata_tasks(request: HttpRequest) -> HttpResponseBase:
 @login_not_required
 @require_GET
 def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
-    return common.video_file(request, task_id, capabilities.ACEDATA, render_for)
+    return common.video_file(request, task_id, capabilities.ACEDATA, _render)
 
 
 _RENDERING = threading.Lock()
 _RENDER_LOCKS: dict[str, threading.Lock] = {}
 
 
-def render_for(task: SimTask) -> Any:
-    """Render the task's video once and keep it: every later link to it serves the same bytes."""
-    folder = settings.DATA_DIR / "simulator"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{task.id}.mp4"
-    if path.exists():
-        return path
+def _render(task: SimTask, path: Path) -> None:
     body = task.request
     version = "2.0" if str(body.get("version", "1.0")) in ("2", "2.0") else "1.0"
     cap = capabilities.capability(capabilities.ACEDATA, version, body["model"])
@@ -363,7 +359,7 @@ def render_for(task: SimTask) -> Any:
     # link), so a thousand identical jobs cost the simulator one encode rather than a thousand.
     prompt = body["prompt"]
     key = hashlib.sha256(json.dumps([prompt, width, height, duration, caption]).encode()).hexdigest()
-    shared = folder / "renders" / f"{key}.mp4"
+    shared = path.parent / "renders" / f"{key}.mp4"
     with _RENDERING:
         lock = _RENDER_LOCKS.setdefault(key, threading.Lock())
     try:
@@ -383,7 +379,6 @@ def render_for(task: SimTask) -> Any:
         pass
     except OSError:
         shutil.copyfile(shared, path)
-    return path
 
 
 def _schedule_callback(task_id: str, delay: float) -> None:

@@ -60,16 +60,24 @@ def json_or_none(response: httpx.Response) -> Any:
         return None
 
 
+def _normalise_prefix(prefix: str) -> str:
+    prefix = "/" + prefix.strip("/")
+    return "" if prefix == "/" else prefix
+
+
 class Client:
     """An API client: one httpx client that carries the key, and one for result links that never does."""
 
     error: ClassVar[type[UpstreamError]] = UpstreamError
+    # Where the API's paths start under base_url, unless the caller names another prefix.
+    default_path_prefix: ClassVar[str] = ""
 
     def __init__(
         self,
         base_url: str,
         api_key: str,
         *,
+        path_prefix: str | None = None,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         on_response: Callable[[httpx.Response], None] | None = None,
@@ -79,6 +87,7 @@ class Client:
         # counts its requests without this client knowing about it.
         hooks = {"response": [on_response]} if on_response else {}
         self.base_url = base_url.rstrip("/")
+        self.path_prefix = _normalise_prefix(self.default_path_prefix if path_prefix is None else path_prefix)
         timeouts = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -136,7 +145,7 @@ class Client:
     ) -> httpx.Response:
         """Send one request. Only transport failures raise here; what a status means is up to the caller."""
         try:
-            return self._http.request(method, path, params=params, json=payload)
+            return self._http.request(method, self.path_prefix + path, params=params, json=payload)
         except httpx.ConnectError as exc:
             raise self.error(f"cannot connect to the upstream: {exc}", retryable=True, sent=False) from exc
         except httpx.TimeoutException as exc:

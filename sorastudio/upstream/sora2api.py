@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from . import downloads, http
+from . import http
 from .errors import REFUSAL_CODE, UpstreamError, refusal_or
 from .http import Phase, Submitted
 
@@ -270,50 +269,17 @@ def _error(status: int, body: Any, retry_after: float | None) -> Sora2APIError:
     )
 
 
-def _normalise_prefix(prefix: str) -> str:
-    prefix = "/" + prefix.strip("/")
-    return "" if prefix == "/" else prefix
+def _read(response: httpx.Response) -> tuple[int, Any]:
+    """The effective status and the parsed body (None when it is not JSON)."""
+    body = http.json_or_none(response)
+    return _effective_status(response.status_code, body), body
 
 
 class Sora2APIClient(http.Client):
     error = Sora2APIError
+    default_path_prefix = DEFAULT_PATH_PREFIX
     is_retryable = staticmethod(is_retryable)
     code_name = staticmethod(code_name)
-
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        *,
-        path_prefix: str = DEFAULT_PATH_PREFIX,
-        timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
-        on_response: Callable[[httpx.Response], None] | None = None,
-        download_limits: downloads.Limits | None = None,
-    ) -> None:
-        super().__init__(
-            base_url,
-            api_key,
-            timeout=timeout,
-            transport=transport,
-            on_response=on_response,
-            download_limits=download_limits,
-        )
-        self.path_prefix = _normalise_prefix(path_prefix)
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, str] | None = None,
-        payload: dict[str, Any] | None = None,
-    ) -> tuple[int, Any, httpx.Response]:
-        """Send one request; return the effective status, the parsed body (None when it is not JSON) and
-        the response. Only transport failures raise here; what a status means is up to the caller."""
-        response = self._send(method, self.path_prefix + path, params=params, payload=payload)
-        body = http.json_or_none(response)
-        return _effective_status(response.status_code, body), body, response
 
     @staticmethod
     def _not_json(response: httpx.Response) -> Sora2APIError:
@@ -325,7 +291,8 @@ class Sora2APIClient(http.Client):
         )
 
     def generate(self, req: GenerateRequest) -> Submitted:
-        status, body, response = self._call("POST", "/generate", payload=req.to_payload())
+        response = self._send("POST", "/generate", payload=req.to_payload())
+        status, body = _read(response)
         retry_after = http.retry_after(response)
         if not 200 <= status < 300:
             raise _error(status, body, retry_after)
@@ -348,7 +315,8 @@ class Sora2APIClient(http.Client):
     def record_info(self, task_id: str) -> RecordInfo:
         """The task's state. An id the upstream does not know (yet) reads as phase "unknown", not as an
         error: a record can lag behind the generate call, and that must not fail the job."""
-        status, body, response = self._call("GET", "/record-info", params={"taskId": task_id})
+        response = self._send("GET", "/record-info", params={"taskId": task_id})
+        status, body = _read(response)
         if status == 404:
             return RecordInfo(task_id=task_id, phase="unknown", raw=body if isinstance(body, dict) else {})
         if not 200 <= status < 300:
