@@ -1,6 +1,7 @@
-"""What every simulated provider shares: its key, the bounds on what it may cost the web server, signed,
-expiring links to its rendered videos (a blob-storage-like `?se=<expiry>&sp=r&sig=<hmac>` query) and
-serving the file behind such a link with range support.
+"""What every simulated provider shares: its key, the prompt markers that decide how a task ends and how
+long it takes, the bounds on what it may cost the web server, signed, expiring links to its rendered videos
+(a blob-storage-like `?se=<expiry>&sp=r&sig=<hmac>` query) and serving the file behind such a link with
+range support. Each API keeps only its wire format: its bodies, codes and record shapes.
 
 The simulator is served by the studio's own web server, so an anonymous caller must not be able to use it
 up: its APIs answer only the bearer SIMULATOR_API_KEY (which the studio's own clients send), a request
