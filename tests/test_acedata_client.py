@@ -15,9 +15,9 @@ from sorastudio.upstream.acedata import (
     AceDataClient,
     AceDataError,
     VideoRequest,
-    parse_retry_after,
     parse_task,
 )
+from sorastudio.upstream.http import parse_retry_after
 from tests.helpers import TEST_DOWNLOADS, simulator_transport
 
 BASE = "http://testserver/simulator/acedata"

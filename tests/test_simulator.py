@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from sorastudio.simulator import faults
+from sorastudio.simulator import callbacks, faults
 from sorastudio.simulator import views as simulator
 from sorastudio.simulator.models import SimTask
 from tests.helpers import read_body
@@ -181,8 +181,8 @@ class CallbackDeliveryTests(SimulatorTestCase):
                 VIDEOS, {"model": "sora-2", "prompt": "p", "callback_url": "http://testserver/cb/x/"}
             ).json()["task_id"]
         with (
-            mock.patch.object(simulator.httpx, "post") as post,
-            mock.patch.object(simulator, "close_old_connections"),
+            mock.patch.object(callbacks.httpx, "post") as post,
+            mock.patch.object(callbacks, "close_old_connections"),
         ):
             simulator._deliver_callback(task_id)
             simulator._deliver_callback(task_id)
@@ -197,8 +197,8 @@ class CallbackDeliveryTests(SimulatorTestCase):
                 VIDEOS, {"model": "sora-2", "prompt": "p", "callback_url": "http://169.254.169.254/latest/"}
             ).json()["task_id"]
         with (
-            mock.patch.object(simulator.httpx, "post") as post,
-            mock.patch.object(simulator, "close_old_connections"),
+            mock.patch.object(callbacks.httpx, "post") as post,
+            mock.patch.object(callbacks, "close_old_connections"),
         ):
             simulator._deliver_callback(task_id)
         post.assert_not_called()
@@ -309,8 +309,8 @@ class FaultTests(SimulatorTestCase):
         with mock.patch.object(simulator, "_schedule_callback"):
             task_id = self.submit(callback_url="http://testserver/callbacks/acedata/tok/").json()["task_id"]
         with (
-            mock.patch.object(simulator.httpx, "post") as post,
-            mock.patch.object(simulator, "close_old_connections"),
+            mock.patch.object(callbacks.httpx, "post") as post,
+            mock.patch.object(callbacks, "close_old_connections"),
         ):
             simulator._forge_callback(task_id)
         urls = [c.args[0] for c in post.call_args_list]

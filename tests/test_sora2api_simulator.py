@@ -14,6 +14,7 @@ from django.conf import settings
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
+from sorastudio.simulator import callbacks
 from sorastudio.simulator import sora2api as simulator
 from sorastudio.simulator.models import SimTask
 from tests.helpers import read_body
@@ -222,8 +223,8 @@ class CallbackDeliveryTests(SimulatorTestCase):
 
     def deliver(self, task_id: str, times: int = 1) -> Any:
         with (
-            mock.patch.object(simulator.httpx, "post") as post,
-            mock.patch.object(simulator, "close_old_connections"),
+            mock.patch.object(callbacks.httpx, "post") as post,
+            mock.patch.object(callbacks, "close_old_connections"),
         ):
             for _ in range(times):
                 simulator._deliver_callback(task_id)

@@ -1,6 +1,7 @@
-"""What every simulated provider shares: its key, the bounds on what it may cost the web server, signed,
-expiring links to its rendered videos (a blob-storage-like `?se=<expiry>&sp=r&sig=<hmac>` query) and
-serving the file behind such a link with range support.
+"""What every simulated provider shares: its key, the prompt markers that decide how a task ends and how
+long it takes, the bounds on what it may cost the web server, signed, expiring links to its rendered videos
+(a blob-storage-like `?se=<expiry>&sp=r&sig=<hmac>` query) and serving the file behind such a link with
+range support. Each API keeps only its wire format: its bodies, codes and record shapes.
 
 The simulator is served by the studio's own web server, so an anonymous caller must not be able to use it
 up: its APIs answer only the bearer SIMULATOR_API_KEY (which the studio's own clients send), a request
@@ -18,16 +19,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
@@ -40,9 +43,42 @@ from .models import SimTask
 LINK_LIFETIME = timedelta(days=6)
 
 
-def key_matches(token: str) -> bool:
-    """Whether a bearer token is the simulator's key, compared in constant time."""
-    return hmac.compare_digest(token.strip().encode(), settings.SIMULATOR_API_KEY.encode())
+def bearer_matches(header: str) -> bool:
+    """Whether an Authorization header is "Bearer <the simulator's key>", compared in constant time."""
+    scheme, _, token = header.partition(" ")
+    key = settings.SIMULATOR_API_KEY.encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key)
+
+
+# How a prompt's markers make a task end, the same for both APIs; each words the ending in its own codes.
+Ending = Literal["succeeded", "refused", "refused_generically", "error"]
+
+
+def ending_for(prompt: str) -> Ending:
+    """ "real person" or "celebrity": a refusal; "[sim:refused]": a refusal under the API's generic error
+    code, which only its message tells apart from an internal error; "[sim:error]": an internal error."""
+    text = prompt.lower()
+    if "real person" in text or "celebrity" in text:
+        return "refused"
+    if "[sim:refused]" in text:
+        return "refused_generically"
+    if "[sim:error]" in text:
+        return "error"
+    return "succeeded"
+
+
+def create_task(prompt: str, **fields: Any) -> tuple[SimTask, float]:
+    """A new task and the seconds it takes: SIMULATOR_SECONDS, three times that with "[sim:slow]". With
+    "[sim:expired]" its first link has already expired."""
+    seconds = settings.SIMULATOR_SECONDS * (3 if "[sim:slow]" in prompt.lower() else 1)
+    now = timezone.now()
+    task = SimTask.objects.create(
+        created_at=now,
+        finishes_at=now + timedelta(seconds=seconds),
+        expire_first_link="[sim:expired]" in prompt.lower(),
+        **fields,
+    )
+    return task, seconds
 
 
 _SEMAPHORES_LOCK = threading.Lock()
@@ -142,10 +178,45 @@ def link_refused() -> HttpResponse:
     )
 
 
-def serve_video(request: HttpRequest, path: Path, etag: str) -> HttpResponseBase:
+def video_file(
+    request: HttpRequest, task_id: str, provider: str, render: Callable[[SimTask, Path], None]
+) -> HttpResponseBase:
+    """The video behind a signed link, for a finished task of this provider only (another simulated API's
+    task has no request this one can render)."""
+    if not link_is_valid(request, task_id):
+        return link_refused()
+    task = SimTask.objects.filter(id=task_id, provider=provider, outcome="succeeded").first()
+    if task is None or task.phase() != "succeeded":
+        raise Http404("no such video")
+    if fault := faults.http_fault("download"):
+        return fault
+    try:
+        path = _rendered(task, render)
+    except Busy:
+        return busy()
     return ranged_response(
-        request, path.open("rb"), size=path.stat().st_size, content_type="video/mp4", etag=f'"{etag}"'
+        request, path.open("rb"), size=path.stat().st_size, content_type="video/mp4", etag=f'"{task.id}"'
     )
+
+
+def _rendered(task: SimTask, render: Callable[[SimTask, Path], None]) -> Path:
+    """The task's video, made by `render(task, path)` once and kept: every later link to it serves the
+    same bytes."""
+    folder = Path(settings.DATA_DIR) / "simulator"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{task.id}.mp4"
+    if not path.exists():
+        render(task, path)
+    return path
+
+
+def json_object(request: HttpRequest) -> dict[str, Any] | Literal["not_json", "not_object"]:
+    """The request's body as a JSON object, or what is wrong with it."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "not_json"
+    return body if isinstance(body, dict) else "not_object"
 
 
 def out_of_credit(provider: str, prompt: str) -> bool:
@@ -160,10 +231,3 @@ def out_of_credit(provider: str, prompt: str) -> bool:
         defaults={"provider": provider, "outcome": "used_up", "finishes_at": timezone.now(), "trace_id": "-"},
     )
     return created
-
-
-def callback_allowed(url: str) -> bool:
-    """The simulator takes no real credentials, so it only ever calls the studio itself back: it must not
-    become a way to make this server send requests to any address a caller names."""
-    own = [base for base in (settings.PUBLIC_BASE_URL, settings.SIMULATOR_BASE_URL) if base]
-    return any(url.startswith(base + "/") for base in own)

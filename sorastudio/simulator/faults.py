@@ -132,6 +132,23 @@ def malformed(where: str) -> HttpResponse:
     return HttpResponse(b'{"success": true, "task_id": "', content_type="application/json")
 
 
+def uncertain_submit(prompt: str, late_answer: HttpResponse | None) -> HttpResponse | None:
+    """The markers that make an accepted submit look uncertain to the client: "[sim:timeout]" holds the
+    answer past its time-out and then gives `late_answer` (None: the normal one), "[sim:malformed]"
+    answers with a body that is not JSON. None when the prompt has neither."""
+    text = prompt.lower()
+    if "[sim:timeout]" in text:
+        record("timeout", "submit")
+        if hold():
+            return late_answer
+        # No thread to spare for the wait: an answer that leaves the client just as unsure.
+        return malformed("submit")
+    if "[sim:malformed]" in text:
+        record("malformed", "submit")
+        return malformed("submit")
+    return None
+
+
 def first_link_expired() -> bool:
     return happens("expired_link", "link")
 

@@ -30,42 +30,24 @@ Where the vendor says nothing, the simulator assumes:
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import close_old_connections
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from sorastudio.studio import capabilities
 
-from . import faults
-from .common import (
-    Busy,
-    busy,
-    callback_allowed,
-    key_matches,
-    link_is_valid,
-    link_refused,
-    out_of_credit,
-    render_slot,
-    serve_video,
-    signed_link,
-)
+from . import callbacks, common, faults
+from .common import Ending, bearer_matches, create_task, ending_for, out_of_credit, render_slot, signed_link
 from .models import SimTask
 from .render import render_video, simulated_frame_size
-
-log = logging.getLogger(__name__)
 
 PROVIDER = capabilities.SORA2API
 # The same table that drives the studio's form decides what this simulated API accepts.
@@ -88,20 +70,20 @@ def _envelope(code: int, msg: str, data: Any = None, *, status: int | None = Non
 
 
 def _authorized(request: HttpRequest) -> JsonResponse | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key_matches(token):
+    if not bearer_matches(request.headers.get("authorization", "")):
         return _envelope(401, "Missing or invalid API key")
     return None
 
 
+_BODY_PROBLEMS = {
+    "not_json": "Invalid request parameters or malformed JSON",
+    "not_object": "The request body must be a JSON object",
+}
+
+
 def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _envelope(400, "Invalid request parameters or malformed JSON")
-    if not isinstance(body, dict):
-        return _envelope(400, "The request body must be a JSON object")
-    return body
+    body = common.json_object(request)
+    return _envelope(400, _BODY_PROBLEMS[body]) if isinstance(body, str) else body
 
 
 def _is_url(value: Any) -> bool:
@@ -141,21 +123,17 @@ class _Outcome:
     error_message: str = ""
 
 
-def _outcome_for(prompt: str) -> _Outcome:
-    text = prompt.lower()
-    if "real person" in text or "celebrity" in text:
-        return _Outcome(
-            3, "400", "This request was rejected by the safety system: the content may depict a real person."
-        )
-    if "[sim:refused]" in text:
-        return _Outcome(
-            3,
-            "500",
-            "Generation failed: this content violates our content policy (it may show a real person).",
-        )
-    if "[sim:error]" in text:
-        return _Outcome(2, "500", "Task creation failed because of an internal error.")
-    return _Outcome(1)
+# Each ending of a task (common.ending_for) as this API reports it.
+_OUTCOMES: dict[Ending, _Outcome] = {
+    "succeeded": _Outcome(1),
+    "refused": _Outcome(
+        3, "400", "This request was rejected by the safety system: the content may depict a real person."
+    ),
+    "refused_generically": _Outcome(
+        3, "500", "Generation failed: this content violates our content policy (it may show a real person)."
+    ),
+    "error": _Outcome(2, "500", "Task creation failed because of an internal error."),
+}
 
 
 def _success_flag(task: SimTask) -> int:
@@ -164,7 +142,7 @@ def _success_flag(task: SimTask) -> int:
         return 1
     if phase == "failed":
         # SimTask keeps only "failed"; the prompt, stored with the task, says which kind of failure it was.
-        flag = _outcome_for(str(task.request.get("prompt", ""))).success_flag
+        flag = _OUTCOMES[ending_for(str(task.request.get("prompt", "")))].success_flag
         return flag if flag != 1 else 3
     return 0
 
@@ -225,34 +203,25 @@ def generate(request: HttpRequest) -> HttpResponseBase:
     if fault := faults.http_fault("submit", allow=("429", "500")):
         return fault
 
-    outcome = _outcome_for(prompt)
-    seconds = settings.SIMULATOR_SECONDS * (3 if "[sim:slow]" in prompt.lower() else 1)
-    now = timezone.now()
+    outcome = _OUTCOMES[ending_for(prompt)]
     task_id = "sora2_task_" + uuid.uuid4().hex
-    task = SimTask.objects.create(
+    task, seconds = create_task(
+        prompt,
         id=task_id,
         provider=PROVIDER,
         request=body,
         trace_id="",  # this API has no trace ids
         video_id=task_id,
-        created_at=now,
-        finishes_at=now + timedelta(seconds=seconds),
         outcome="succeeded" if outcome.success_flag == 1 else "failed",
         error_code=outcome.error_code,
         error_message=outcome.error_message,
         callback_url=str(body.get("callBackUrl") or ""),
-        expire_first_link="[sim:expired]" in prompt.lower(),
     )
     if task.callback_url:
         _schedule_callback(task.id, seconds)
-    if "[sim:timeout]" in prompt.lower():
-        faults.record("timeout", "submit")
-        if not faults.hold():
-            # No thread to spare for the wait: an answer that leaves the client just as unsure.
-            return faults.malformed("submit")
-    elif "[sim:malformed]" in prompt.lower():
-        faults.record("malformed", "submit")
-        return faults.malformed("submit")
+    # Held past the time-out, the answer is the normal one: the client has given up by then.
+    if uncertain := faults.uncertain_submit(prompt, late_answer=None):
+        return uncertain
     return _envelope(200, "success", {"taskId": task.id})
 
 
@@ -276,27 +245,10 @@ def record_info(request: HttpRequest) -> HttpResponseBase:
 @login_not_required
 @require_GET
 def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
-    if not link_is_valid(request, task_id):
-        return link_refused()
-    task = SimTask.objects.filter(id=task_id, provider=PROVIDER, outcome="succeeded").first()
-    if task is None or task.phase() != "succeeded":
-        raise Http404("no such video")
-    if fault := faults.http_fault("download"):
-        return fault
-    try:
-        path = render_for(task)
-    except Busy:
-        return busy()
-    return serve_video(request, path, etag=task.id)
+    return common.video_file(request, task_id, PROVIDER, _render)
 
 
-def render_for(task: SimTask) -> Path:
-    """Render the task's video once and keep it: every later link to it serves the same bytes."""
-    folder = Path(settings.DATA_DIR) / "simulator"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{task.id}.mp4"
-    if path.exists():
-        return path
+def _render(task: SimTask, path: Path) -> None:
     body = task.request
     quality = body.get("quality") or "standard"
     long_side, short_side = NOMINAL_SIZES[quality]
@@ -312,55 +264,20 @@ def render_for(task: SimTask) -> Path:
             caption=f"Sora2API · {quality} · simulated",
             watermark=str(body.get("watermark") or ""),
         )
-    return path
 
 
 def _schedule_callback(task_id: str, delay: float) -> None:
-    # Webhooks are best effort, upstream and here alike: a callback lost with its process is made up for
-    # by the studio's polling.
     faults.schedule_callbacks(task_id, delay, _deliver_callback, _forge_callback)
 
 
 def _deliver_callback(task_id: str, again: bool = False) -> None:
-    close_old_connections()
-    try:
-        task = SimTask.objects.get(pk=task_id, provider=PROVIDER)
-        if task.callback_sent_at and not again:
-            return
-        if not callback_allowed(task.callback_url):
-            log.warning("simulator callback to a foreign address refused")
-            return
-        httpx.post(task.callback_url, json=_callback_body(task), timeout=10)
-        SimTask.objects.filter(pk=task_id).update(callback_sent_at=timezone.now())
-    except Exception:
-        log.warning("simulator callback for %s failed", task_id, exc_info=True)
-    finally:
-        close_old_connections()
+    callbacks.deliver(PROVIDER, task_id, _callback_body, again=again)
 
 
 def _forge_callback(task_id: str) -> None:
-    """The `forged_callback` fault: a lying body (succeeded, a foreign link, another task's id) posted to
-    the job's callback address, and a copy to a token no job has."""
-    close_old_connections()
-    try:
-        task = SimTask.objects.get(pk=task_id, provider=PROVIDER)
-        if not callback_allowed(task.callback_url):
-            return
-        other = (
-            SimTask.objects.filter(provider=PROVIDER, outcome__in=["succeeded", "failed"])
-            .exclude(pk=task_id)
-            .order_by("-created_at")
-            .first()
-        )
-        record = {
-            "taskId": other.id if other else task.id,
-            "successFlag": 1,
-            "response": {"imageUrl": faults.FORGED_VIDEO_URL},
-        }
-        body = {"code": 200, "msg": "success", "data": record}
-        for url in (task.callback_url, faults.unknown_token_url(task.callback_url)):
-            httpx.post(url, json=body, timeout=10)
-    except Exception:
-        log.warning("simulator forged callback for %s failed", task_id, exc_info=True)
-    finally:
-        close_old_connections()
+    callbacks.forge(PROVIDER, task_id, _forged_body)
+
+
+def _forged_body(task_id: str) -> dict[str, Any]:
+    record = {"taskId": task_id, "successFlag": 1, "response": {"imageUrl": faults.FORGED_VIDEO_URL}}
+    return {"code": 200, "msg": "success", "data": record}

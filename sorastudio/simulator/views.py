@@ -23,7 +23,6 @@ import base64
 import binascii
 import hashlib
 import json
-import logging
 import os
 import random
 import shutil
@@ -32,14 +31,12 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-import httpx
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import close_old_connections
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -47,26 +44,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sorastudio.studio import capabilities
 
-from . import faults
-from .common import LINK_LIFETIME as LINK_LIFETIME  # the link scheme now lives in .common
+from . import callbacks, common, faults
 from .common import (
-    Busy,
-    busy,
-    callback_allowed,
+    Ending,
+    bearer_matches,
+    create_task,
+    ending_for,
     holding,
-    key_matches,
-    link_is_valid,
-    link_refused,
     out_of_credit,
     render_slot,
-    serve_video,
-    signature,
     signed_link,
 )
 from .models import SimTask
 from .render import render_video, simulated_frame_size
-
-log = logging.getLogger(__name__)
 
 
 def _error(status: int, code: str, message: str, **headers: str) -> JsonResponse:
@@ -83,20 +73,20 @@ def _authorized(request: HttpRequest) -> JsonResponse | None:
     header = request.headers.get("authorization", "")
     if not header:
         return _error(400, "no_token", "Authorization token is required.")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not key_matches(token):
+    if not bearer_matches(header):
         return _error(401, "invalid_token", "The authorization token is invalid.")
     return None
 
 
+_BODY_PROBLEMS = {
+    "not_json": "The request body is not valid JSON.",
+    "not_object": "The request body must be a JSON object.",
+}
+
+
 def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "bad_request", "The request body is not valid JSON.")
-    if not isinstance(body, dict):
-        return _error(400, "bad_request", "The request body must be a JSON object.")
-    return body
+    body = common.json_object(request)
+    return _error(400, "bad_request", _BODY_PROBLEMS[body]) if isinstance(body, str) else body
 
 
 def validate_request(body: dict[str, Any]) -> str:
@@ -164,10 +154,6 @@ def _video_id() -> str:
     return "sora-2:task_01" + "".join(random.choices(alphabet, k=24))
 
 
-def _signature(task_id: str, expires: int) -> str:
-    return signature(task_id, expires)
-
-
 def _video_url(request: HttpRequest | None, task: SimTask) -> str:
     return signed_link(request, task, "simulator:video_file")
 
@@ -216,23 +202,21 @@ def _record(request: HttpRequest, task: SimTask) -> dict[str, Any]:
     return record
 
 
-def _outcome_for(prompt: str) -> tuple[str, str, str]:
-    text = prompt.lower()
-    if "real person" in text or "celebrity" in text:
-        return (
-            "failed",
-            "content_policy_violation",
-            "This request was rejected by the safety system: the content may depict a real person.",
-        )
-    if "[sim:refused]" in text:
-        return (
-            "failed",
-            "api_error",
-            "The request was rejected by the content policy: it appears to depict real people.",
-        )
-    if "[sim:error]" in text:
-        return "failed", "api_error", "The video could not be generated because of an internal error."
-    return "succeeded", "", ""
+# Each ending of a task (common.ending_for) as this API reports it: outcome, code, message.
+_OUTCOMES: dict[Ending, tuple[str, str, str]] = {
+    "succeeded": ("succeeded", "", ""),
+    "refused": (
+        "failed",
+        "content_policy_violation",
+        "This request was rejected by the safety system: the content may depict a real person.",
+    ),
+    "refused_generically": (
+        "failed",
+        "api_error",
+        "The request was rejected by the content policy: it appears to depict real people.",
+    ),
+    "error": ("failed", "api_error", "The video could not be generated because of an internal error."),
+}
 
 
 @csrf_exempt
@@ -253,21 +237,17 @@ def acedata_videos(request: HttpRequest) -> HttpResponseBase:
     if fault := faults.http_fault("submit", allow=("429", "500")):
         return fault
 
-    outcome, code, message = _outcome_for(prompt)
-    seconds = settings.SIMULATOR_SECONDS * (3 if "[sim:slow]" in prompt.lower() else 1)
-    now = timezone.now()
-    task = SimTask.objects.create(
+    outcome, code, message = _OUTCOMES[ending_for(prompt)]
+    task, seconds = create_task(
+        prompt,
         id=_task_id(),
         request=body,
         trace_id=str(uuid.uuid4()),
         video_id=_video_id(),
-        created_at=now,
-        finishes_at=now + timedelta(seconds=seconds),
         outcome=outcome,
         error_code=code,
         error_message=message,
         callback_url=str(body.get("callback_url") or ""),
-        expire_first_link="[sim:expired]" in prompt.lower(),
     )
     if task.callback_url:
         _schedule_callback(task.id, seconds)
@@ -289,19 +269,11 @@ def acedata_videos(request: HttpRequest) -> HttpResponseBase:
     return JsonResponse(_result_body(request, task), status=200)
 
 
-def _broken_answer(prompt: str) -> JsonResponse | HttpResponse | None:
-    """The markers that make an accepted submit look uncertain to the client (see faults.py)."""
-    text = prompt.lower()
-    if "[sim:timeout]" in text:
-        faults.record("timeout", "submit")
-        if faults.hold():
-            return _error(504, "timeout", "The answer came too late.")
-        # No thread to spare for the wait: an answer that leaves the client just as unsure.
-        return faults.malformed("submit")
-    if "[sim:malformed]" in text:
-        faults.record("malformed", "submit")
-        return faults.malformed("submit")
-    if "[sim:hold]" in text:
+def _broken_answer(prompt: str) -> HttpResponse | None:
+    """The markers that make an accepted submit look uncertain to the client, or hold it (see faults.py)."""
+    if uncertain := faults.uncertain_submit(prompt, _error(504, "timeout", "The answer came too late.")):
+        return uncertain
+    if "[sim:hold]" in prompt.lower():
         faults.record("hold", "submit")
         with holding() as seconds:
             if seconds is not None:
@@ -366,32 +338,14 @@ def acedata_tasks(request: HttpRequest) -> HttpResponseBase:
 @login_not_required
 @require_GET
 def video_file(request: HttpRequest, task_id: str) -> HttpResponseBase:
-    if not link_is_valid(request, task_id):
-        return link_refused()
-    # Only this provider's tasks: another simulated API's task has no AceDataCloud request to render.
-    task = SimTask.objects.filter(id=task_id, provider=capabilities.ACEDATA, outcome="succeeded").first()
-    if task is None or task.phase() != "succeeded":
-        raise Http404("no such video")
-    if fault := faults.http_fault("download"):
-        return fault
-    try:
-        path = render_for(task)
-    except Busy:
-        return busy()
-    return serve_video(request, path, etag=task.id)
+    return common.video_file(request, task_id, capabilities.ACEDATA, _render)
 
 
 _RENDERING = threading.Lock()
 _RENDER_LOCKS: dict[str, threading.Lock] = {}
 
 
-def render_for(task: SimTask) -> Any:
-    """Render the task's video once and keep it: every later link to it serves the same bytes."""
-    folder = settings.DATA_DIR / "simulator"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{task.id}.mp4"
-    if path.exists():
-        return path
+def _render(task: SimTask, path: Path) -> None:
     body = task.request
     version = "2.0" if str(body.get("version", "1.0")) in ("2", "2.0") else "1.0"
     cap = capabilities.capability(capabilities.ACEDATA, version, body["model"])
@@ -405,7 +359,7 @@ def render_for(task: SimTask) -> Any:
     # link), so a thousand identical jobs cost the simulator one encode rather than a thousand.
     prompt = body["prompt"]
     key = hashlib.sha256(json.dumps([prompt, width, height, duration, caption]).encode()).hexdigest()
-    shared = folder / "renders" / f"{key}.mp4"
+    shared = path.parent / "renders" / f"{key}.mp4"
     with _RENDERING:
         lock = _RENDER_LOCKS.setdefault(key, threading.Lock())
     try:
@@ -425,58 +379,24 @@ def render_for(task: SimTask) -> Any:
         pass
     except OSError:
         shutil.copyfile(shared, path)
-    return path
 
 
 def _schedule_callback(task_id: str, delay: float) -> None:
-    # Webhooks are best effort, upstream and here alike: a callback lost with its process is made up for
-    # by the studio's polling.
     faults.schedule_callbacks(task_id, delay, _deliver_callback, _forge_callback)
 
 
 def _deliver_callback(task_id: str, again: bool = False) -> None:
-    close_old_connections()
-    try:
-        task = SimTask.objects.get(pk=task_id)
-        if task.callback_sent_at and not again:
-            return
-        if not callback_allowed(task.callback_url):
-            # The simulator takes no real credentials, so it only ever calls the studio itself back: it
-            # must not become a way to make this server send requests anywhere else.
-            log.warning("simulator callback to a foreign address refused")
-            return
-        body = _result_body(None, task)
-        httpx.post(task.callback_url, json=body, timeout=10)
-        SimTask.objects.filter(pk=task_id).update(callback_sent_at=timezone.now())
-    except Exception:
-        log.warning("simulator callback for %s failed", task_id, exc_info=True)
-    finally:
-        close_old_connections()
+    callbacks.deliver(capabilities.ACEDATA, task_id, lambda task: _result_body(None, task), again=again)
 
 
 def _forge_callback(task_id: str) -> None:
-    """The `forged_callback` fault: what anyone on the network could post to a job's callback address. The
-    body lies (succeeded, a foreign link, another task's id); a second copy goes to a token no job has."""
-    close_old_connections()
-    try:
-        task = SimTask.objects.get(pk=task_id)
-        if not callback_allowed(task.callback_url):
-            return
-        other = (
-            SimTask.objects.filter(provider=capabilities.ACEDATA, outcome__in=["succeeded", "failed"])
-            .exclude(pk=task_id)
-            .order_by("-created_at")
-            .first()
-        )
-        body = {
-            "success": True,
-            "task_id": other.id if other else task.id,
-            "trace_id": str(uuid.uuid4()),
-            "data": [{"id": "forged", "video_url": faults.FORGED_VIDEO_URL, "state": "succeeded"}],
-        }
-        for url in (task.callback_url, faults.unknown_token_url(task.callback_url)):
-            httpx.post(url, json=body, timeout=10)
-    except Exception:
-        log.warning("simulator forged callback for %s failed", task_id, exc_info=True)
-    finally:
-        close_old_connections()
+    callbacks.forge(capabilities.ACEDATA, task_id, _forged_body)
+
+
+def _forged_body(task_id: str) -> dict[str, Any]:
+    return {
+        "success": True,
+        "task_id": task_id,
+        "trace_id": str(uuid.uuid4()),
+        "data": [{"id": "forged", "video_url": faults.FORGED_VIDEO_URL, "state": "succeeded"}],
+    }

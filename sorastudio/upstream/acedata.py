@@ -7,26 +7,23 @@ can help.
 
 from __future__ import annotations
 
-import email.utils
-import json
-import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-import httpx
-
-from . import downloads, tls
+from . import http
 from .errors import REFUSAL_CODE, UpstreamError, refusal_or
-
-Phase = Literal["pending", "processing", "succeeded", "failed", "unknown"]
+from .http import Phase, Submitted
 
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
 class AceDataError(UpstreamError):
     """Any failure of a call to the AceDataCloud API (see UpstreamError for what it carries)."""
+
+
+def is_retryable(status: int) -> bool:
+    return status in RETRYABLE_STATUSES or status >= 500
 
 
 @dataclass(frozen=True)
@@ -66,12 +63,6 @@ class VideoRequest:
 
 
 @dataclass(frozen=True)
-class Submitted:
-    task_id: str
-    trace_id: str = ""
-
-
-@dataclass(frozen=True)
 class TaskStatus:
     task_id: str
     phase: Phase
@@ -86,21 +77,6 @@ class TaskStatus:
     @property
     def is_final(self) -> bool:
         return self.phase in ("succeeded", "failed")
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _error_from_body(status: int, body: Any, retry_after: float | None) -> AceDataError:
@@ -122,7 +98,7 @@ def _error_from_body(status: int, body: Any, retry_after: float | None) -> AceDa
         status=status,
         code=code,
         trace_id=trace_id,
-        retryable=code != REFUSAL_CODE and (status in RETRYABLE_STATUSES or status >= 500),
+        retryable=code != REFUSAL_CODE and is_retryable(status),
         retry_after=retry_after,
     )
 
@@ -193,75 +169,15 @@ def _float_or_none(value: Any) -> float | None:
         return None
 
 
-class AceDataClient:
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        *,
-        timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
-        on_response: Callable[[httpx.Response], None] | None = None,
-        download_limits: downloads.Limits | None = None,
-    ) -> None:
-        # `on_response` sees every answer's status line (before its body is read): how the studio
-        # counts its requests without this client knowing about it.
-        hooks = {"response": [on_response]} if on_response else {}
-        self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers={
-                "authorization": f"Bearer {api_key}",
-                "accept": "application/json",
-                "content-type": "application/json",
-            },
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            transport=transport,
-            verify=tls.context(),
-            event_hooks=hooks,
-        )
-        # Video links point at a CDN: a separate client that never carries the API key.
-        self._downloads = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            transport=transport,
-            verify=tls.context(),
-            event_hooks=hooks,
-            # No proxy from the environment: it would resolve the name itself, past the address check.
-            trust_env=False,
-            # Connections are made to a checked IP (downloads.py): one kept open for one name must not
-            # carry a request for another name that resolved to the same address.
-            limits=httpx.Limits(max_keepalive_connections=0),
-        )
-        self.download_limits = download_limits or downloads.Limits()
-
-    def close(self) -> None:
-        self._http.close()
-        self._downloads.close()
-
-    def __enter__(self) -> AceDataClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+class AceDataClient(http.Client):
+    error = AceDataError
+    is_retryable = staticmethod(is_retryable)
 
     def _post(self, path: str, payload: dict[str, Any]) -> Any:
-        try:
-            response = self._http.post(path, json=payload)
-        except httpx.ConnectError as exc:
-            raise AceDataError(f"cannot connect to the upstream: {exc}", retryable=True, sent=False) from exc
-        except httpx.TimeoutException as exc:
-            sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-            raise AceDataError("the upstream did not answer in time", retryable=True, sent=sent) from exc
-        except httpx.TransportError as exc:
-            raise AceDataError(f"the connection to the upstream failed: {exc}", retryable=True) from exc
-        try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
+        response = self._send("POST", path, payload=payload)
+        body = http.json_or_none(response)
         if response.status_code >= 400:
-            raise _error_from_body(
-                response.status_code, body, parse_retry_after(response.headers.get("retry-after"))
-            )
+            raise _error_from_body(response.status_code, body, http.retry_after(response))
         if body is None:
             raise AceDataError(
                 "the upstream answered with something that is not JSON",
@@ -303,30 +219,3 @@ class AceDataClient:
                 if status.task_id:
                     statuses[status.task_id] = status
         return statuses
-
-    @contextmanager
-    def download(self, url: str) -> Iterator[httpx.Response]:
-        """Open a result link as a stream. Expired or missing links raise a permanent AceDataError with
-        code `link_expired`, so the caller knows to ask for a fresh link. The link and its redirects are
-        checked, and the body capped, by downloads.open_checked (codes download_refused, …_too_large,
-        …_too_slow)."""
-        try:
-            with downloads.open_checked(self._downloads, url, self.download_limits, AceDataError) as response:
-                if response.status_code in (401, 403, 404, 410):
-                    raise AceDataError(
-                        "the video link has expired or is gone",
-                        status=response.status_code,
-                        code="link_expired",
-                    )
-                if response.status_code >= 400:
-                    raise AceDataError(
-                        f"the video download failed with HTTP {response.status_code}",
-                        status=response.status_code,
-                        retryable=response.status_code in RETRYABLE_STATUSES or response.status_code >= 500,
-                        retry_after=parse_retry_after(response.headers.get("retry-after")),
-                    )
-                yield response
-        except httpx.TimeoutException as exc:
-            raise AceDataError("the video download timed out", retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise AceDataError(f"the video download failed: {exc}", retryable=True) from exc

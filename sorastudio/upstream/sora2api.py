@@ -21,18 +21,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
-from . import downloads, tls
-from .acedata import parse_retry_after
+from . import http
 from .errors import REFUSAL_CODE, UpstreamError, refusal_or
-
-Phase = Literal["pending", "processing", "succeeded", "failed", "unknown"]
+from .http import Phase, Submitted
 
 DEFAULT_PATH_PREFIX = "/api/v1/sora2"
 
@@ -54,9 +50,6 @@ CODE_NAMES: dict[int, str] = {
 # 5xx but say the request itself can never work here, so retrying would only repeat the failure.
 RETRYABLE_STATUSES = frozenset({408, 429, 455})
 PERMANENT_SERVER_STATUSES = frozenset({501, 505})
-
-# Link answers that mean "this signed link is no good any more"; the caller should ask for a fresh one.
-EXPIRED_LINK_STATUSES = frozenset({401, 403, 404, 410})
 
 # Used to recover the task id from a 2xx generate answer that is not valid JSON (truncated, or with junk
 # around it): failing instead would make the caller retry and pay for a second video.
@@ -100,12 +93,6 @@ class GenerateRequest:
         if self.callback_url:
             payload["callBackUrl"] = self.callback_url
         return payload
-
-
-@dataclass(frozen=True)
-class Submitted:
-    task_id: str
-    trace_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -282,91 +269,17 @@ def _error(status: int, body: Any, retry_after: float | None) -> Sora2APIError:
     )
 
 
-def _normalise_prefix(prefix: str) -> str:
-    prefix = "/" + prefix.strip("/")
-    return "" if prefix == "/" else prefix
+def _read(response: httpx.Response) -> tuple[int, Any]:
+    """The effective status and the parsed body (None when it is not JSON)."""
+    body = http.json_or_none(response)
+    return _effective_status(response.status_code, body), body
 
 
-class Sora2APIClient:
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        *,
-        path_prefix: str = DEFAULT_PATH_PREFIX,
-        timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
-        on_response: Callable[[httpx.Response], None] | None = None,
-        download_limits: downloads.Limits | None = None,
-    ) -> None:
-        # `on_response` sees every answer's status line (before its body is read): how the studio
-        # counts its requests without this client knowing about it.
-        hooks = {"response": [on_response]} if on_response else {}
-        self.base_url = base_url.rstrip("/")
-        self.path_prefix = _normalise_prefix(path_prefix)
-        timeouts = httpx.Timeout(timeout, connect=min(timeout, 10.0))
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers={
-                "Authorization": f"Bearer {api_key}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            },
-            timeout=timeouts,
-            transport=transport,
-            verify=tls.context(),
-            event_hooks=hooks,
-        )
-        # Result links point at a CDN: a separate client that never carries the API key.
-        self._downloads = httpx.Client(
-            timeout=timeouts,
-            transport=transport,
-            verify=tls.context(),
-            event_hooks=hooks,
-            # No proxy from the environment: it would resolve the name itself, past the address check.
-            trust_env=False,
-            # Connections are made to a checked IP (downloads.py): one kept open for one name must not
-            # carry a request for another name that resolved to the same address.
-            limits=httpx.Limits(max_keepalive_connections=0),
-        )
-        self.download_limits = download_limits or downloads.Limits()
-
-    def close(self) -> None:
-        self._http.close()
-        self._downloads.close()
-
-    def __enter__(self) -> Sora2APIClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, str] | None = None,
-        payload: dict[str, Any] | None = None,
-    ) -> tuple[int, Any, httpx.Response]:
-        """Send one request; return the effective status, the parsed body (None when it is not JSON) and
-        the response. Only transport failures raise here; what a status means is up to the caller."""
-        try:
-            response = self._http.request(method, self.path_prefix + path, params=params, json=payload)
-        except httpx.ConnectError as exc:
-            raise Sora2APIError(f"cannot connect to the upstream: {exc}", retryable=True, sent=False) from exc
-        except httpx.TimeoutException as exc:
-            # Only a connect (or pool) timeout proves the request never left; after a read timeout the
-            # upstream may well have accepted it.
-            sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-            raise Sora2APIError("the upstream did not answer in time", retryable=True, sent=sent) from exc
-        except httpx.TransportError as exc:
-            raise Sora2APIError(f"the connection to the upstream failed: {exc}", retryable=True) from exc
-        try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
-        return _effective_status(response.status_code, body), body, response
+class Sora2APIClient(http.Client):
+    error = Sora2APIError
+    default_path_prefix = DEFAULT_PATH_PREFIX
+    is_retryable = staticmethod(is_retryable)
+    code_name = staticmethod(code_name)
 
     @staticmethod
     def _not_json(response: httpx.Response) -> Sora2APIError:
@@ -378,8 +291,9 @@ class Sora2APIClient:
         )
 
     def generate(self, req: GenerateRequest) -> Submitted:
-        status, body, response = self._call("POST", "/generate", payload=req.to_payload())
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        response = self._send("POST", "/generate", payload=req.to_payload())
+        status, body = _read(response)
+        retry_after = http.retry_after(response)
         if not 200 <= status < 300:
             raise _error(status, body, retry_after)
         if not isinstance(body, dict):
@@ -401,44 +315,15 @@ class Sora2APIClient:
     def record_info(self, task_id: str) -> RecordInfo:
         """The task's state. An id the upstream does not know (yet) reads as phase "unknown", not as an
         error: a record can lag behind the generate call, and that must not fail the job."""
-        status, body, response = self._call("GET", "/record-info", params={"taskId": task_id})
+        response = self._send("GET", "/record-info", params={"taskId": task_id})
+        status, body = _read(response)
         if status == 404:
             return RecordInfo(task_id=task_id, phase="unknown", raw=body if isinstance(body, dict) else {})
         if not 200 <= status < 300:
-            raise _error(status, body, parse_retry_after(response.headers.get("retry-after")))
+            raise _error(status, body, http.retry_after(response))
         if not isinstance(body, dict):
             raise self._not_json(response)
         data = body.get("data")
         if not isinstance(data, dict) or not data:
             return RecordInfo(task_id=task_id, phase="unknown", raw=body)
         return parse_record(data, task_id)
-
-    @contextmanager
-    def download(self, url: str) -> Iterator[httpx.Response]:
-        """Open a result link as a stream. Expired or missing links raise a permanent Sora2APIError with
-        code `link_expired`, so the caller knows to ask for a fresh link. The link and its redirects are
-        checked, and the body capped, by downloads.open_checked (codes download_refused, …_too_large,
-        …_too_slow)."""
-        try:
-            with downloads.open_checked(
-                self._downloads, url, self.download_limits, Sora2APIError
-            ) as response:
-                if response.status_code in EXPIRED_LINK_STATUSES:
-                    raise Sora2APIError(
-                        "the video link has expired or is gone",
-                        status=response.status_code,
-                        code="link_expired",
-                    )
-                if response.status_code >= 400:
-                    raise Sora2APIError(
-                        f"the video download failed with HTTP {response.status_code}",
-                        status=response.status_code,
-                        code=code_name(response.status_code),
-                        retryable=is_retryable(response.status_code),
-                        retry_after=parse_retry_after(response.headers.get("retry-after")),
-                    )
-                yield response
-        except httpx.TimeoutException as exc:
-            raise Sora2APIError("the video download timed out", retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise Sora2APIError(f"the video download failed: {exc}", retryable=True) from exc
