@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import httpx
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.db import close_old_connections, connection
 from django.test import TestCase
 from django.test.client import ClientHandler
 from django.utils import timezone
@@ -127,3 +129,32 @@ class TeamTestCase(TestCase):
         cls.bob = make_member("bob", cls.studio, Membership.Role.REVIEWER)
         cls.dana = make_member("dana", cls.studio, Membership.Role.ADMIN)
         cls.carol = make_member("carol", cls.agency, Membership.Role.ADMIN)
+
+
+def all_at_once(
+    submits: list[Callable[[], Any]], refusal: type[BaseException]
+) -> tuple[int, int, list[BaseException]]:
+    """Runs each callable in its own thread, every thread released by the same barrier; counts those that
+    went through and those refused with `refusal`, and returns any other failure for the test to report."""
+    barrier = threading.Barrier(len(submits))
+    made, refused, errors = [], [], []
+
+    def run(submit: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            submit()
+            made.append(submit)
+        except refusal:
+            refused.append(submit)
+        except BaseException as exc:  # reported by the caller: any other failure fails the test
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(submit,)) for submit in submits]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return len(made), len(refused), errors

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 from typing import Any
 
-from django.db import close_old_connections, connection
 from django.test import TransactionTestCase
 
 from sorastudio.studio.billing import (
@@ -19,7 +18,7 @@ from sorastudio.studio.billing import (
     QuotaExceeded,
 )
 from sorastudio.studio.models import Generation, Team
-from tests.helpers import make_member
+from tests.helpers import all_at_once, make_member
 
 SUBMITS = 50
 PARAMS = {"provider": "acedata", "model": "sora-2", "version": "1.0", "duration": 10, "size": "small"}
@@ -37,30 +36,12 @@ class QuotaConcurrencyTests(TransactionTestCase):
 
     def submit_all_at_once(self, people: list[Any]) -> tuple[int, int, list[BaseException]]:
         """Each person submits one video, every thread released by the same barrier."""
-        barrier = threading.Barrier(len(people))
-        made, refused, errors = [], [], []
+        return all_at_once([partial(self.submit, person) for person in people], QuotaExceeded)
 
-        def submit(person: Any) -> None:
-            try:
-                barrier.wait(timeout=30)
-                Generation.create_request(
-                    team=self.studio, user=person, simulated=True, params=PARAMS, prompts=["a fox"]
-                )
-                made.append(person)
-            except QuotaExceeded:
-                refused.append(person)
-            except BaseException as exc:  # reported below: any other failure fails the test
-                errors.append(exc)
-            finally:
-                close_old_connections()
-                connection.close()
-
-        threads = [threading.Thread(target=submit, args=(person,)) for person in people]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        return len(made), len(refused), errors
+    def submit(self, person: Any) -> None:
+        Generation.create_request(
+            team=self.studio, user=person, simulated=True, params=PARAMS, prompts=["a fox"]
+        )
 
     def reserved(self, **where: Any) -> int:
         entries = LedgerEntry.objects.filter(team=self.studio, kind=LedgerEntry.Kind.RESERVE, **where)

@@ -3,16 +3,14 @@ allows. Run on SQLite (IMMEDIATE transactions) and again on PostgreSQL (row lock
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import close_old_connections, connection
 from django.test import TransactionTestCase, override_settings
 
 from sorastudio.lib.ratelimit import RateLimited
 from sorastudio.studio.models import Generation, Membership, Team
-from tests.helpers import make_finished, make_member
+from tests.helpers import all_at_once, make_finished, make_member
 
 SUBMITS = 12
 PARAMS = {"provider": "acedata", "model": "sora-2", "version": "1.0", "duration": 10, "size": "small"}
@@ -27,31 +25,6 @@ class RateLimitConcurrencyTests(TransactionTestCase):
         # Her second team: its row is another lock, so only the lock on her own row keeps the count.
         Membership.objects.create(team=self.agency, user=self.alice)
 
-    def all_at_once(self, submits: list[Callable[[], Any]]) -> tuple[int, int, list[BaseException]]:
-        """Each callable creates jobs, every thread released by the same barrier."""
-        barrier = threading.Barrier(len(submits))
-        made, refused, errors = [], [], []
-
-        def run(submit: Callable[[], Any]) -> None:
-            try:
-                barrier.wait(timeout=30)
-                submit()
-                made.append(submit)
-            except RateLimited:
-                refused.append(submit)
-            except BaseException as exc:  # reported below: any other failure fails the test
-                errors.append(exc)
-            finally:
-                close_old_connections()
-                connection.close()
-
-        threads = [threading.Thread(target=run, args=(submit,)) for submit in submits]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        return len(made), len(refused), errors
-
     def batch(self, team: Team, prompts: int) -> Callable[[], Any]:
         return lambda: Generation.create_request(
             team=team,
@@ -63,7 +36,7 @@ class RateLimitConcurrencyTests(TransactionTestCase):
 
     def test_it_twelve_batch_submits_in_two_teams_never_pass_the_persons_limit(self) -> None:
         submits = [self.batch(team, 3) for team in (self.studio, self.agency)] * (SUBMITS // 2)
-        made, refused, errors = self.all_at_once(submits)
+        made, refused, errors = all_at_once(submits, RateLimited)
         self.assertEqual(errors, [])
         self.assertEqual((made, refused), (3, SUBMITS - 3))  # 3 x 3 = 9 of 10: a fourth would make 12
         self.assertEqual(Generation.objects.filter(created_by=self.alice).count(), 9)
@@ -71,7 +44,9 @@ class RateLimitConcurrencyTests(TransactionTestCase):
     def test_it_counts_reruns_and_submits_racing_each_other(self) -> None:
         original = make_finished(self.agency, self.alice)  # 1 of 10 already asked for
         reruns = [lambda: original.rerun(self.alice, simulated=True)] * (SUBMITS // 2)
-        made, refused, errors = self.all_at_once(reruns + [self.batch(self.studio, 1)] * (SUBMITS // 2))
+        made, refused, errors = all_at_once(
+            reruns + [self.batch(self.studio, 1)] * (SUBMITS // 2), RateLimited
+        )
         self.assertEqual(errors, [])
         self.assertEqual((made, refused), (9, SUBMITS - 9))
         self.assertEqual(Generation.objects.filter(created_by=self.alice).count(), 10)
