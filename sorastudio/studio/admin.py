@@ -193,7 +193,7 @@ class GenerationImageAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records the pipeline keeps for itself: to look at, never to edit by hand."""
+    """Records the studio keeps for itself (the pipeline's, the audit trail): to look at, never to edit."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -229,7 +229,7 @@ class UpstreamCallAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """The trail of admin actions, read only: entries are written by the actions themselves."""
 
     list_display = ["created_at", "team", "actor_name", "kind", "subject_name", "text"]
@@ -238,12 +238,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["team"]
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
