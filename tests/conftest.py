@@ -81,13 +81,20 @@ def _studio_defaults() -> Iterator[None]:
     django_settings.PUBLIC_BASE_URL = ""
     django_settings.SIMULATOR_BASE_URL = "http://testserver"
     # Static files from the source folders, as in development: with DEBUG off by default the settings ask
-    # for collectstatic's manifest, which a test run of changed files must not depend on.
+    # for collectstatic's manifest, which a test run of changed files must not depend on. And a fast hasher.
     static = override_settings(
         STORAGES={
             **django_settings.STORAGES,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         },
         WHITENOISE_USE_FINDERS=True,
+        # Django's advice for test runs: a password hashed with PBKDF2's million rounds costs about half a
+        # second, and nearly every test makes a person or logs one in. PBKDF2 stays listed, for a hash
+        # made by a subprocess (a management command) to still be read.
+        PASSWORD_HASHERS=[
+            "django.contrib.auth.hashers.MD5PasswordHasher",
+            "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        ],
     )
     static.enable()
     yield
