@@ -222,7 +222,7 @@ def descendants(pid: int) -> list[int]:
 def make_team() -> tuple[Any, Any]:
     from django.contrib.auth import get_user_model
 
-    from sorastudio.studio.models import Membership, Team
+    from sorastudio.teams.models import Membership, Team
 
     team = Team.objects.create(name="Bench")
     user = get_user_model().objects.create_user("bench", password=secrets.token_urlsafe(16))

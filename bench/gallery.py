@@ -206,7 +206,7 @@ def build(size: int) -> None:
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
-    from sorastudio.studio.models import Membership, Team
+    from sorastudio.teams.models import Membership, Team
 
     rng = random.Random(size)
     users = {

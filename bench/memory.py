@@ -174,7 +174,7 @@ def measure(big_url: str, small_url: str, path: str) -> dict[str, Any]:
     call_command("migrate", verbosity=0)
     from django.contrib.auth import get_user_model
 
-    from sorastudio.studio.models import Membership, Team
+    from sorastudio.teams.models import Membership, Team
 
     user = get_user_model().objects.create_user("alice", password=secrets.token_urlsafe())
     team = Team.objects.create(name="Studio")

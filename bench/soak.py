@@ -204,7 +204,8 @@ def make_jobs(count: int, seed: int) -> dict[str, Kind]:
 
     from sorastudio.studio import tasks
     from sorastudio.studio.forms import GenerationForm
-    from sorastudio.studio.models import Generation, Membership, Team
+    from sorastudio.studio.models import Generation
+    from sorastudio.teams.models import Membership, Team
 
     user = get_user_model().objects.create_user("soak", password=None)
     team = Team.objects.create(name="Soak")

@@ -189,6 +189,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_q",
     "axes",
+    "sorastudio.teams",
     "sorastudio.studio",
     "sorastudio.simulator",
 ]
@@ -210,9 +211,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "sorastudio.studio.middleware.HtmxLoginRedirectMiddleware",
+    "sorastudio.teams.middleware.HtmxLoginRedirectMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "sorastudio.studio.middleware.CurrentTeamMiddleware",
+    "sorastudio.teams.middleware.CurrentTeamMiddleware",
     # Last: it turns a login refused for too many failures into the lockout page (accounts.locked_out).
     "axes.middleware.AxesMiddleware",
 ]
@@ -301,8 +302,8 @@ AXES_RESET_ON_SUCCESS = True
 # browser, which would grow without end and hold personal data nobody reads.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
-AXES_CLIENT_IP_CALLABLE = "sorastudio.studio.accounts.client_ip"
-AXES_LOCKOUT_CALLABLE = "sorastudio.studio.accounts.locked_out"
+AXES_CLIENT_IP_CALLABLE = "sorastudio.teams.accounts.client_ip"
+AXES_LOCKOUT_CALLABLE = "sorastudio.teams.accounts.locked_out"
 # Proxies whose X-Forwarded-For is believed when they are the peer: the same variable gunicorn reads for
 # X-Forwarded-Proto (gunicorn.conf.py). `*` believes whichever peer, but only its own last hop.
 FORWARDED_ALLOW_IPS = env_networks("FORWARDED_ALLOW_IPS", "127.0.0.1")

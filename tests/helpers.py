@@ -16,7 +16,8 @@ from django.test.client import ClientHandler
 from django.utils import timezone
 
 from sorastudio.studio import providers
-from sorastudio.studio.models import Generation, Membership, State, Team
+from sorastudio.studio.models import Generation, State
+from sorastudio.teams.models import Membership, Team
 from sorastudio.upstream import downloads
 
 

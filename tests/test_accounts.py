@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from sorastudio.studio import accounts
+from sorastudio.teams import accounts
 from tests.helpers import TeamTestCase
 
 RIGHT = "alice-pass-123"
@@ -168,7 +168,7 @@ class PasswordResetTests(TeamTestCase):
         answers, work = [], []
         for email in ("alice@example.com", "nobody@example.com"):
             with (
-                mock.patch("sorastudio.studio.tasks.enqueue") as enqueue,
+                mock.patch("sorastudio.teams.accounts.async_task") as enqueue,
                 CaptureQueriesContext(connection) as q,
             ):
                 response = self.ask(email)

@@ -11,7 +11,8 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from sorastudio.simulator.models import SimTask
-from sorastudio.studio.models import Generation, Team
+from sorastudio.studio.models import Generation
+from sorastudio.teams.models import Team
 from tests.helpers import make_job, make_member
 
 PUBLIC = "https://studio.example.org"

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sorastudio.studio.billing import Combination, LedgerEntry, Period, PriceOverride, ProviderPause, Quota
-from sorastudio.studio.models import AuditEntry, Invitation, Membership
+from sorastudio.teams.models import AuditEntry, Invitation, Membership
 from tests.helpers import TeamTestCase
 
 
@@ -177,6 +177,6 @@ class TeamPageTests(AuditTestCase):
 
         root = get_user_model().objects.create_superuser("root", password="root-pass-123")
         self.client.force_login(root)
-        page = self.client.get(reverse("admin:studio_auditentry_changelist"))
+        page = self.client.get(reverse("admin:teams_auditentry_changelist"))
         self.assertContains(page, "big client")
-        self.assertEqual(self.client.get(reverse("admin:studio_auditentry_add")).status_code, 403)
+        self.assertEqual(self.client.get(reverse("admin:teams_auditentry_add")).status_code, 403)

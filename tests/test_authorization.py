@@ -20,16 +20,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from sorastudio.studio.billing import Period, Quota
 from sorastudio.studio.characters import clip_path
-from sorastudio.studio.models import (
-    Character,
-    Comment,
-    Generation,
-    GenerationImage,
-    Invitation,
-    Membership,
-    Notification,
-    Team,
-)
+from sorastudio.studio.models import Character, Comment, Generation, GenerationImage, Notification
+from sorastudio.teams.models import Invitation, Membership, Team
 from tests.helpers import make_finished, make_member, read_body
 
 LOGIN = "login"  # redirected to the login page

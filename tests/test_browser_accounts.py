@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sorastudio.studio.models import Membership, Team
+from sorastudio.teams.models import Membership, Team
 from tests.browser import QUICK, BrowserTestCase, expect
 from tests.helpers import make_member
 

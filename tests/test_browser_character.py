@@ -14,7 +14,8 @@ from django.core.files import File
 from sorastudio.simulator.models import SimTask
 from sorastudio.simulator.render import render_video
 from sorastudio.studio import characters
-from sorastudio.studio.models import Character, Generation, Team
+from sorastudio.studio.models import Character, Generation
+from sorastudio.teams.models import Team
 from tests.browser import QUICK, BrowserTestCase, Player, expect, wait_for
 
 # Playwright's sync API keeps an event loop in this thread; the tests' own ORM calls are plain and blocking.

@@ -10,7 +10,8 @@ import re
 import pytest
 from django.utils import timezone
 
-from sorastudio.studio.models import Generation, Membership, State, Team
+from sorastudio.studio.models import Generation, State
+from sorastudio.teams.models import Membership, Team
 from tests.browser import QUICK, BrowserTestCase, expect, wait_for
 
 

@@ -8,7 +8,8 @@ import pytest
 from django.test import override_settings
 from playwright.sync_api import FilePayload
 
-from sorastudio.studio.models import Generation, Membership, Team
+from sorastudio.studio.models import Generation
+from sorastudio.teams.models import Membership, Team
 from tests.browser import QUICK, BrowserTestCase, expect
 from tests.helpers import make_finished, make_member
 

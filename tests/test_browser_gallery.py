@@ -14,7 +14,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from sorastudio.studio.models import Generation, ReviewState, State, Team
+from sorastudio.studio.models import Generation, ReviewState, State
+from sorastudio.teams.models import Team
 from tests.browser import QUICK, BrowserTestCase, expect
 
 

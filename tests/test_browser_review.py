@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from sorastudio.studio.models import Generation, Membership, Team
+from sorastudio.studio.models import Generation
+from sorastudio.teams.models import Membership, Team
 from tests.browser import QUICK, BrowserTestCase, Player, expect
 from tests.helpers import make_member
 

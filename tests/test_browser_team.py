@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from sorastudio.studio.models import Generation, Membership, Notification, Team
+from sorastudio.studio.models import Generation, Notification
+from sorastudio.teams.models import Membership, Team
 from tests.browser import QUICK, BrowserTestCase, expect
 from tests.helpers import make_member
 

@@ -8,10 +8,10 @@ import itertools
 from django.http import QueryDict
 from django.test import SimpleTestCase
 
+from sorastudio.lib import capabilities
+from sorastudio.lib.capabilities import ACEDATA, CAPABILITIES, SORA2API
 from sorastudio.simulator.sora2api import validate_request as validate_sora2api
 from sorastudio.simulator.views import validate_request as validate_acedata
-from sorastudio.studio import capabilities
-from sorastudio.studio.capabilities import ACEDATA, CAPABILITIES, SORA2API
 from sorastudio.studio.forms import GenerationForm
 
 BOTH = [ACEDATA, SORA2API]

@@ -22,7 +22,8 @@ from django.urls import reverse
 from sorastudio.simulator.models import SimTask
 from sorastudio.simulator.render import render_video
 from sorastudio.studio import characters
-from sorastudio.studio.models import Character, Generation, Team
+from sorastudio.studio.models import Character, Generation
+from sorastudio.teams.models import Team
 from tests.helpers import make_member, read_body
 
 VALID = {

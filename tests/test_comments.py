@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.test import Client, SimpleTestCase
 from django.urls import reverse
 
-from sorastudio.studio.models import Comment, Membership, Notification
+from sorastudio.studio.models import Comment, Notification
 from sorastudio.studio.review_forms import parse_moment
+from sorastudio.teams.models import Membership
 from tests.helpers import TeamTestCase, make_finished, make_member
 
 

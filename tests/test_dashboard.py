@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from sorastudio.studio.billing import Budget, LedgerEntry, Period, Quota
 from sorastudio.studio.dashboard_views import safe_cell
-from sorastudio.studio.models import Generation, Membership, State, Team
+from sorastudio.studio.models import Generation, State
+from sorastudio.teams.models import Membership, Team
 from tests.helpers import TeamTestCase, make_member, read_body
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sorastudio.studio import providers, tasks
-from sorastudio.studio.models import Generation, LedgerEntry, State, Team
+from sorastudio.studio.models import Generation, LedgerEntry, State
+from sorastudio.teams.models import Team
 from sorastudio.upstream import downloads
 from sorastudio.upstream.acedata import AceDataClient
 from sorastudio.upstream.errors import UpstreamError

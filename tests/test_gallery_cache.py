@@ -15,16 +15,9 @@ from django.test import Client
 from django.urls import reverse
 
 from sorastudio.studio.gallery import GalleryFilters
-from sorastudio.studio.models import (
-    CARD_FLAGS,
-    Comment,
-    Favourite,
-    Generation,
-    Membership,
-    ReviewState,
-    State,
-)
+from sorastudio.studio.models import CARD_FLAGS, Comment, Favourite, Generation, ReviewState, State
 from sorastudio.studio.templatetags.studio_tags import TOKEN_STAND_IN
+from sorastudio.teams.models import Membership
 from tests.test_gallery import INDEX, GalleryTestCase
 
 

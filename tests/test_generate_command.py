@@ -12,7 +12,8 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase
 
 from sorastudio.simulator.models import SimTask
-from sorastudio.studio.models import Generation, State, Team
+from sorastudio.studio.models import Generation, State
+from sorastudio.teams.models import Team
 from tests.helpers import make_member
 
 

@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from sorastudio.studio.browser_text import browser_text
-from sorastudio.studio.models import Generation, State, Team
+from sorastudio.studio.models import Generation, State
+from sorastudio.teams.models import Team
 from tests.helpers import make_member
 
 LOCALE = Path(settings.BASE_DIR) / "sorastudio" / "locale" / "zh_Hans" / "LC_MESSAGES"

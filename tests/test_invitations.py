@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from sorastudio.studio.models import Invitation, Membership
+from sorastudio.teams.models import Invitation, Membership
 from tests.helpers import TeamTestCase
 
 SIGN_UP = {

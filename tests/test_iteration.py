@@ -10,7 +10,8 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from sorastudio.simulator.models import SimTask
-from sorastudio.studio.models import Generation, State, Team
+from sorastudio.studio.models import Generation, State
+from sorastudio.teams.models import Team
 from tests.helpers import make_member
 
 V1 = {

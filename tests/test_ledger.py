@@ -24,7 +24,8 @@ from sorastudio.studio.billing import (
     Quota,
     QuotaExceeded,
 )
-from sorastudio.studio.models import Generation, Membership, State, Team
+from sorastudio.studio.models import Generation, State
+from sorastudio.teams.models import Membership, Team
 from tests.helpers import make_job, make_member
 
 # The state these tests' jobs are in when they end them (a job made with make_job waits in the queue).

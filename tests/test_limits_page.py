@@ -8,7 +8,7 @@ from typing import Any
 from django.urls import reverse
 
 from sorastudio.studio.billing import Period, Quota
-from sorastudio.studio.models import Membership
+from sorastudio.teams.models import Membership
 from tests.helpers import TeamTestCase
 
 

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sorastudio.studio import tasks
-from sorastudio.studio.models import Generation, Membership, Notification, ReviewState, State, Team
-from sorastudio.studio.team_views import bell_for
+from sorastudio.studio.models import Generation, Notification, ReviewState, State
+from sorastudio.studio.notifications import bell_for
+from sorastudio.teams.models import Membership, Team
 from tests.helpers import TeamTestCase
 
 BELL = {"HX-Request": "true", "HX-Target": "bell"}

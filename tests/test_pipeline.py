@@ -18,7 +18,8 @@ from django.utils import timezone
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio import providers, tasks
 from sorastudio.studio.billing import outcome_of
-from sorastudio.studio.models import Event, Generation, LedgerEntry, Notification, PollLease, State, Team
+from sorastudio.studio.models import Event, Generation, LedgerEntry, Notification, PollLease, State
+from sorastudio.teams.models import Team
 from sorastudio.upstream.errors import UpstreamError
 from tests.helpers import make_job, make_member, simulator_transport, upstream
 

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sorastudio.studio import health
-from sorastudio.studio.models import Event, Generation, PollLease, ProviderPause, State, Team, UpstreamCall
+from sorastudio.studio.models import Event, Generation, PollLease, ProviderPause, State, UpstreamCall
+from sorastudio.teams.models import Team
 from tests.helpers import TeamTestCase
 
 # The 20 successes of the last day took 10, 20, ... 200 seconds.

@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.test import TestCase
 from django.urls import reverse
 
-from sorastudio.studio import capabilities
+from sorastudio.lib import capabilities
 from sorastudio.studio.billing import Combination, PriceOverride, combinations
-from sorastudio.studio.models import Team
+from sorastudio.teams.models import Team
 from tests.helpers import TeamTestCase
 
 

@@ -8,8 +8,9 @@ from django.test import TestCase
 from django.urls import reverse
 
 from sorastudio.simulator.models import SimTask
-from sorastudio.studio.models import Generation, Team
+from sorastudio.studio.models import Generation
 from sorastudio.studio.presets import BY_SLUG
+from sorastudio.teams.models import Team
 from tests.helpers import make_member
 
 V1 = {

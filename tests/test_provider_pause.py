@@ -17,7 +17,8 @@ from django.utils import timezone
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio import tasks
 from sorastudio.studio.billing import LedgerEntry, ProviderPause
-from sorastudio.studio.models import Generation, Membership, Notification, State, Team
+from sorastudio.studio.models import Generation, Notification, State
+from sorastudio.teams.models import Membership, Team
 from tests.helpers import make_member, simulator_transport, upstream
 
 USED_UP = {"success": False, "error": {"code": "used_up", "message": "Your balance has been used up."}}

@@ -17,7 +17,8 @@ from sorastudio.studio.billing import (
     Quota,
     QuotaExceeded,
 )
-from sorastudio.studio.models import Generation, Team
+from sorastudio.studio.models import Generation
+from sorastudio.teams.models import Team
 from tests.helpers import all_at_once, make_member
 
 SUBMITS = 50

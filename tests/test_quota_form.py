@@ -12,7 +12,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from sorastudio.studio.billing import Combination, LedgerEntry, Period, PriceOverride, Quota
-from sorastudio.studio.models import Generation, Membership, Notification, State
+from sorastudio.studio.models import Generation, Notification, State
+from sorastudio.teams.models import Membership
 from tests.helpers import TeamTestCase
 
 VALID = {

@@ -9,7 +9,8 @@ from typing import Any
 from django.test import TransactionTestCase, override_settings
 
 from sorastudio.lib.ratelimit import RateLimited
-from sorastudio.studio.models import Generation, Membership, Team
+from sorastudio.studio.models import Generation
+from sorastudio.teams.models import Membership, Team
 from tests.helpers import all_at_once, make_finished, make_member
 
 SUBMITS = 12

@@ -16,7 +16,8 @@ from PIL import Image
 
 from sorastudio.lib.images import fit, fit_image, image_size
 from sorastudio.simulator.models import SimTask
-from sorastudio.studio.models import Generation, GenerationImage, Team
+from sorastudio.studio.models import Generation, GenerationImage
+from sorastudio.teams.models import Team
 from tests.helpers import make_member
 
 RED = (220, 30, 30)
@@ -324,7 +325,7 @@ class KeptImageTests(TestCase):
     """Edit & retry brings the uploaded images of the earlier video along, as they were."""
 
     def setUp(self) -> None:
-        from sorastudio.studio.models import Team
+        from sorastudio.teams.models import Team
         from tests.helpers import make_member
 
         self.team = Team.objects.create(name="Studio")
@@ -363,7 +364,8 @@ class KeptImageTests(TestCase):
     def test_another_teams_images_cannot_be_kept_or_seen(self) -> None:
         from django.urls import reverse
 
-        from sorastudio.studio.models import Generation, Team
+        from sorastudio.studio.models import Generation
+        from sorastudio.teams.models import Team
         from tests.helpers import make_member
         from tests.test_studio_views import VALID, png_bytes, upload
 

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio import tasks
-from sorastudio.studio.models import Generation, State, Team
+from sorastudio.studio.models import Generation, State
+from sorastudio.teams.models import Team
 from sorastudio.upstream import acedata, sora2api
 from sorastudio.upstream.errors import REFUSAL_CODE, is_refusal
 from tests.helpers import make_job, make_member, upstream

@@ -9,7 +9,8 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.test import RequestFactory, TestCase
 
-from sorastudio.studio.models import Comment, Generation, Membership, ReviewState, State, Team
+from sorastudio.studio.models import Comment, Generation, ReviewState, State
+from sorastudio.teams.models import Membership, Team
 
 
 class SeedDemoTests(TestCase):

@@ -15,7 +15,8 @@ from PIL import Image
 
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio import tasks
-from sorastudio.studio.models import Generation, GenerationImage, State, Team
+from sorastudio.studio.models import Generation, GenerationImage, State
+from sorastudio.teams.models import Team
 from tests.helpers import make_member, read_body
 
 VALID = {

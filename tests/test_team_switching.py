@@ -8,7 +8,8 @@ from typing import Any
 from django.test import TestCase
 from django.urls import reverse
 
-from sorastudio.studio.models import Generation, Membership, Team
+from sorastudio.studio.models import Generation
+from sorastudio.teams.models import Membership, Team
 from tests.helpers import make_member
 
 

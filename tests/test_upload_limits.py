@@ -13,7 +13,8 @@ from django.test import override_settings
 from django.urls import reverse
 from PIL import Image, ImageFile
 
-from sorastudio.studio import capabilities, characters, forms
+from sorastudio.lib import capabilities
+from sorastudio.studio import characters, forms
 from sorastudio.studio.models import Generation
 from tests.helpers import TeamTestCase
 from tests.test_reference_images import V1, V2, banded, encoded, png_claiming, upload

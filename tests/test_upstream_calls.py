@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio import providers, tasks
-from sorastudio.studio.models import Generation, State, Team, UpstreamCall
+from sorastudio.studio.models import Generation, State, UpstreamCall
+from sorastudio.teams.models import Team
 from tests.helpers import make_job, make_member, upstream
 from tests.test_pipeline import Recorder, error_body
 

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sorastudio.studio.gallery import CHUNK_SIZE
-from sorastudio.studio.models import Generation, State, Team
+from sorastudio.studio.models import Generation, State
+from sorastudio.teams.models import Team
 from tests.helpers import TeamTestCase, read_body
 
 URL = reverse("studio:download_zip")

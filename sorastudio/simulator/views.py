@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from sorastudio.studio import capabilities
+from sorastudio.lib import capabilities
 
 from . import callbacks, common, faults
 from .common import (

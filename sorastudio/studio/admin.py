@@ -1,52 +1,27 @@
-"""The studio's records in Django's admin, for the people who run it: teams and their members, the jobs, the
-teams' saved characters, comments and favourites, notifications, invitations, the jobs' timelines and
-reference images, and the pipeline's own records (poll leases, requests to the video services)."""
+"""The studio's records in Django's admin, for the people who run it: the jobs, the teams' saved characters,
+comments and favourites, notifications, the jobs' timelines and reference images, and the pipeline's own
+records (poll leases, requests to the video services)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+
+from sorastudio.lib.admin import ReadOnlyAdmin
 
 from . import billing_admin  # noqa: F401 - registers prices, quotas, the ledger and pauses
 from .models import (
-    AuditEntry,
     Character,
     Comment,
     Event,
     Favourite,
     Generation,
     GenerationImage,
-    Invitation,
-    Membership,
     Notification,
     PollLease,
-    Team,
     UpstreamCall,
 )
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at"]
-    search_fields = ["name"]
-    inlines = [MembershipInline]
-
-
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "team", "role", "created_at"]
-    list_filter = ["role", "team"]
-    search_fields = ["user__username", "team__name"]
-    autocomplete_fields = ["user", "team"]
-
 
 PIPELINE_FIELDS = [
     "state",
@@ -157,25 +132,6 @@ class NotificationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
-@admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
-    list_display = [
-        "team",
-        "role",
-        "note",
-        "created_by",
-        "created_at",
-        "expires_at",
-        "accepted_by",
-        "revoked_at",
-    ]
-    list_filter = ["role", "team"]
-    search_fields = ["note", "team__name"]
-    list_select_related = ["team", "created_by", "accepted_by"]
-    raw_id_fields = ["created_by", "accepted_by"]
-    readonly_fields = ["token"]
-
-
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     list_display = ["kind", "generation", "actor", "at"]
@@ -190,19 +146,6 @@ class GenerationImageAdmin(admin.ModelAdmin):
     list_display = ["generation", "position", "content_type", "file"]
     list_select_related = ["generation"]
     raw_id_fields = ["generation"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records the studio keeps for itself (the pipeline's, the audit trail): to look at, never to edit."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(PollLease)
@@ -226,15 +169,3 @@ class UpstreamCallAdmin(ReadOnlyAdmin):
     list_filter = ["provider", "kind", "ok", "rate_limited", "simulated"]
     search_fields = ["error_code"]
     date_hierarchy = "at"
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    """The trail of admin actions, read only: entries are written by the actions themselves."""
-
-    list_display = ["created_at", "team", "actor_name", "kind", "subject_name", "text"]
-    list_filter = ["kind", "team"]
-    search_fields = ["actor_name", "subject_name", "team__name"]
-    date_hierarchy = "created_at"
-    list_select_related = ["team"]
-    readonly_fields = [f.name for f in AuditEntry._meta.fields]

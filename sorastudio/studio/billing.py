@@ -35,8 +35,10 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from . import capabilities
-from .models import AuditEntry, Generation, Membership, Notification, State, Team
+from sorastudio.lib import capabilities
+from sorastudio.teams.models import AuditEntry, Membership, Team
+
+from .models import Generation, Notification, State
 
 log = logging.getLogger(__name__)
 

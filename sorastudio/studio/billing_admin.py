@@ -12,8 +12,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from sorastudio.teams.models import AuditEntry, Membership
+
 from .billing import Combination, LedgerEntry, PriceOverride, ProviderPause, Quota
-from .models import AuditEntry, Membership
 
 
 def _check_member(form: forms.ModelForm, team: Any, user: Any) -> None:

@@ -17,10 +17,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from sorastudio.teams.decorators import admin_required, operator_required
+from sorastudio.teams.http import StudioRequest
+from sorastudio.teams.models import Membership
+
 from .billing import MAX_PRICE, Period, PriceOverride, PriceRow, ProviderPause, Quota
-from .decorators import admin_required, operator_required
-from .http import StudioRequest
-from .models import Membership
 
 MAX_LIMIT = 10_000_000
 

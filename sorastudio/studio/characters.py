@@ -34,8 +34,9 @@ from django.views.decorators.http import require_GET
 
 from sorastudio.lib import media, storage
 from sorastudio.lib.ranged import ranged_response
+from sorastudio.teams.models import Team
 
-from .models import Character, Team
+from .models import Character
 
 if TYPE_CHECKING:
     from .forms import GenerationForm

@@ -5,8 +5,9 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from sorastudio.studio.notifications import bell_for
+
 from . import presets, providers
-from .team_views import bell_for
 
 
 def studio(request: HttpRequest) -> dict[str, Any]:

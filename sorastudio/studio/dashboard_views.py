@@ -26,11 +26,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from . import capabilities, charts
+from sorastudio.lib import capabilities
+from sorastudio.teams.decorators import admin_required
+from sorastudio.teams.http import StudioRequest
+from sorastudio.teams.models import Team
+
+from . import charts
 from .billing import LedgerEntry, Limit, Period, Quota, period_bounds
-from .decorators import admin_required
-from .http import StudioRequest
-from .models import Generation, State, Team
+from .models import Generation, State
 
 Kind = LedgerEntry.Kind
 MAX_DAYS = 366

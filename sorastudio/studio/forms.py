@@ -12,10 +12,11 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
+from sorastudio.lib import capabilities
+from sorastudio.lib.capabilities import ACEDATA, SORA2API, Capability
 from sorastudio.lib.images import DEFAULT_FIT, FIT_MODES, fit_image
 
-from . import capabilities, characters, providers
-from .capabilities import ACEDATA, SORA2API, Capability
+from . import characters, providers
 
 MAX_PROMPT = 4000
 MAX_JOBS_PER_SUBMIT = 20

@@ -20,10 +20,11 @@ from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from sorastudio.lib import storage
+from sorastudio.lib import capabilities, storage
+from sorastudio.teams.models import Membership
 
-from . import capabilities, providers
-from .models import LIVE_STATES, Generation, GenerationQuerySet, Membership, ReviewState, State
+from . import providers
+from .models import LIVE_STATES, Generation, GenerationQuerySet, ReviewState, State
 
 PAGE_SIZE = 24
 # The form makes 1 to 4 variations per submit. A page reads this many rows beyond its own, so that it can

@@ -18,7 +18,9 @@ from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
-from . import capabilities
+from sorastudio.lib import capabilities
+from sorastudio.teams.models import Team
+
 from .models import (
     FINAL_STATES,
     LIVE_STATES,
@@ -27,7 +29,6 @@ from .models import (
     PollLease,
     ProviderPause,
     State,
-    Team,
     UpstreamCall,
 )
 

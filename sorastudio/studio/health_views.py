@@ -11,9 +11,10 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from sorastudio.teams.decorators import admin_required
+from sorastudio.teams.http import StudioRequest
+
 from . import health, tasks
-from .decorators import admin_required
-from .http import StudioRequest
 from .models import PHASE_LABELS, Generation, State
 
 

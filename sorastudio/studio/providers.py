@@ -20,12 +20,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 
+from sorastudio.lib.capabilities import ACEDATA, PROVIDERS, SORA2API
 from sorastudio.upstream import downloads
 from sorastudio.upstream.acedata import AceDataClient, VideoRequest
 from sorastudio.upstream.errors import UpstreamError
 from sorastudio.upstream.sora2api import GenerateRequest, Sora2APIClient
-
-from .capabilities import ACEDATA, PROVIDERS, SORA2API
 
 if TYPE_CHECKING:
     from .models import Generation

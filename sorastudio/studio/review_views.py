@@ -12,7 +12,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .http import StudioRequest
+from sorastudio.teams.http import StudioRequest
+
 from .models import DECISIONS, Comment, Generation, ReviewError
 from .review_forms import CommentForm, PinnedForm, ReviewForm
 from .views import page_context

@@ -35,7 +35,7 @@ from sorastudio.lib import media, storage
 from sorastudio.upstream import downloads
 from sorastudio.upstream.errors import UpstreamError
 
-from . import accounts, providers
+from . import providers
 from .models import (
     Event,
     Generation,
@@ -673,11 +673,6 @@ def email_notifications(ids: list[str]) -> None:
         except Exception as exc:  # any SMTP or network failure: the bell still has it
             # The class name only: an SMTP error can quote the server's reply to our login.
             log.warning("mailing notification %s failed: %s", notification.pk, exc.__class__.__name__)
-
-
-def mail_password_reset(email: str, protocol: str, host: str, language: str | None) -> None:
-    """A reset request's mail, away from the web process so that its answer tells nothing (accounts.py)."""
-    accounts.mail_password_reset(email, protocol, host, language)
 
 
 def _email_body(notification: Notification) -> str:

@@ -1,8 +1,10 @@
+"""The studio's pages: the gallery and the form, review, notifications, and (until they move) the costs,
+the dashboard and pipeline health. Named in the project's one namespace, "studio" (sorastudio/urls.py)."""
+
 from django.urls import path
 
-from . import billing_views, dashboard_views, health_views, review_views, team_views, views
+from . import billing_views, dashboard_views, health_views, notification_views, review_views, views
 
-app_name = "studio"
 urlpatterns = [
     # The gallery and the form (views.py)
     path("", views.index, name="index"),
@@ -26,18 +28,10 @@ urlpatterns = [
     path("generations/<uuid:pk>/comments", review_views.comments, name="comments"),
     path("comments/<uuid:pk>/resolve", review_views.resolve_comment, name="resolve_comment"),
     path("compare/", review_views.compare, name="compare"),
-    # Teams, members, invitations and notifications (team_views.py)
-    path("teams/switch", team_views.switch, name="switch_team"),
-    path("team/", team_views.members, name="members"),
-    path("team/settings", team_views.team_settings, name="team_settings"),
-    path("team/members/<uuid:key>", team_views.member, name="member"),
-    path("team/accounts", team_views.create_account, name="create_account"),
-    path("team/invitations", team_views.invite, name="invite"),
-    path("team/invitations/<uuid:pk>/revoke", team_views.revoke_invitation, name="revoke_invitation"),
-    path("join/<str:token>", team_views.join, name="join"),
-    path("notifications/", team_views.notifications, name="notifications"),
-    path("notifications/read", team_views.mark_all_read, name="mark_all_read"),
-    path("notifications/<uuid:pk>/", team_views.open_notification, name="open_notification"),
+    # Notifications (notification_views.py)
+    path("notifications/", notification_views.notifications, name="notifications"),
+    path("notifications/read", notification_views.mark_all_read, name="mark_all_read"),
+    path("notifications/<uuid:pk>/", notification_views.open_notification, name="open_notification"),
     # Prices, limits and out-of-credit pauses (billing_views.py)
     path("costs/", billing_views.costs, name="costs"),
     path("costs/resume/<str:provider>", billing_views.resume_provider, name="resume_provider"),

@@ -31,13 +31,13 @@ from django_htmx.http import HttpResponseClientRefresh, push_url, trigger_client
 from sorastudio.lib import storage
 from sorastudio.lib.ranged import ranged_response
 from sorastudio.lib.ratelimit import RateLimited
+from sorastudio.teams.decorators import admin_required
+from sorastudio.teams.http import StudioRequest
 
 from . import characters, gallery, presets, providers, ratelimit, tasks
 from .billing import QuotaExceeded, Quote
-from .decorators import admin_required
 from .forms import GenerationForm
 from .gallery import GalleryFilters, gallery_items
-from .http import StudioRequest
 from .models import Character, Favourite, Generation, GenerationImage, PollLease, State
 
 REFERENCE_LINK_SECONDS = 7 * 24 * 3600

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import sorastudio.studio.models
+import sorastudio.teams.models
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
                 (
                     "token",
                     models.CharField(
-                        default=sorastudio.studio.models._invitation_token,
+                        default=sorastudio.teams.models._invitation_token,
                         editable=False,
                         max_length=64,
                         unique=True,
@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
                 ),
                 ("note", models.CharField(blank=True, max_length=200)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("expires_at", models.DateTimeField(default=sorastudio.studio.models._invitation_expiry)),
+                ("expires_at", models.DateTimeField(default=sorastudio.teams.models._invitation_expiry)),
                 ("accepted_at", models.DateTimeField(blank=True, null=True)),
                 ("revoked_at", models.DateTimeField(blank=True, null=True)),
             ],

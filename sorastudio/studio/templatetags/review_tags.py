@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import reverse
 
-from sorastudio.studio.models import Comment, Generation, Membership
+from sorastudio.studio.models import Comment, Generation
 from sorastudio.studio.review_views import COMPARE_MOST
+from sorastudio.teams.models import Membership
 
 register = template.Library()
 

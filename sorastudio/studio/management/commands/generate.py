@@ -12,11 +12,13 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import QueryDict
 
-from sorastudio.studio import capabilities, providers, tasks
+from sorastudio.lib import capabilities
+from sorastudio.studio import providers, tasks
 from sorastudio.studio.billing import ProviderPause, QuotaExceeded, outcome_of
 from sorastudio.studio.forms import GenerationForm
-from sorastudio.studio.middleware import personal_team_if_allowed
-from sorastudio.studio.models import Generation, Membership
+from sorastudio.studio.models import Generation
+from sorastudio.teams.middleware import personal_team_if_allowed
+from sorastudio.teams.models import Membership
 
 QUOTA_EXCEEDED = 3  # the exit status when a limit refuses the request
 MAX_JOBS = 500  # a prompt file may be long; the form in the browser stops at 20 a submit

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sorastudio.studio.billing import Budget, LedgerEntry, Period, Quota
-from sorastudio.studio.models import Membership, Team
+from sorastudio.teams.models import Membership, Team
 
 OFF = "off"
 

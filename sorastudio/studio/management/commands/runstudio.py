@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from sorastudio.studio.models import Generation, Membership, Team
+from sorastudio.studio.models import Generation
+from sorastudio.teams.models import Membership, Team
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 - a local demo login, printed on purpose

@@ -15,7 +15,8 @@ from django.test import override_settings
 from django_q.conf import Conf
 
 from sorastudio.studio import providers, tasks
-from sorastudio.studio.models import Comment, Favourite, Generation, Membership, ReviewState, Team
+from sorastudio.studio.models import Comment, Favourite, Generation, ReviewState
+from sorastudio.teams.models import Membership, Team
 
 PASSWORD = "demo-pass-123"  # noqa: S105 - demo accounts, printed on purpose
 PEOPLE = {

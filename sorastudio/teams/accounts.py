@@ -29,6 +29,7 @@ from django.http.request import split_domain_port
 from django.template.response import TemplateResponse
 from django.utils import translation
 from django.utils.translation import gettext, ngettext
+from django_q.tasks import async_task
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +105,10 @@ class PasswordResetView(auth_views.PasswordResetView):  # login_not_required, as
     def form_valid(self, form: auth_forms.PasswordResetForm) -> HttpResponse:
         link = reset_link_base(self.request)
         if settings.EMAIL_HOST and link is not None:
-            from . import tasks
-
             # The lookup and the mail happen in the worker: the web process does the same for any address.
             email = form.cleaned_data["email"]
-            tasks.enqueue("mail_password_reset", email, *link, translation.get_language())
+            language = translation.get_language()
+            async_task(mail_password_reset, email, *link, language, group="mail_password_reset")
         return HttpResponseRedirect(self.get_success_url())
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -19,19 +18,17 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect
 
 from .decorators import admin_required
+from .forms import AccountForm, InvitationForm, SignUpForm, TeamSettingsForm
 from .http import StudioRequest
 from .middleware import switch_team
-from .models import AuditEntry, Invitation, Membership, MembershipError, Notification, Team
-from .team_forms import AccountForm, InvitationForm, SignUpForm, TeamSettingsForm
+from .models import AuditEntry, Invitation, Membership, MembershipError, Team
 
-NOTIFICATIONS_PAGE = 30
 AUDIT_PAGE = 50
 
 
@@ -305,68 +302,3 @@ def _welcome(request: HttpRequest, invitation: Invitation) -> HttpResponseBase:
         % {"team": invitation.team.name, "role": invitation.get_role_display()},
     )
     return redirect("studio:index")
-
-
-# --- Notifications --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Bell:
-    """What the bell in the top bar shows: the unread count and, when it rose, the newest unread
-    notification (for team.js to show as the browser's own)."""
-
-    unread: int
-    newest: Notification | None = None
-
-
-def bell_for(user: Any, seen: int | None = None) -> Bell:
-    """The bell for every page is one COUNT query. Its refreshes say what they showed before (`seen`), and
-    only when the count rose is the newest unread notification looked up too."""
-    unread = Notification.objects.for_user(user).unread()
-    count = unread.count()
-    if seen is None or count <= seen:
-        return Bell(unread=count)
-    return Bell(unread=count, newest=unread.select_related("generation", "actor").first())
-
-
-def _notifications_page(request: StudioRequest, number: Any) -> Any:
-    mine = Notification.objects.for_user(request.user).select_related("team", "generation", "actor")
-    return Paginator(mine, NOTIFICATIONS_PAGE).get_page(number)
-
-
-@require_GET
-def notifications(request: StudioRequest) -> HttpResponseBase:
-    """A person's notifications from all their teams, newest first. The bell polls this view too."""
-    if request.htmx and request.htmx.target == "bell":
-        seen = request.GET.get("seen", "")
-        bell = bell_for(request.user, int(seen) if seen.isdigit() else None)
-        return TemplateResponse(request, "studio/notifications.html#bell", {"bell": bell})
-    context = {"page": _notifications_page(request, request.GET.get("page"))}
-    if request.htmx and request.htmx.target == "notification-list":
-        return TemplateResponse(request, "studio/notifications.html#list", context)
-    return TemplateResponse(request, "studio/notifications.html", context)
-
-
-@require_POST
-def mark_all_read(request: StudioRequest) -> HttpResponseBase:
-    Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
-    if not request.htmx:
-        return redirect("studio:notifications")
-    context = {"page": _notifications_page(request, 1)}
-    response = TemplateResponse(request, "studio/notifications.html#list", context)
-    return trigger_client_event(response, "notifications-changed")
-
-
-@require_GET
-def open_notification(request: StudioRequest, pk: str) -> HttpResponseBase:
-    """Read a notification: it is marked read, and its team becomes the current one (it may be another
-    of the person's teams), so that its video can be shown."""
-    notification = get_object_or_404(
-        Notification.objects.select_related("generation"), pk=pk, user=request.user
-    )
-    membership = next((m for m in request.memberships if m.team_id == notification.team_id), None)
-    if membership is None:
-        raise Http404("no longer in that team")
-    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
-    switch_team(request, membership.team)
-    return redirect(notification.url)

@@ -1,0 +1,61 @@
+"""Teams, their members, the invitations and the audit trail in Django's admin."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from sorastudio.lib.admin import ReadOnlyAdmin
+
+from .models import AuditEntry, Invitation, Membership, Team
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "team", "role", "created_at"]
+    list_filter = ["role", "team"]
+    search_fields = ["user__username", "team__name"]
+    autocomplete_fields = ["user", "team"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = [
+        "team",
+        "role",
+        "note",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "accepted_by",
+        "revoked_at",
+    ]
+    list_filter = ["role", "team"]
+    search_fields = ["note", "team__name"]
+    list_select_related = ["team", "created_by", "accepted_by"]
+    raw_id_fields = ["created_by", "accepted_by"]
+    readonly_fields = ["token"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The trail of admin actions, read only: entries are written by the actions themselves."""
+
+    list_display = ["created_at", "team", "actor_name", "kind", "subject_name", "text"]
+    list_filter = ["kind", "team"]
+    search_fields = ["actor_name", "subject_name", "team__name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["team"]
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]

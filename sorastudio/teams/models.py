@@ -1,0 +1,394 @@
+"""The people: teams, their members and roles, the links that invite someone in, and the audit trail of
+what each team's admins did. Knows no other app: the studio, billing and the pipeline build on it."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from sorastudio.lib import capabilities
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+class Team(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # How long a deleted video waits in the trash, where an admin can restore it, before it is purged.
+    trash_days = models.PositiveSmallIntegerField(default=30)
+    # The team made for someone who belonged to none (say, made with createsuperuser). Found by this key,
+    # never by name: a name can be taken by, or renamed to, anyone.
+    personal_for = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="personal_team",
+    )
+
+    class Meta:
+        # The tables keep the names they had when these models were the studio app's (see migrations/).
+        db_table = "studio_team"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipError(ValueError):
+    """A change to a team's members that cannot be made, with the reason in words for the admin."""
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        CREATOR = "creator", _("Creator")
+        REVIEWER = "reviewer", _("Reviewer")
+        ADMIN = "admin", _("Admin")
+
+    # Names a membership in the admins' URLs: not sequential, so nothing can be guessed from it.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.CREATOR)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "studio_membership"
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+    # Each role can do what the one before it can: creator < reviewer < admin.
+    @property
+    def can_review(self) -> bool:
+        return self.role in (self.Role.REVIEWER, self.Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+    def change_role(self, role: str, *, by: Any = None) -> None:
+        """Give this member another role. A team always keeps an admin: the last one stays one."""
+        with transaction.atomic():
+            if role != self.Role.ADMIN:
+                self._keep_an_admin()
+            before = Membership.objects.filter(pk=self.pk).values_list("role", flat=True).first()
+            Membership.objects.filter(pk=self.pk).update(role=role)
+            if before is not None and before != role:
+                AuditEntry.record(
+                    AuditEntry.Kind.ROLE_CHANGED,
+                    team=self.team,
+                    actor=by,
+                    subject=self.user,
+                    before=before,
+                    after=role,
+                )
+        self.role = role
+
+    def remove(self, *, by: Any = None) -> None:
+        """Take this person out of the team (their videos stay the team's, and their jobs already asked for
+        carry on: the team paid for them), unless they are its last admin."""
+        with transaction.atomic():
+            self._keep_an_admin()
+            AuditEntry.record(
+                AuditEntry.Kind.MEMBER_REMOVED, team=self.team, actor=by, subject=self.user, role=self.role
+            )
+            self.delete()
+
+    def deactivate_account(self, *, by: Any) -> None:
+        """Take the person out of the team and close their account: they can no longer log in, and every
+        session they have open ends. Only for an account that this team alone holds: someone also in
+        another team is that team's too, so they are only removed from this one."""
+        user_model = type(self.user)
+        with transaction.atomic():
+            # Their row is locked, so a second admin deactivating them at the same time waits and then finds
+            # the membership gone.
+            person = user_model.objects.select_for_update().get(pk=self.user_id)
+            name = person.get_username()
+            if person.pk == getattr(by, "pk", None):
+                raise MembershipError(gettext("You cannot deactivate your own account."))
+            if person.is_staff or person.is_superuser:
+                raise MembershipError(
+                    gettext("%(name)s runs the studio: only Django's admin can deactivate their account.")
+                    % {"name": name}
+                )
+            if Membership.objects.filter(user=person).exclude(team_id=self.team_id).exists():
+                raise MembershipError(
+                    gettext(
+                        "%(name)s is also in another team, so their account is not this team's alone: "
+                        "remove them from this team instead."
+                    )
+                    % {"name": name}
+                )
+            if not Membership.objects.filter(pk=self.pk).exists():
+                raise MembershipError(gettext("%(name)s is no longer in the team.") % {"name": name})
+            self._keep_an_admin()
+            user_model.objects.filter(pk=person.pk).update(is_active=False)
+            AuditEntry.record(
+                AuditEntry.Kind.ACCOUNT_DEACTIVATED, team=self.team, actor=by, subject=person, role=self.role
+            )
+            self.delete()
+            end_sessions(person)
+
+    def _keep_an_admin(self) -> None:
+        # The team's admins are locked, so two admins demoting each other at once cannot both succeed.
+        admins = list(
+            Membership.objects.select_for_update()
+            .filter(team_id=self.team_id, role=self.Role.ADMIN)
+            .values_list("pk", flat=True)
+        )
+        if admins == [self.pk]:
+            raise MembershipError(
+                gettext("%(name)s is the team's last admin: make someone else an admin first.")
+                % {"name": self.user.get_username()}
+            )
+
+
+def end_sessions(user: Any) -> int:
+    """Delete every session logged in as `user`. Sessions in the database are read one by one (they are not
+    indexed by person); with any other session store an inactive account's session is refused anyway by
+    the authentication backend at its next request."""
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        return 0
+    from django.contrib.sessions.models import Session
+
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
+def _invitation_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _invitation_expiry() -> Any:
+    return timezone.now() + timedelta(days=7)
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def still_open(self) -> InvitationQuerySet:
+        """Links that would still work: not used, not revoked, not expired."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """A link an admin hands to someone to join the team with a role. It works once, for a week."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.CREATOR)
+    token = models.CharField(max_length=64, unique=True, default=_invitation_token, editable=False)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=_invitation_expiry)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        db_table = "studio_invitation"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation to {self.team} as {self.role}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+    def accept(self, user: Any) -> Membership | None:
+        """Join `user` to the team, once: a second use of the link (or a used, revoked or expired one)
+        gets None. Someone already in the team keeps the role they have."""
+        now = timezone.now()
+        with transaction.atomic():
+            won = (
+                Invitation.objects.filter(
+                    pk=self.pk, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+                ).update(accepted_by=user, accepted_at=now)
+                == 1
+            )
+            if not won:
+                return None
+            membership, _created = Membership.objects.get_or_create(
+                team=self.team, user=user, defaults={"role": self.role}
+            )
+        self.accepted_by, self.accepted_at = user, now
+        return membership
+
+    def revoke(self, *, by: Any = None) -> bool:
+        """Close the link before anyone uses it; False when it was already used or revoked."""
+        now = timezone.now()
+        with transaction.atomic():
+            won = (
+                Invitation.objects.filter(
+                    pk=self.pk, accepted_at__isnull=True, revoked_at__isnull=True
+                ).update(revoked_at=now)
+                == 1
+            )
+            if won:
+                AuditEntry.record(
+                    AuditEntry.Kind.INVITATION_REVOKED,
+                    team=self.team,
+                    actor=by,
+                    role=self.role,
+                    note=self.note,
+                )
+        if won:
+            self.revoked_at = now
+        return won
+
+
+class AuditQuerySet(models.QuerySet["AuditEntry"]):
+    def for_team(self, team: Team) -> AuditQuerySet:
+        """What a team's admins see: their team's entries and the studio-wide ones (pauses and resumes)."""
+        return self.filter(Q(team=team) | Q(team__isnull=True))
+
+    def about(self, username: str) -> AuditQuerySet:
+        """Entries where this person acted or was acted on."""
+        return self.filter(Q(actor_name=username) | Q(subject_name=username))
+
+
+class AuditEntry(models.Model):
+    """Who did what to a team, and when: one row per admin action, written in the transaction of the
+    action itself, so there is never an action without its entry or an entry for an action undone.
+
+    A pause or resume of a video service is the whole studio's (the upstream account is the
+    installation's): it is one entry with no team, shown to every team's admins, rather than a copy per
+    team, which would miss the teams made afterwards and count one resume many times in Django's admin.
+    The names are copied, so the trail still reads after an account is deleted."""
+
+    class Kind(models.TextChoices):
+        ROLE_CHANGED = "role_changed", _("Role changed")
+        MEMBER_REMOVED = "member_removed", _("Member removed")
+        ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+        ACCOUNT_CREATED = "account_created", _("Account made")
+        INVITATION_MADE = "invitation_made", _("Invitation made")
+        INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
+        SETTINGS_CHANGED = "settings_changed", _("Team settings changed")
+        PRICE_CHANGED = "price_changed", _("Price changed")
+        LIMIT_SET = "limit_set", _("Limit set")
+        LIMIT_REMOVED = "limit_removed", _("Limit removed")
+        CREDIT_GRANTED = "credit_granted", _("Credit granted")
+        SERVICE_PAUSED = "service_paused", _("Video service paused")
+        SERVICE_RESUMED = "service_resumed", _("Video service resumed")
+
+    # No team: a studio-wide action, shown to every team's admins.
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
+    )
+    # No actor: the studio itself (a pause on the upstream's answer) or the command line.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject_name = models.CharField(max_length=150, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        db_table = "studio_auditentry"
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["team", "-created_at"], name="audit_by_team")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.actor_name or '-'} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def record(
+        cls, kind: str, *, team: Team | None, actor: Any = None, subject: Any = None, **details: Any
+    ) -> AuditEntry:
+        """Write the entry; the caller holds the action's transaction."""
+        return cls.objects.create(
+            team=team,
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_name=actor.get_username() if getattr(actor, "pk", None) else "",
+            kind=kind,
+            subject=subject,
+            subject_name=subject.get_username() if subject is not None else "",
+            details=details,
+        )
+
+    @property
+    def who(self) -> str:
+        if self.actor_name:
+            return self.actor_name
+        if self.kind == self.Kind.SERVICE_PAUSED:
+            return gettext("The studio")
+        return gettext("The command line")
+
+    @property
+    def text(self) -> str:
+        """What happened, in a sentence of the reader's language."""
+        d = self.details
+        role = {value: str(label) for value, label in Membership.Role.choices}
+        values = {
+            "subject": self.subject_name,
+            "before": role.get(d.get("before", ""), d.get("before", "")),
+            "after": role.get(d.get("after", ""), d.get("after", "")),
+            "role": role.get(d.get("role", ""), d.get("role", "")),
+            "service": capabilities.PROVIDERS.get(d.get("provider", ""), d.get("provider", "")),
+            "what": d.get("what", ""),
+            "credits": d.get("credits", ""),
+            "period": str(PERIOD_NAMES.get(d.get("period", ""), d.get("period", ""))),
+            "reason": d.get("reason", ""),
+            "changes": ", ".join(
+                f"{name}: {old} → {new}" for name, (old, new) in d.get("changes", {}).items()
+            ),
+        }
+        template = AUDIT_TEXTS.get(self.kind, "%(subject)s")
+        if self.kind == self.Kind.PRICE_CHANGED and d.get("credits") is None:
+            template = _("%(what)s back to the default price")
+        if self.kind in (self.Kind.LIMIT_SET, self.Kind.LIMIT_REMOVED, self.Kind.CREDIT_GRANTED):
+            values["subject"] = self.subject_name or gettext("the whole team")
+        return str(template) % values
+
+    @property
+    def studio_wide(self) -> bool:
+        return self.team_id is None
+
+
+PERIOD_NAMES: dict[str, StrOrPromise] = {"daily": _("Daily"), "monthly": _("Monthly")}
+AUDIT_TEXTS: dict[str, StrOrPromise] = {
+    AuditEntry.Kind.ROLE_CHANGED: _("%(subject)s: %(before)s → %(after)s"),
+    AuditEntry.Kind.MEMBER_REMOVED: _("%(subject)s removed from the team (was %(role)s)"),
+    AuditEntry.Kind.ACCOUNT_DEACTIVATED: _("%(subject)s’s account deactivated (was %(role)s)"),
+    AuditEntry.Kind.ACCOUNT_CREATED: _("Account %(subject)s made, as %(role)s"),
+    AuditEntry.Kind.INVITATION_MADE: _("Invitation link to join as %(role)s"),
+    AuditEntry.Kind.INVITATION_REVOKED: _("Invitation link to join as %(role)s revoked"),
+    AuditEntry.Kind.SETTINGS_CHANGED: _("Team settings: %(changes)s"),
+    AuditEntry.Kind.PRICE_CHANGED: _("%(what)s now costs %(credits)s credits"),
+    AuditEntry.Kind.LIMIT_SET: _("%(period)s limit of %(subject)s: %(credits)s credits"),
+    AuditEntry.Kind.LIMIT_REMOVED: _("%(period)s limit of %(subject)s removed"),
+    AuditEntry.Kind.CREDIT_GRANTED: _("%(credits)s credits granted to %(subject)s: %(reason)s"),
+    AuditEntry.Kind.SERVICE_PAUSED: _("%(service)s paused: the studio’s account is out of credit"),
+    AuditEntry.Kind.SERVICE_RESUMED: _("%(service)s resumed"),
+}
