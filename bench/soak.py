@@ -202,9 +202,9 @@ def make_jobs(count: int, seed: int) -> dict[str, Kind]:
     from django.contrib.auth import get_user_model
     from django.http import QueryDict
 
+    from sorastudio.pipeline import submit
     from sorastudio.studio import tasks
     from sorastudio.studio.forms import GenerationForm
-    from sorastudio.studio.models import Generation
     from sorastudio.teams.models import Membership, Team
 
     user = get_user_model().objects.create_user("soak", password=None)
@@ -223,7 +223,7 @@ def make_jobs(count: int, seed: int) -> dict[str, Kind]:
         form = GenerationForm(data)
         if not form.is_valid():
             raise SystemExit(f"the soak's own request is invalid: {form.errors.as_json()}")
-        (job,) = Generation.create_request(
+        (job,) = submit.create_jobs(
             team=team,
             user=user,
             simulated=True,
@@ -349,8 +349,9 @@ def verify(jobs: dict[str, Kind], run: Run, racer: Racer | None = None) -> dict[
     from django.conf import settings
     from django.db.models import Sum
 
+    from sorastudio.billing.models import LedgerEntry
     from sorastudio.simulator.models import SimTask
-    from sorastudio.studio.models import Event, Generation, LedgerEntry, State
+    from sorastudio.studio.models import Event, Generation, State
 
     problems: list[str] = []
     generations = {str(g.pk): g for g in Generation.objects.filter(pk__in=list(jobs))}

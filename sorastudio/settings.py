@@ -191,6 +191,7 @@ INSTALLED_APPS = [
     "axes",
     "sorastudio.teams",
     "sorastudio.studio",
+    "sorastudio.billing",
     "sorastudio.simulator",
 ]
 

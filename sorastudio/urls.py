@@ -4,15 +4,21 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from sorastudio.billing import urls as billing_urls
 from sorastudio.studio import characters as studio_characters
 from sorastudio.studio import urls as studio_urls
 from sorastudio.studio import views as studio_views
 from sorastudio.teams import accounts as studio_accounts
 from sorastudio.teams import urls as teams_urls
 
+# Every app's pages in one namespace, "studio": a page's name says what it is, not which app serves it.
+PAGES = [*teams_urls.urlpatterns, *billing_urls.urlpatterns, *studio_urls.urlpatterns]
+
 urlpatterns = [
-    # Every app's pages in one namespace, "studio": a page's name says what it is, not which app serves it.
-    path("", include(([*teams_urls.urlpatterns, *studio_urls.urlpatterns], "studio"))),
+    path(
+        "",
+        include(([*teams_urls.urlpatterns, *billing_urls.urlpatterns, *studio_urls.urlpatterns], "studio")),
+    ),
     # Django's own login and password pages, with the studio's templates; the reset mail goes from the queue.
     path("accounts/password_reset/", studio_accounts.PasswordResetView.as_view(), name="password_reset"),
     path(

@@ -15,6 +15,7 @@ from django.test import TestCase
 from django.test.client import ClientHandler
 from django.utils import timezone
 
+from sorastudio.pipeline import submit
 from sorastudio.studio import providers
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Membership, Team
@@ -85,7 +86,7 @@ JOB: dict[str, Any] = {
 
 def make_job(team: Team, user: Any, prompt: str = "a paper boat in the rain", **params: Any) -> Generation:
     """A queued job on the simulator, made as the form makes it; `params` override JOB's."""
-    return Generation.create_for(team=team, user=user, simulated=True, prompt=prompt, **{**JOB, **params})
+    return submit.create_job(team=team, user=user, simulated=True, prompt=prompt, **{**JOB, **params})
 
 
 def make_finished(team: Team, user: Any, prompt: str = "A paper boat", **fields: Any) -> Generation:

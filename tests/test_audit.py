@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from sorastudio.studio.billing import Combination, LedgerEntry, Period, PriceOverride, ProviderPause, Quota
+from sorastudio.billing.models import Combination, LedgerEntry, Period, PriceOverride, ProviderPause, Quota
 from sorastudio.teams.models import AuditEntry, Invitation, Membership
 from tests.helpers import TeamTestCase
 

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.test import Client, TestCase
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from sorastudio.studio.billing import Period, Quota
+from sorastudio.billing.models import Period, Quota
 from sorastudio.studio.characters import clip_path
 from sorastudio.studio.models import Character, Comment, Generation, GenerationImage, Notification
 from sorastudio.teams.models import Invitation, Membership, Team

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sorastudio.studio.billing import Period, Quota
+from sorastudio.billing.models import Period, Quota
 from sorastudio.studio.models import Generation
 from sorastudio.teams.models import Team
 from tests.browser import QUICK, BrowserTestCase, expect

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from django.test import SimpleTestCase
 
-from sorastudio.studio.charts import Category, Series, nice_ceiling, stacked_bars
+from sorastudio.billing.charts import Category, Series, nice_ceiling, stacked_bars
 
 SVG = "{http://www.w3.org/2000/svg}"
 DAYS = [Category("2026-11-01", "1 Nov"), Category("2026-11-02", "2 Nov"), Category("2026-11-03", "3 Nov")]

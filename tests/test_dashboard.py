@@ -16,8 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from sorastudio.studio.billing import Budget, LedgerEntry, Period, Quota
-from sorastudio.studio.dashboard_views import safe_cell
+from sorastudio.billing.dashboard_views import safe_cell
+from sorastudio.billing.models import Budget, LedgerEntry, Period, Quota
+from sorastudio.pipeline import outcomes, submit
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Membership, Team
 from tests.helpers import TeamTestCase, make_member, read_body
@@ -40,7 +41,7 @@ def make_job(
     """A job asked for on `day` through the ledger's verbs: reserved, then charged ("charge", the upstream
     made it and it was archived), released ("release", it failed) or left open (""). Sora 2 costs 1 credit a
     second, Sora 2 Pro 3."""
-    job = Generation.create_for(
+    job = submit.create_job(
         team=team,
         user=user,
         simulated=True,
@@ -55,11 +56,11 @@ def make_job(
     if outcome == "charge":
         Generation.objects.filter(pk=job.pk).update(state=State.RUNNING, upstream_task_id=f"task-{job.pk}")
         job.refresh_from_db()
-        assert job.mark_upstream_succeeded("https://example.com/v.mp4")
+        assert outcomes.upstream_succeeded(job, "https://example.com/v.mp4")
         Generation.objects.filter(pk=job.pk).update(state=State.SUCCEEDED)
     elif outcome == "release":
-        assert job.mark_failed(
-            "content_policy", "The service refused the prompt.", from_states=(State.QUEUED,)
+        assert outcomes.failed(
+            job, "content_policy", "The service refused the prompt.", from_states=(State.QUEUED,)
         )
     noon = timezone.make_aware(datetime.combine(day, time(12)))
     Generation.objects.filter(pk=job.pk).update(created_at=noon)

@@ -17,8 +17,9 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from sorastudio.billing.models import LedgerEntry
 from sorastudio.studio import providers, tasks
-from sorastudio.studio.models import Generation, LedgerEntry, State
+from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
 from sorastudio.upstream import downloads
 from sorastudio.upstream.acedata import AceDataClient

@@ -14,6 +14,7 @@ from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
 
+from sorastudio.billing import costs
 from sorastudio.studio.gallery import GalleryFilters
 from sorastudio.studio.models import CARD_FLAGS, Comment, Favourite, Generation, ReviewState, State
 from sorastudio.studio.templatetags.studio_tags import TOKEN_STAND_IN
@@ -70,7 +71,8 @@ class KeptCardTests(GalleryTestCase):
         self.assertIn("robert · <time", after)
 
     def test_it_keys_every_flag_the_gallery_reads(self) -> None:
-        flags = Generation.objects.for_cards().with_flags_for(self.alice).query.annotations
+        cards = costs.with_charges(Generation.objects.for_cards().with_flags_for(self.alice))
+        flags = cards.query.annotations
         self.assertEqual(set(flags), set(CARD_FLAGS))
 
     def test_it_says_how_long_ago_as_of_now(self) -> None:

@@ -13,8 +13,8 @@ from django.test import RequestFactory, TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from sorastudio.studio import tasks
-from sorastudio.studio.billing import (
+from sorastudio.billing.costs import cost_of
+from sorastudio.billing.models import (
     Budget,
     Combination,
     LedgerEntry,
@@ -24,7 +24,10 @@ from sorastudio.studio.billing import (
     Quota,
     QuotaExceeded,
 )
+from sorastudio.pipeline import outcomes, submit
+from sorastudio.studio import tasks
 from sorastudio.studio.models import Generation, State
+from sorastudio.studio.templatetags.billing_tags import charge_note
 from sorastudio.teams.models import Membership, Team
 from tests.helpers import make_job, make_member
 
@@ -49,7 +52,7 @@ class LedgerTestCase(TestCase):
         """The upstream reports the video made (only a running job can be)."""
         Generation.objects.filter(pk=generation.pk).update(state=State.RUNNING, upstream_task_id="task-1")
         generation.refresh_from_db()
-        self.assertTrue(generation.mark_upstream_succeeded("https://example.com/v.mp4"))
+        self.assertTrue(outcomes.upstream_succeeded(generation, "https://example.com/v.mp4"))
 
     def kinds(self, generation: Generation) -> list[str]:
         return list(LedgerEntry.objects.filter(generation=generation).values_list("kind", flat=True))
@@ -71,13 +74,13 @@ class ReservationTests(LedgerTestCase):
         self.assertEqual(
             (entry.provider, entry.model, entry.counts_on), ("acedata", "sora-2-pro", timezone.localdate())
         )
-        self.assertEqual(generation.cost, 125)
+        self.assertEqual(cost_of(generation), 125)
 
     def test_a_job_keeps_the_price_it_was_asked_at(self) -> None:
         generation = self.make()
         PriceOverride.set_price(self.studio, Combination.of(generation.params()), 3, by=self.dana)
-        self.assertEqual(generation.cost, 10)
-        self.assertEqual(self.make().cost, 3)
+        self.assertEqual(cost_of(generation), 10)
+        self.assertEqual(cost_of(self.make()), 3)
 
     def test_a_job_has_one_reservation_at_most(self) -> None:
         generation = self.make()
@@ -98,7 +101,7 @@ class ReservationTests(LedgerTestCase):
         Quota.set_limit(self.studio, self.alice, Period.MONTHLY, 35)
         params = {"provider": "acedata", "model": "sora-2", "version": "1.0", "duration": 10, "size": "small"}
         with self.assertRaises(QuotaExceeded):
-            Generation.create_request(
+            submit.create_jobs(
                 team=self.studio,
                 user=self.alice,
                 simulated=True,
@@ -107,7 +110,7 @@ class ReservationTests(LedgerTestCase):
                 variations=2,
             )
         self.assertFalse(Generation.objects.exists())
-        made = Generation.create_request(
+        made = submit.create_jobs(
             team=self.studio, user=self.alice, simulated=True, params=params, prompts=["a"], variations=3
         )
         self.assertEqual(len(made), 3)
@@ -122,7 +125,7 @@ class ArithmeticTests(LedgerTestCase):
     def test_used_is_reserved_minus_released(self) -> None:
         jobs = [self.make() for _ in range(3)]
         self.assertEqual((self.limit().used, self.limit().remaining), (30, 70))
-        jobs[0].mark_failed("generation_failed", "no", from_states=QUEUED)
+        outcomes.failed(jobs[0], "generation_failed", "no", from_states=QUEUED)
         self.made_upstream(jobs[1])
         self.assertEqual((self.limit().used, self.limit().remaining), (20, 80))
         self.assertEqual(self.kinds(jobs[0]), [Kind.RESERVE, Kind.RELEASE])
@@ -196,7 +199,7 @@ class PeriodTests(LedgerTestCase):
         self.backdate(yesterdays, days=1)
         self.make()
         self.make()
-        yesterdays.mark_failed("generation_failed", "no", from_states=QUEUED)
+        outcomes.failed(yesterdays, "generation_failed", "no", from_states=QUEUED)
         release = LedgerEntry.objects.get(generation=yesterdays, kind=Kind.RELEASE)
         self.assertEqual(release.counts_on, timezone.localdate() - timedelta(days=1))
         # Yesterday's credits coming back do not make room today.
@@ -215,9 +218,9 @@ class PeriodTests(LedgerTestCase):
 class SettlingTests(LedgerTestCase):
     def test_settling_twice_changes_nothing(self) -> None:
         generation = self.make()
-        generation.mark_failed("generation_failed", "no", from_states=QUEUED)
+        outcomes.failed(generation, "generation_failed", "no", from_states=QUEUED)
         self.assertFalse(LedgerEntry.settle(generation))
-        generation.mark_failed("generation_failed", "again", from_states=QUEUED)
+        outcomes.failed(generation, "generation_failed", "again", from_states=QUEUED)
         self.assertEqual(self.kinds(generation), [Kind.RESERVE, Kind.RELEASE])
 
     def test_a_job_is_charged_or_released_never_both(self) -> None:
@@ -235,21 +238,21 @@ class SettlingTests(LedgerTestCase):
     def test_a_video_made_but_not_saved_stays_paid_for(self) -> None:
         generation = self.make()
         self.made_upstream(generation)
-        generation.mark_failed("archive_failed", "disk full", from_states=(State.ARCHIVING,))
+        outcomes.failed(generation, "archive_failed", "disk full", from_states=(State.ARCHIVING,))
         self.assertEqual(self.kinds(generation), [Kind.RESERVE, Kind.CHARGE])
-        self.assertIn("credits were counted", generation.charge_note)
+        self.assertIn("credits were counted", charge_note(generation))
 
     def test_an_unconfirmed_submit_stays_counted(self) -> None:
         # The upstream may have made (and billed) it: the limits hold whatever happened there.
         generation = self.make()
-        generation.mark_failed("submit_uncertain", "read timed out", from_states=QUEUED)
+        outcomes.failed(generation, "submit_uncertain", "read timed out", from_states=QUEUED)
         self.assertEqual(self.kinds(generation), [Kind.RESERVE, Kind.CHARGE])
 
     def test_a_time_out_gives_the_credits_back(self) -> None:
         generation = self.make()
-        generation.mark_failed("timed_out", "too long", from_states=QUEUED, state=State.TIMED_OUT)
+        outcomes.failed(generation, "timed_out", "too long", from_states=QUEUED, state=State.TIMED_OUT)
         self.assertEqual(self.kinds(generation), [Kind.RESERVE, Kind.RELEASE])
-        self.assertIn("You were not charged", generation.charge_note)
+        self.assertIn("You were not charged", charge_note(generation))
 
     def test_the_one_minute_tick_settles_an_ending_that_was_not_written(self) -> None:
         failed, made = self.make(), self.make()
@@ -264,7 +267,7 @@ class SettlingTests(LedgerTestCase):
 
     def test_the_ledger_outlives_a_purged_video(self) -> None:
         generation = self.make()
-        generation.mark_failed("generation_failed", "no", from_states=QUEUED)
+        outcomes.failed(generation, "generation_failed", "no", from_states=QUEUED)
         Generation.objects.filter(pk=generation.pk).delete()
         self.assertEqual(LedgerEntry.objects.filter(generation__isnull=True).count(), 2)
 
@@ -278,7 +281,7 @@ class PipelineTests(LedgerTestCase):
         generation.refresh_from_db()
         self.assertEqual(generation.state, State.SUCCEEDED)
         self.assertEqual(self.kinds(generation), [Kind.RESERVE, Kind.CHARGE])
-        self.assertEqual(generation.charge_note, "")
+        self.assertEqual(charge_note(generation), "")
 
     def test_a_refused_video_is_released(self) -> None:
         Quota.set_limit(self.studio, self.alice, Period.MONTHLY, 10)
@@ -323,16 +326,16 @@ class AdminTests(LedgerTestCase):
         self.make()
         for name in ("quota", "priceoverride", "ledgerentry", "providerpause"):
             self.assertEqual(
-                self.client.get(reverse(f"admin:studio_{name}_changelist")).status_code, 200, name
+                self.client.get(reverse(f"admin:billing_{name}_changelist")).status_code, 200, name
             )
         entry = LedgerEntry.objects.get()
         self.assertEqual(
-            self.client.get(reverse("admin:studio_ledgerentry_change", args=[entry.pk])).status_code, 200
+            self.client.get(reverse("admin:billing_ledgerentry_change", args=[entry.pk])).status_code, 200
         )
 
     def test_the_admin_adds_grants_only_and_changes_no_line(self) -> None:
         response = self.client.post(
-            reverse("admin:studio_ledgerentry_add"),
+            reverse("admin:billing_ledgerentry_add"),
             {"team": self.studio.pk, "user": self.alice.pk, "credits": "25", "reason": "launch week"},
         )
         self.assertEqual(response.status_code, 302)
@@ -341,14 +344,14 @@ class AdminTests(LedgerTestCase):
             (grant.kind, grant.actor, grant.counts_on), (Kind.GRANT, self.root, timezone.localdate())
         )
         delete = self.client.post(
-            reverse("admin:studio_ledgerentry_delete", args=[grant.pk]), {"post": "yes"}
+            reverse("admin:billing_ledgerentry_delete", args=[grant.pk]), {"post": "yes"}
         )
         self.assertEqual(delete.status_code, 403)
         self.assertTrue(LedgerEntry.objects.exists())
 
     def test_a_grant_without_a_reason_is_refused(self) -> None:
         response = self.client.post(
-            reverse("admin:studio_ledgerentry_add"), {"team": self.studio.pk, "credits": "25", "reason": ""}
+            reverse("admin:billing_ledgerentry_add"), {"team": self.studio.pk, "credits": "25", "reason": ""}
         )
         self.assertContains(response, "Say why the credits are granted.")
         self.assertFalse(LedgerEntry.objects.exists())
@@ -357,7 +360,7 @@ class AdminTests(LedgerTestCase):
         pause = ProviderPause.pause("acedata", reason="used_up")
         assert pause is not None
         self.client.post(
-            reverse("admin:studio_providerpause_changelist"),
+            reverse("admin:billing_providerpause_changelist"),
             {"action": "resume", "_selected_action": [pause.pk]},
         )
         self.assertFalse(ProviderPause.is_paused("acedata"))

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from sorastudio.studio.billing import Period, Quota
+from sorastudio.billing.models import Period, Quota
 from sorastudio.teams.models import Membership
 from tests.helpers import TeamTestCase
 

@@ -28,7 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PREMOVE = ROOT / "tests" / "premove"
 # Where each model lives now; a model not listed is still where it was. The content type keeps its id, so
 # permissions and the admin's history stay attached.
-MOVED: dict[str, str] = {"team": "teams", "membership": "teams", "invitation": "teams", "auditentry": "teams"}
+MOVED: dict[str, str] = {
+    **dict.fromkeys(["team", "membership", "invitation", "auditentry"], "teams"),
+    **dict.fromkeys(["priceoverride", "quota", "ledgerentry", "providerpause"], "billing"),
+}
 
 
 def restore(data_dir: Path) -> None:

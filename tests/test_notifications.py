@@ -16,8 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from sorastudio.pipeline import submit
 from sorastudio.studio import tasks
-from sorastudio.studio.models import Generation, Notification, ReviewState, State
+from sorastudio.studio.models import Generation, Notification, ReviewState, State, email_notifications
 from sorastudio.studio.notifications import bell_for
 from sorastudio.teams.models import Membership, Team
 from tests.helpers import TeamTestCase
@@ -33,7 +34,7 @@ class NotificationTestCase(TeamTestCase):
     def make(
         self, prompt: str = "A red fox trotting through fresh snow at dawn", team: Team | None = None
     ) -> Generation:
-        return Generation.create_for(
+        return submit.create_job(
             team=team or self.studio,
             user=self.alice,
             simulated=True,
@@ -282,7 +283,7 @@ class EmailTests(NotificationTestCase):
 
     def test_it_is_mailed_once_even_if_the_task_runs_twice(self) -> None:
         (notification,) = self.send(self.alice)
-        tasks.email_notifications([str(notification.pk)])
+        email_notifications([str(notification.pk)])
         self.assertEqual(len(mail.outbox), 1)
 
     def test_nobody_without_an_address_is_mailed(self) -> None:
@@ -300,8 +301,8 @@ class EmailTests(NotificationTestCase):
     def test_a_failing_smtp_server_is_logged_without_secrets_and_the_notification_stays(self) -> None:
         refusal = smtplib.SMTPAuthenticationError(535, b"5.7.8 login alice / hunter2-secret refused")
         with (
-            mock.patch("sorastudio.studio.tasks.send_mail", side_effect=refusal),
-            self.assertLogs("sorastudio.studio.tasks", "WARNING") as logs,
+            mock.patch("sorastudio.studio.models.send_mail", side_effect=refusal),
+            self.assertLogs("sorastudio.studio.models", "WARNING") as logs,
         ):
             (notification,) = self.send(self.alice)
         self.assertIn("SMTPAuthenticationError", logs.output[0])

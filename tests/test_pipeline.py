@@ -15,10 +15,12 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from sorastudio.billing.costs import outcome_of
+from sorastudio.billing.models import LedgerEntry
+from sorastudio.pipeline import outcomes
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio import providers, tasks
-from sorastudio.studio.billing import outcome_of
-from sorastudio.studio.models import Event, Generation, LedgerEntry, Notification, PollLease, State
+from sorastudio.studio.models import Event, Generation, Notification, PollLease, State
 from sorastudio.teams.models import Team
 from sorastudio.upstream.errors import UpstreamError
 from tests.helpers import make_job, make_member, simulator_transport, upstream
@@ -746,13 +748,13 @@ class OneTransactionTests(PipelineTestCase):
         generation = self.make()
         before = self.kinds(generation)
         with self.crash(Notification, "send"), self.assertRaises(RuntimeError):
-            generation.mark_failed("api_error", "boom", from_states=(State.QUEUED,))
+            outcomes.failed(generation, "api_error", "boom", from_states=(State.QUEUED,))
         generation.refresh_from_db()
         self.assertEqual((generation.state, generation.error_code), (State.QUEUED, ""))
         self.assertEqual(self.kinds(generation), before)
         self.assertEqual(outcome_of(generation), "")
         # Nothing half-written for a sweeper to find: the next attempt ends it whole.
-        self.assertTrue(generation.mark_failed("api_error", "boom", from_states=(State.QUEUED,)))
+        self.assertTrue(outcomes.failed(generation, "api_error", "boom", from_states=(State.QUEUED,)))
         self.assertEqual(outcome_of(generation), "release")
         self.assertEqual(Notification.objects.filter(generation=generation).count(), 1)
 
@@ -762,7 +764,7 @@ class OneTransactionTests(PipelineTestCase):
         generation.refresh_from_db()
         before = self.kinds(generation)
         with self.crash(LedgerEntry, "settle"), self.assertRaises(RuntimeError):
-            generation.mark_upstream_succeeded("https://example.com/v.mp4")
+            outcomes.upstream_succeeded(generation, "https://example.com/v.mp4")
         generation.refresh_from_db()
         self.assertEqual((generation.state, generation.video_url), (State.RUNNING, ""))
         self.assertEqual(self.kinds(generation), before)
@@ -791,7 +793,7 @@ class OneTransactionTests(PipelineTestCase):
     def test_the_mail_goes_out_only_once_the_failure_is_committed(self) -> None:
         generation = self.make()
         with mock.patch.object(tasks, "enqueue") as enqueue, self.captureOnCommitCallbacks() as callbacks:
-            generation.mark_failed("api_error", "boom", from_states=(State.QUEUED,))
+            outcomes.failed(generation, "api_error", "boom", from_states=(State.QUEUED,))
             self.assertFalse(enqueue.called)
         self.assertEqual(len(callbacks), 1)
 
@@ -866,7 +868,7 @@ class RecoveryTests(PipelineTestCase):
     def test_finished_jobs_are_never_touched_again(self) -> None:
         generation = self.make()
         tasks.start(generation)
-        generation.mark_failed("api_error", "boom", from_states=(State.RUNNING,))
+        outcomes.failed(generation, "api_error", "boom", from_states=(State.RUNNING,))
         before = Event.objects.count()
         tasks.step()
         tasks.refresh(str(generation.pk))

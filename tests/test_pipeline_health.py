@@ -13,8 +13,9 @@ from django.test import Client, TestCase
 from django.urls import reverse
 from django.utils import timezone
 
+from sorastudio.billing.models import ProviderPause
 from sorastudio.studio import health
-from sorastudio.studio.models import Event, Generation, PollLease, ProviderPause, State, UpstreamCall
+from sorastudio.studio.models import Event, Generation, PollLease, State, UpstreamCall
 from sorastudio.teams.models import Team
 from tests.helpers import TeamTestCase
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.test import TestCase
 from django.urls import reverse
 
+from sorastudio.billing.models import Combination, PriceOverride, combinations
 from sorastudio.lib import capabilities
-from sorastudio.studio.billing import Combination, PriceOverride, combinations
 from sorastudio.teams.models import Team
 from tests.helpers import TeamTestCase
 

@@ -14,9 +14,10 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from sorastudio.billing.models import LedgerEntry, ProviderPause
+from sorastudio.pipeline import submit
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio import tasks
-from sorastudio.studio.billing import LedgerEntry, ProviderPause
 from sorastudio.studio.models import Generation, Notification, State
 from sorastudio.teams.models import Membership, Team
 from tests.helpers import make_member, simulator_transport, upstream
@@ -59,9 +60,7 @@ class PauseTestCase(TestCase):
     def make(self, prompt: str = "a paper boat in the rain", **params: Any) -> Generation:
         values: dict[str, Any] = {"model": "sora-2", "version": "1.0", "duration": 10, "size": "small"}
         values.update(params)
-        return Generation.create_for(
-            team=self.studio, user=self.alice, simulated=True, prompt=prompt, **values
-        )
+        return submit.create_job(team=self.studio, user=self.alice, simulated=True, prompt=prompt, **values)
 
     def start(self, **params: Any) -> Generation:
         generation = self.make(**params)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.test import TransactionTestCase
 
-from sorastudio.studio.billing import (
+from sorastudio.billing.models import (
     Budget,
     Combination,
     LedgerEntry,
@@ -17,6 +17,7 @@ from sorastudio.studio.billing import (
     Quota,
     QuotaExceeded,
 )
+from sorastudio.pipeline import submit
 from sorastudio.studio.models import Generation
 from sorastudio.teams.models import Team
 from tests.helpers import all_at_once, make_member
@@ -40,9 +41,7 @@ class QuotaConcurrencyTests(TransactionTestCase):
         return all_at_once([partial(self.submit, person) for person in people], QuotaExceeded)
 
     def submit(self, person: Any) -> None:
-        Generation.create_request(
-            team=self.studio, user=person, simulated=True, params=PARAMS, prompts=["a fox"]
-        )
+        submit.create_jobs(team=self.studio, user=person, simulated=True, params=PARAMS, prompts=["a fox"])
 
     def reserved(self, **where: Any) -> int:
         entries = LedgerEntry.objects.filter(team=self.studio, kind=LedgerEntry.Kind.RESERVE, **where)

@@ -11,7 +11,8 @@ from typing import Any
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from sorastudio.studio.billing import Combination, LedgerEntry, Period, PriceOverride, Quota
+from sorastudio.billing.models import Combination, LedgerEntry, Period, PriceOverride, Quota
+from sorastudio.pipeline import submit
 from sorastudio.studio.models import Generation, Notification, State
 from sorastudio.teams.models import Membership
 from tests.helpers import TeamTestCase
@@ -52,7 +53,7 @@ class CostDisplayTests(QuotaTestCase):
 
     def test_it_shows_what_is_left_this_month(self) -> None:
         Quota.set_limit(self.studio, self.alice, Period.MONTHLY, 100)
-        Generation.create_for(team=self.studio, user=self.alice, simulated=True, **_job())
+        submit.create_job(team=self.studio, user=self.alice, simulated=True, **_job())
         response = self.client.get(reverse("studio:index"))
         self.assertContains(response, "You have 90 credits left this month.")
 
@@ -84,7 +85,7 @@ class CostDisplayTests(QuotaTestCase):
     def test_it_shows_the_team_remainder_beside_the_members(self) -> None:
         Quota.set_limit(self.studio, self.alice, Period.DAILY, 50)
         Quota.set_limit(self.studio, None, Period.MONTHLY, 300)
-        Generation.create_for(team=self.studio, user=self.bob, simulated=True, **_job())
+        submit.create_job(team=self.studio, user=self.bob, simulated=True, **_job())
         self.assertIn("You have 50 credits left today (team: 290).", self.cost_box(**OPTIONS))
 
     def test_it_warns_when_the_request_goes_past_the_soft_threshold(self) -> None:
@@ -104,7 +105,7 @@ class AtTheCapTests(QuotaTestCase):
         super().setUp()
         Quota.set_limit(self.studio, self.alice, Period.MONTHLY, 100)
         for _ in range(8):
-            Generation.create_for(team=self.studio, user=self.alice, simulated=True, **_job())
+            submit.create_job(team=self.studio, user=self.alice, simulated=True, **_job())
 
     def test_it_stops_a_submit_past_the_cap_and_keeps_the_prompt(self) -> None:
         response = self.submit(prompt="A lighthouse at night", variations="3")

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sorastudio import settings as studio_settings
+from sorastudio.billing.models import LedgerEntry
 from sorastudio.lib.ratelimit import RateLimited, Window
-from sorastudio.studio.models import Generation, LedgerEntry
+from sorastudio.studio.models import Generation
 from tests.helpers import TeamTestCase, make_finished
 
 FORM = {
@@ -110,7 +111,7 @@ class RateLimitTests(TeamTestCase):
             self.earlier(minutes)
         # The early check ran before the others' jobs were committed; the count under the lock sees them.
         refusal = RateLimited(3, timedelta(minutes=10), timezone.now() + timedelta(minutes=6))
-        with mock.patch("sorastudio.studio.ratelimit.check", side_effect=[None, refusal]):
+        with mock.patch("sorastudio.billing.ratelimit.check", side_effect=[None, refusal]):
             response = self.submit()
         self.assertContains(response, "You have asked for 3 videos in the last 10 minutes")
         self.assertContains(response, FORM["prompt"])

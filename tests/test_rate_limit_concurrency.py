@@ -9,6 +9,7 @@ from typing import Any
 from django.test import TransactionTestCase, override_settings
 
 from sorastudio.lib.ratelimit import RateLimited
+from sorastudio.pipeline import submit
 from sorastudio.studio.models import Generation
 from sorastudio.teams.models import Membership, Team
 from tests.helpers import all_at_once, make_finished, make_member
@@ -27,7 +28,7 @@ class RateLimitConcurrencyTests(TransactionTestCase):
         Membership.objects.create(team=self.agency, user=self.alice)
 
     def batch(self, team: Team, prompts: int) -> Callable[[], Any]:
-        return lambda: Generation.create_request(
+        return lambda: submit.create_jobs(
             team=team,
             user=self.alice,
             simulated=True,
@@ -44,7 +45,7 @@ class RateLimitConcurrencyTests(TransactionTestCase):
 
     def test_it_counts_reruns_and_submits_racing_each_other(self) -> None:
         original = make_finished(self.agency, self.alice)  # 1 of 10 already asked for
-        reruns = [lambda: original.rerun(self.alice, simulated=True)] * (SUBMITS // 2)
+        reruns = [lambda: submit.rerun(original, self.alice, simulated=True)] * (SUBMITS // 2)
         made, refused, errors = all_at_once(
             reruns + [self.batch(self.studio, 1)] * (SUBMITS // 2), RateLimited
         )

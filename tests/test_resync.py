@@ -10,9 +10,11 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from sorastudio.billing.models import LedgerEntry
+from sorastudio.pipeline import outcomes
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio import tasks
-from sorastudio.studio.models import Event, Generation, LedgerEntry, State
+from sorastudio.studio.models import Event, Generation, State
 from tests.helpers import TeamTestCase, make_finished, make_job, upstream
 from tests.test_pipeline import Recorder, error_body
 
@@ -144,8 +146,12 @@ class ResyncTests(ResyncTestCase):
 
     def test_it_never_reopens_a_finished_job(self) -> None:
         generation = self.running()
-        generation.mark_failed(
-            "timed_out", "No result after 30 minutes.", from_states=(State.RUNNING,), state=State.TIMED_OUT
+        outcomes.failed(
+            generation,
+            "timed_out",
+            "No result after 30 minutes.",
+            from_states=(State.RUNNING,),
+            state=State.TIMED_OUT,
         )
         self.finish_upstream(generation)  # ...and the provider made it after all
         response = self.resync(self.alice, generation, HX_Request="true", HX_Target="resync")
@@ -160,8 +166,12 @@ class ResyncTests(ResyncTestCase):
 
     def test_it_shows_the_providers_reason_for_a_failed_task(self) -> None:
         generation = self.running("a real person on a beach")
-        generation.mark_failed(
-            "timed_out", "No result after 30 minutes.", from_states=(State.RUNNING,), state=State.TIMED_OUT
+        outcomes.failed(
+            generation,
+            "timed_out",
+            "No result after 30 minutes.",
+            from_states=(State.RUNNING,),
+            state=State.TIMED_OUT,
         )
         self.finish_upstream(generation)
         response = self.resync(self.alice, generation, HX_Request="true", HX_Target="resync")

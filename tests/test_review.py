@@ -8,6 +8,7 @@ from typing import Any
 from django.test import Client
 from django.urls import reverse
 
+from sorastudio.pipeline import submit
 from sorastudio.studio.models import Comment, Generation, Notification, ReviewState
 from tests.helpers import TeamTestCase, make_finished
 
@@ -222,7 +223,7 @@ class StoryTests(ReviewTestCase):
                 "seen": "in_review",
             },
         )
-        again = self.video.rerun(self.alice, simulated=True)
+        again = submit.rerun(self.video, self.alice, simulated=True)
         Generation.objects.filter(pk=again.pk).update(
             state="succeeded", video=self.video.video.name, video_duration=10.0
         )

@@ -25,6 +25,7 @@ from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
 from sorastudio.lib import storage
+from sorastudio.pipeline import submit
 from sorastudio.studio import characters, tasks
 from sorastudio.studio.models import Generation, GenerationImage, State
 from tests.helpers import TeamTestCase, make_finished, read_body
@@ -90,7 +91,7 @@ class S3TestCase(TeamTestCase):
         return bytes(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
 
     def archived_job(self) -> Generation:
-        generation = Generation.create_for(
+        generation = submit.create_job(
             team=self.studio,
             user=self.alice,
             simulated=True,

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from sorastudio.pipeline import submit
 from sorastudio.studio import tasks
 from sorastudio.studio.models import Character, Event, Generation, GenerationImage, State
 from tests.helpers import TeamTestCase, make_finished
@@ -277,7 +278,7 @@ class PurgeTests(TrashTestCase):
             generation=original, file=ContentFile(b"\x89PNG fake", name="ref.png"), content_type="image/png"
         )
         # A re-run shares the uploaded image and the clip; a saved character shares the clip too.
-        again = original.rerun(self.alice, simulated=True)
+        again = submit.rerun(original, self.alice, simulated=True)
         Character.objects.create(
             team=self.studio, name="Captain", clip=original.character_clip.name, start=0, end=2
         )

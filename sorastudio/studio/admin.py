@@ -10,7 +10,6 @@ from django.contrib import admin
 
 from sorastudio.lib.admin import ReadOnlyAdmin
 
-from . import billing_admin  # noqa: F401 - registers prices, quotas, the ledger and pauses
 from .models import (
     Character,
     Comment,

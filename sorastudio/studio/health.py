@@ -18,19 +18,11 @@ from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
+from sorastudio.billing.models import ProviderPause
 from sorastudio.lib import capabilities
 from sorastudio.teams.models import Team
 
-from .models import (
-    FINAL_STATES,
-    LIVE_STATES,
-    Event,
-    Generation,
-    PollLease,
-    ProviderPause,
-    State,
-    UpstreamCall,
-)
+from .models import FINAL_STATES, LIVE_STATES, Event, Generation, PollLease, State, UpstreamCall
 
 # The windows the page offers for the jobs' outcomes, by the name used in its address (?window=7d).
 WINDOWS = {

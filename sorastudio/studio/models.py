@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -23,6 +24,7 @@ from django.utils.functional import cached_property
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django_q.tasks import async_task
 
 from sorastudio.lib import capabilities
 from sorastudio.teams.models import Membership, Team
@@ -136,7 +138,8 @@ CARD_COLUMNS = (
     *("review_state", "video", "poster", "video_duration", "size", "quality", "orientation", "watermark"),
     *TYPICAL_KIND,
 )
-# What with_flags_for adds to each row: with CARD_COLUMNS and the author's name, all a card can read.
+# What with_flags_for and billing's with_charges add to each row: with CARD_COLUMNS and the author's name,
+# all a card can read.
 CARD_FLAGS = ("is_favourite", "open_comments", "settled_as", "reserved_credits", "provider_paused")
 # A gallery page links to each of its cards' addresses, and reverse() costs tens of microseconds a call:
 # each route is reversed once per URL prefix with a stand-in key, which is then replaced by the real one.
@@ -204,19 +207,11 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
             .annotate(n=models.Count("pk"))
             .values("n")
         )
-        # What a failed card says of its credits, and whether a queued one waits for a paused service.
-        ledger = LedgerEntry.objects.filter(generation=models.OuterRef("pk"))
-        settled = ledger.filter(kind__in=[LedgerEntry.Kind.CHARGE, LedgerEntry.Kind.RELEASE])
-        reserved = ledger.filter(kind=LedgerEntry.Kind.RESERVE)
-        paused = ProviderPause.active().filter(provider=models.OuterRef("provider"))
         return self.annotate(
             is_favourite=models.Exists(favourite),
             open_comments=models.functions.Coalesce(
                 models.Subquery(open_comments, output_field=models.IntegerField()), 0
             ),
-            settled_as=models.Subquery(settled.values("kind")[:1]),
-            reserved_credits=models.Subquery(reserved.values("credits")[:1]),
-            provider_paused=models.Exists(paused),
         )
 
     def in_flight(self) -> GenerationQuerySet:
@@ -454,32 +449,6 @@ class Generation(models.Model):
     @property
     def orientation_label(self) -> str:
         return str(ORIENTATION_NAMES.get(self.orientation, self.orientation.capitalize()))
-
-    @property
-    def cost(self) -> int | None:
-        """The credits reserved when it was asked for, at that day's price."""
-        return cost_of(self)
-
-    @property
-    def cost_badge(self) -> str:
-        return cost_line(self, short=True)
-
-    @property
-    def cost_line(self) -> str:
-        return cost_line(self)
-
-    @property
-    def charge_note(self) -> str:
-        """For a failed job: whether its creator was charged."""
-        return charge_note(self) if self.failed else ""
-
-    @property
-    def waiting_for_credit(self) -> bool:
-        """Queued for a video service the studio paused because its account ran out of credit."""
-        if self.state != State.QUEUED:
-            return False
-        paused = getattr(self, "provider_paused", None)  # read with the page's query (with_flags_for)
-        return ProviderPause.is_paused(self.provider) if paused is None else paused
 
     @property
     def refused(self) -> bool:
@@ -731,8 +700,6 @@ class Generation(models.Model):
             )
             if won:
                 self.log("upstream_succeeded")
-                # Made upstream, so paid for: a download that fails later does not give the credits back.
-                LedgerEntry.settle(self)
         return won
 
     def claim_for_archive(self, stale_after: float) -> bool:
@@ -805,7 +772,6 @@ class Generation(models.Model):
             )
             if won:
                 self.log(state, code=code, message=_redact(message)[:300], status=status)
-                LedgerEntry.settle(self)  # gives a video that was not made its credits back
                 Notification.send(
                     [self.created_by], team=self.team, kind=Notification.Kind.FAILED, generation=self
                 )
@@ -985,105 +951,9 @@ class Generation(models.Model):
         assert self.deleted_at is not None
         return self.deleted_at + timedelta(days=self.team.trash_days)
 
-    @classmethod
-    def create_for(cls, *, team: Team, user: Any, simulated: bool, **params: Any) -> Generation:
-        """A new job, its price reserved in the same transaction (QuotaExceeded: nothing is created)."""
-        with transaction.atomic():
-            generation = cls.objects.create(team=team, created_by=user, simulated=simulated, **params)
-            generation.log("created")
-            LedgerEntry.reserve(generation, by=user)
-        return generation
-
-    @classmethod
-    def create_request(
-        cls,
-        *,
-        team: Team,
-        user: Any,
-        simulated: bool,
-        params: dict[str, Any],
-        prompts: list[str],
-        variations: int = 1,
-        uploads: list[Any] | None = None,
-        kept: list[Any] | None = None,
-        rate_limited: bool = True,
-    ) -> list[Generation]:
-        """Everything one submit asks for: each prompt (several for a batch) times the variations. The
-        variations of a prompt share a group, the prompts of a batch share a batch; uploaded images are
-        stored once and shared by every job. Past the person's rate (unless `rate_limited` is off, for the
-        `generate` command) RateLimited, past a quota QuotaExceeded: then nothing is created."""
-        batch = uuid.uuid4() if len(prompts) > 1 else None
-        created: list[Generation] = []
-        stored: list[tuple[str, str]] = []
-        jobs = len(prompts) * variations
-        with transaction.atomic():
-            # The whole request must fit before any file is stored; each job then reserves its own price.
-            # Counted and created under the same locks: the person's row, then the team's (ratelimit.hold).
-            if rate_limited:
-                ratelimit.hold(user, jobs)
-            Budget.hold(team, user, PriceOverride.price_of(team, params) * jobs)
-            for prompt in prompts:
-                group = uuid.uuid4() if variations > 1 else None
-                for number in range(1, variations + 1):
-                    generation = cls.create_for(
-                        team=team,
-                        user=user,
-                        simulated=simulated,
-                        **{**params, "prompt": prompt},
-                        group=group,
-                        variation=number,
-                        batch=batch,
-                    )
-                    for position, old in enumerate(kept or []):
-                        # Kept from an earlier video: the stored file is shared, not copied.
-                        GenerationImage.objects.create(
-                            generation=generation,
-                            position=position,
-                            file=old.file.name,
-                            content_type=old.content_type,
-                        )
-                    for position, upload in enumerate(uploads or [], start=len(kept or [])):
-                        image = GenerationImage(
-                            generation=generation, position=position, content_type=upload.content_type
-                        )
-                        index = position - len(kept or [])
-                        if len(stored) <= index:
-                            image.file = upload
-                            image.save()
-                            stored.append((image.file.name, upload.content_type))
-                        else:
-                            image.file.name = stored[index][0]
-                            image.save()
-                    created.append(generation)
-        return created
-
     def params(self) -> dict[str, Any]:
         """Everything that was asked, to ask again."""
         return {name: getattr(self, name) for name in PARAM_FIELDS}
-
-    def rerun(self, user: Any, *, simulated: bool) -> Generation:
-        """The same request again, by `user`, linked to this one; uploaded images are shared, not copied.
-        RateLimited or QuotaExceeded: nothing is created."""
-        with transaction.atomic():
-            ratelimit.hold(user, 1)  # before create_for locks the team's row: see ratelimit.hold
-            again = Generation.create_for(
-                team=self.team,
-                user=user,
-                simulated=simulated,
-                parent=self,
-                character_clip=self.character_clip.name,
-                character_id=self.character_id,
-                **self.params(),
-            )
-            for upload in self.uploads.all():
-                GenerationImage.objects.create(
-                    generation=again,
-                    position=upload.position,
-                    file=upload.file.name,
-                    content_type=upload.content_type,
-                )
-            self.log("rerun", actor=user, new=str(again.pk))
-        return again
 
 
 PARAM_FIELDS = (
@@ -1529,22 +1399,34 @@ REVIEW_RETURNED_TEXTS: dict[str, StrOrPromise] = {
 
 
 def _email_later(ids: list[str]) -> None:
-    from . import tasks
-
-    tasks.enqueue("email_notifications", ids)
+    async_task(email_notifications, ids, group="email_notifications")
 
 
-# The billing models (prices, quotas, the ledger, provider pauses) live in their own module; ratelimit counts
-# this module's jobs, under a lock taken in Generation.create_request and rerun.
-from . import ratelimit  # noqa: E402
-from .billing import (  # noqa: E402, F401 - every model of the app is importable from here
-    Budget,
-    LedgerEntry,
-    PriceOverride,
-    ProviderPause,
-    Quota,
-    QuotaExceeded,
-    charge_note,
-    cost_line,
-    cost_of,
-)
+def email_notifications(ids: list[str]) -> None:
+    """Mail each notification to its person, if they gave an address. Each is claimed by a conditional
+    UPDATE first, so a task delivered twice mails once; a mail that fails is logged and not retried (the
+    notification is still under the bell)."""
+    waiting = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).exclude(user__email="")
+    for notification in waiting.select_related("user", "team", "generation", "actor"):
+        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True)
+        if not claimed.update(emailed_at=timezone.now()):
+            continue
+        try:
+            send_mail(
+                subject=f"{notification.team.name}: {notification.text}",
+                message=_email_body(notification),
+                from_email=None,
+                recipient_list=[notification.user.email],
+            )
+        except Exception as exc:  # any SMTP or network failure: the bell still has it
+            # The class name only: an SMTP error can quote the server's reply to our login.
+            logger.warning("mailing notification %s failed: %s", notification.pk, exc.__class__.__name__)
+
+
+def _email_body(notification: Notification) -> str:
+    lines = [notification.text]
+    if settings.PUBLIC_BASE_URL:
+        path = reverse("studio:open_notification", args=[notification.pk])
+        lines += ["", gettext("Open it in the studio: %(link)s") % {"link": settings.PUBLIC_BASE_URL + path}]
+    lines += ["", "-- ", gettext("Sora Studio, team %(team)s") % {"team": notification.team.name}]
+    return "\n".join(lines) + "\n"

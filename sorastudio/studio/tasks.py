@@ -22,30 +22,21 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
-from django.urls import reverse
+from django.dispatch import receiver
 from django.utils import timezone
-from django.utils.translation import gettext
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
+from sorastudio.billing.models import LedgerEntry, ProviderPause, provider_resumed
 from sorastudio.lib import media, storage
+from sorastudio.pipeline import outcomes
 from sorastudio.upstream import downloads
 from sorastudio.upstream.errors import UpstreamError
 
 from . import providers
-from .models import (
-    Event,
-    Generation,
-    LedgerEntry,
-    Notification,
-    PollLease,
-    ProviderPause,
-    State,
-    UpstreamCall,
-)
+from .models import Event, Generation, PollLease, State, UpstreamCall
 from .providers import Status, Upstream
 
 log = logging.getLogger(__name__)
@@ -111,7 +102,8 @@ def _submit_failed(generation: Generation, exc: UpstreamError) -> None:
     if not _certainly_refused(exc):
         # The request may have been accepted (a read time-out, a success without a task id): sending it
         # again could make and charge the video twice, so the job stops here and says so.
-        generation.mark_failed(
+        outcomes.failed(
+            generation,
             "submit_uncertain",
             exc.message,
             from_states=(State.SUBMITTING,),
@@ -130,7 +122,8 @@ def _submit_failed(generation: Generation, exc: UpstreamError) -> None:
             code=exc.code,
         )
         return
-    generation.mark_failed(
+    outcomes.failed(
+        generation,
         exc.code or "submit_failed",
         exc.message,
         from_states=(State.SUBMITTING,),
@@ -158,6 +151,12 @@ def kick(provider: str) -> None:
     lease (a follower that ends looks once more after letting it go, so no job is left unfollowed)."""
     if not PollLease.objects.filter(provider=provider, expires_at__gt=timezone.now()).exists():
         enqueue("follow", provider)
+
+
+@receiver(provider_resumed)
+def _kick_resumed(sender: Any, provider: str, **kwargs: Any) -> None:
+    """A resumed provider's waiting jobs go to the queue at once, not at the next tick."""
+    kick(provider)
 
 
 def follow(provider: str) -> None:
@@ -329,7 +328,8 @@ def _time_out_old_jobs() -> None:
     for generation in Generation.objects.filter(late):
         # The same conditions again in the UPDATE itself: a queued job claimed meanwhile is left to its
         # submit, a running one that finished meanwhile to its archive.
-        generation.mark_failed(
+        outcomes.failed(
+            generation,
             "timed_out",
             f"No result after {settings.GENERATION_TIMEOUT // 60} minutes.",
             from_states=(State.QUEUED, State.RUNNING),
@@ -352,7 +352,8 @@ def _recover_abandoned_claims() -> None:
     for generation in Generation.objects.filter(abandoned, state=State.SUBMITTING):
         # State and claim are checked again in the UPDATE: a submit that saved its task id (or was put back
         # in the queue and claimed afresh) since the look above is not ended.
-        generation.mark_failed(
+        outcomes.failed(
+            generation,
             "submit_uncertain",
             "The worker stopped while sending this job, so it is not known whether the video service took "
             "it; it is not sent again, so that it cannot be made and charged twice.",
@@ -417,10 +418,11 @@ def _poll(provider: str, simulated: bool, by_task: dict[str, Generation]) -> Non
 
 def apply_status(generation: Generation, status: Status, *, polled: bool = False) -> None:
     if status.phase == "succeeded":
-        if generation.mark_upstream_succeeded(status.video_url, status.trace_id):
+        if outcomes.upstream_succeeded(generation, status.video_url, status.trace_id):
             enqueue("archive", str(generation.pk))
     elif status.phase == "failed":
-        generation.mark_failed(
+        outcomes.failed(
+            generation,
             status.error_code or "generation_failed",
             status.error_message,
             from_states=(State.RUNNING,),
@@ -555,7 +557,7 @@ def archive_claimed(generation: Generation) -> None:
             return
         # A download the guard refused keeps its own code, so the card says why (downloads.CODES).
         code = exc.code if exc.code in ("link_expired", *downloads.CODES) else "archive_failed"
-        generation.mark_failed(code, exc.message, from_states=archiving, status=exc.status, where=mine)
+        outcomes.failed(generation, code, exc.message, from_states=archiving, status=exc.status, where=mine)
     except media.NotAVideo as exc:
         # A CDN can answer 200 with an error page; the made (and paid for) video deserves another download.
         if generation.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
@@ -566,7 +568,8 @@ def archive_claimed(generation: Generation) -> None:
                 where=mine,
             )
             return
-        generation.mark_failed(
+        outcomes.failed(
+            generation,
             "archive_failed",
             f"The downloaded file is not a playable video: {exc}",
             from_states=archiving,
@@ -581,7 +584,8 @@ def archive_claimed(generation: Generation) -> None:
                 State.ARCHIVING, backoff(generation.attempts), reason=exc.__class__.__name__, where=mine
             )
             return
-        generation.mark_failed(
+        outcomes.failed(
+            generation,
             "archive_failed",
             f"The video could not be stored ({exc.__class__.__name__}).",
             from_states=archiving,
@@ -649,36 +653,3 @@ def _discard(names: list[str]) -> None:
             default_storage.delete(name)
         except Exception:  # OSError on disk; botocore's errors on S3: a stray file harms nobody
             log.warning("could not delete %s, stored by an archive attempt that lost", name, exc_info=True)
-
-
-# --- Mail -----------------------------------------------------------------------------------------------
-
-
-def email_notifications(ids: list[str]) -> None:
-    """Mail each notification to its person, if they gave an address. Each is claimed by a conditional
-    UPDATE first, so a task delivered twice mails once; a mail that fails is logged and not retried (the
-    notification is still under the bell)."""
-    waiting = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).exclude(user__email="")
-    for notification in waiting.select_related("user", "team", "generation", "actor"):
-        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True)
-        if not claimed.update(emailed_at=timezone.now()):
-            continue
-        try:
-            send_mail(
-                subject=f"{notification.team.name}: {notification.text}",
-                message=_email_body(notification),
-                from_email=None,
-                recipient_list=[notification.user.email],
-            )
-        except Exception as exc:  # any SMTP or network failure: the bell still has it
-            # The class name only: an SMTP error can quote the server's reply to our login.
-            log.warning("mailing notification %s failed: %s", notification.pk, exc.__class__.__name__)
-
-
-def _email_body(notification: Notification) -> str:
-    lines = [notification.text]
-    if settings.PUBLIC_BASE_URL:
-        path = reverse("studio:open_notification", args=[notification.pk])
-        lines += ["", gettext("Open it in the studio: %(link)s") % {"link": settings.PUBLIC_BASE_URL + path}]
-    lines += ["", "-- ", gettext("Sora Studio, team %(team)s") % {"team": notification.team.name}]
-    return "\n".join(lines) + "\n"

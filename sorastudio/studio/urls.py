@@ -1,9 +1,9 @@
-"""The studio's pages: the gallery and the form, review, notifications, and (until they move) the costs,
-the dashboard and pipeline health. Named in the project's one namespace, "studio" (sorastudio/urls.py)."""
+"""The studio's pages: the gallery and the form, review, notifications, and (until they move) pipeline
+health. Named in the project's one namespace, "studio" (sorastudio/urls.py)."""
 
 from django.urls import path
 
-from . import billing_views, dashboard_views, health_views, notification_views, review_views, views
+from . import health_views, notification_views, review_views, views
 
 urlpatterns = [
     # The gallery and the form (views.py)
@@ -32,15 +32,6 @@ urlpatterns = [
     path("notifications/", notification_views.notifications, name="notifications"),
     path("notifications/read", notification_views.mark_all_read, name="mark_all_read"),
     path("notifications/<uuid:pk>/", notification_views.open_notification, name="open_notification"),
-    # Prices, limits and out-of-credit pauses (billing_views.py)
-    path("costs/", billing_views.costs, name="costs"),
-    path("costs/resume/<str:provider>", billing_views.resume_provider, name="resume_provider"),
-    path("costs/limits", billing_views.set_limit, name="set_limit"),
-    path("costs/limits/<int:pk>/clear", billing_views.clear_limit, name="clear_limit"),
-    # Spend and usage (dashboard_views.py)
-    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
-    path("dashboard/ledger.csv", dashboard_views.ledger_csv, name="ledger_csv"),
-    path("dashboard/generations.csv", dashboard_views.generations_csv, name="generations_csv"),
     # Pipeline health and "Resync from provider" (health_views.py)
     path("dashboard/pipeline/", health_views.pipeline_health, name="pipeline_health"),
     path("generations/<uuid:pk>/resync", health_views.resync, name="resync"),

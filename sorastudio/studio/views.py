@@ -28,14 +28,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, push_url, trigger_client_event
 
+from sorastudio.billing import costs, ratelimit
+from sorastudio.billing.models import QuotaExceeded, Quote
 from sorastudio.lib import storage
 from sorastudio.lib.ranged import ranged_response
 from sorastudio.lib.ratelimit import RateLimited
+from sorastudio.pipeline import submit
 from sorastudio.teams.decorators import admin_required
 from sorastudio.teams.http import StudioRequest
 
-from . import characters, gallery, presets, providers, ratelimit, tasks
-from .billing import QuotaExceeded, Quote
+from . import characters, gallery, presets, providers, tasks
 from .forms import GenerationForm
 from .gallery import GalleryFilters, gallery_items
 from .models import Character, Favourite, Generation, GenerationImage, PollLease, State
@@ -54,7 +56,7 @@ def _gallery(request: StudioRequest) -> dict[str, Any]:
     """The grid's context: the filters from the query string and the page the cursor points at."""
     filters = GalleryFilters(request.GET, membership=request.membership)
     generations = filters.apply(_team_generations(request))
-    generations = generations.for_cards().with_flags_for(request.user)
+    generations = costs.with_charges(generations.for_cards().with_flags_for(request.user))
     page = gallery.page_of(generations, request.GET.get("cursor", ""))
     more = filters.query_string(cursor=page.cursor) if page.cursor else ""
     return {"filters": filters, "page": page, "more": more, "paged": bool(request.GET.get("cursor"))}
@@ -160,7 +162,7 @@ def _create(request: StudioRequest) -> HttpResponseBase:
 
     data = form.cleaned_data
     try:
-        created = Generation.create_request(
+        created = submit.create_jobs(
             team=request.team,
             user=request.user,
             simulated=providers.is_simulated(data["provider"]),
@@ -223,7 +225,9 @@ def _uuid_or_404(value: str) -> str:
 @require_GET
 def generation(request: StudioRequest, pk: str) -> HttpResponseBase:
     """A video's page. Live cards in the gallery and the page's own panel poll this view for fragments."""
-    visible = _team_generations(request).select_related("created_by").with_flags_for(request.user)
+    visible = costs.with_charges(
+        _team_generations(request).select_related("created_by").with_flags_for(request.user)
+    )
     item = get_object_or_404(visible, pk=pk)
     context = {"generation": item, "now": timezone.now()}
     if request.htmx and request.htmx.target == f"card-{item.pk}":
@@ -288,7 +292,7 @@ def rerun(request: StudioRequest, pk: str) -> HttpResponseBase:
     if original.is_live:
         return redirect(original)
     try:
-        again = original.rerun(request.user, simulated=providers.is_simulated(original.provider))
+        again = submit.rerun(original, request.user, simulated=providers.is_simulated(original.provider))
     except (RateLimited, QuotaExceeded) as refusal:
         messages.error(request, refusal.message)
         return HttpResponseClientRefresh() if request.htmx else redirect(original)

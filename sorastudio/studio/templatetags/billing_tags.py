@@ -1,4 +1,4 @@
-"""Costs beside the Generate button, and the banner when a video service is out of credit."""
+"""Costs beside the Generate button and on every video; the banner when a video service is out of credit."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from typing import Any
 
 from django import template
 
+from sorastudio.billing import costs
+from sorastudio.billing.models import ProviderPause, Quote, open_pauses
 from sorastudio.studio import providers
-from sorastudio.studio.billing import ProviderPause, Quote, open_pauses
 from sorastudio.studio.forms import GenerationForm
+from sorastudio.studio.models import Generation
 
 register = template.Library()
 
@@ -34,3 +36,26 @@ def provider_pauses() -> list[ProviderPause]:
 def prompt_lines(value: Any) -> int:
     """How many non-empty lines a prompt has: what a batch counts as videos."""
     return sum(1 for line in str(value or "").splitlines() if line.strip())
+
+
+@register.filter
+def cost_badge(generation: Generation) -> str:
+    """A card's cost: the credits reserved when it was asked for, at that day's price."""
+    return costs.cost_line(generation, short=True)
+
+
+@register.filter
+def cost_line(generation: Generation) -> str:
+    """A video page's cost, with where the credits stand."""
+    return costs.cost_line(generation)
+
+
+@register.filter
+def charge_note(generation: Generation) -> str:
+    """For a failed job: whether its creator was charged."""
+    return costs.charge_note(generation) if generation.failed else ""
+
+
+@register.filter
+def waiting_for_credit(generation: Generation) -> bool:
+    return costs.waiting_for_credit(generation)

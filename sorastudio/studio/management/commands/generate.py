@@ -12,9 +12,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import QueryDict
 
+from sorastudio.billing.costs import cost_of, outcome_of
+from sorastudio.billing.models import ProviderPause, QuotaExceeded
 from sorastudio.lib import capabilities
+from sorastudio.pipeline import submit
 from sorastudio.studio import providers, tasks
-from sorastudio.studio.billing import ProviderPause, QuotaExceeded, outcome_of
 from sorastudio.studio.forms import GenerationForm
 from sorastudio.studio.models import Generation
 from sorastudio.teams.middleware import personal_team_if_allowed
@@ -75,7 +77,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot generate: {problems}")
         data = form.cleaned_data
         try:
-            jobs = Generation.create_request(
+            jobs = submit.create_jobs(
                 team=team,
                 user=user,
                 simulated=providers.is_simulated(data["provider"]),
@@ -172,7 +174,7 @@ def describe(generation: Generation) -> dict[str, Any]:
         "upstream_task_id": generation.upstream_task_id or None,
         "trace_id": generation.trace_id or None,
         # Credits reserved for the job; `charged` is true once it is paid for, false when given back.
-        "cost": generation.cost,
+        "cost": cost_of(generation),
         "charged": {"charge": True, "release": False}.get(outcome_of(generation)),
     }
 

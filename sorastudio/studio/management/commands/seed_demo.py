@@ -14,6 +14,7 @@ from django.db import close_old_connections
 from django.test import override_settings
 from django_q.conf import Conf
 
+from sorastudio.pipeline import submit
 from sorastudio.studio import providers, tasks
 from sorastudio.studio.models import Comment, Favourite, Generation, ReviewState
 from sorastudio.teams.models import Membership, Team
@@ -178,7 +179,7 @@ class Command(BaseCommand):
             ):
                 for number in range(count):
                     shape = SHAPES[number % len(SHAPES)]
-                    generation = Generation.create_for(
+                    generation = submit.create_job(
                         team=team,
                         user=creators[number % len(creators)],
                         simulated=True,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from sorastudio.teams.models import AuditEntry, Membership
 
-from .billing import Combination, LedgerEntry, PriceOverride, ProviderPause, Quota
+from .models import Combination, LedgerEntry, PriceOverride, ProviderPause, Quota
 
 
 def _check_member(form: forms.ModelForm, team: Any, user: Any) -> None:

@@ -15,7 +15,6 @@
 - When the upstream says the studio's own account is out of credit, the provider is paused (ProviderPause):
   jobs wait in the queue, uncharged, until an admin resumes it.
 
-Imported at the end of models.py: these are the app's models too.
 """
 
 from __future__ import annotations
@@ -31,14 +30,14 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
+from django.dispatch import Signal
 from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from sorastudio.lib import capabilities
+from sorastudio.studio.models import Generation, Notification, State
 from sorastudio.teams.models import AuditEntry, Membership, Team
-
-from .models import Generation, Notification, State
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +159,8 @@ class PriceOverride(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # The tables keep the names they had when these were the studio app's models (see migrations/).
+        db_table = "studio_priceoverride"
         constraints = [
             models.UniqueConstraint(
                 fields=["team", "provider", "version", "model", "size", "quality", "duration"],
@@ -247,6 +248,7 @@ class Quota(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "studio_quota"
         constraints = [
             models.UniqueConstraint(
                 fields=["team", "user", "period"],
@@ -346,6 +348,7 @@ class LedgerEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "studio_ledgerentry"
         ordering = ["created_at", "id"]
         verbose_name_plural = "ledger entries"
         constraints = [
@@ -713,71 +716,11 @@ class Quote:
         ]
 
 
-# --- What a job cost --------------------------------------------------------------------------------------
-
-
-def cost_of(generation: Generation) -> int | None:
-    """The credits reserved for a job when it was asked for (None for jobs from before the ledger)."""
-    if hasattr(generation, "reserved_credits"):  # read with the page's query (with_flags_for)
-        return generation.reserved_credits
-    return (
-        LedgerEntry.objects.filter(generation=generation, kind=LedgerEntry.Kind.RESERVE)
-        .values_list("credits", flat=True)
-        .first()
-    )
-
-
-def outcome_of(generation: Generation) -> str:
-    """Charge, release, or "" while the job's credits are still reserved (or it had none)."""
-    if hasattr(generation, "settled_as"):  # read with the page's query (with_flags_for)
-        return generation.settled_as or ""
-    kind = (
-        LedgerEntry.objects.filter(
-            generation=generation, kind__in=[LedgerEntry.Kind.CHARGE, LedgerEntry.Kind.RELEASE]
-        )
-        .values_list("kind", flat=True)
-        .first()
-    )
-    return kind or ""
-
-
-def cost_line(generation: Generation, *, short: bool = False) -> str:
-    """What a job costs, for its card (`short`) and its page (with where the credits stand)."""
-    credits = cost_of(generation)
-    if credits is None:
-        return ""
-    if short:
-        return ngettext("%(credits)s credit", "%(credits)s credits", credits) % {"credits": credits}
-    outcome = outcome_of(generation)
-    if outcome == LedgerEntry.Kind.CHARGE:
-        text = ngettext("%(credits)s credit, charged", "%(credits)s credits, charged", credits)
-    elif outcome == LedgerEntry.Kind.RELEASE:
-        text = ngettext("%(credits)s credit, given back", "%(credits)s credits, given back", credits)
-    else:
-        text = ngettext(
-            "%(credits)s credit, set aside until the video is made",
-            "%(credits)s credits, set aside until the video is made",
-            credits,
-        )
-    return text % {"credits": credits}
-
-
-def charge_note(generation: Generation) -> str:
-    """What a failed job cost its creator, in a sentence."""
-    outcome = outcome_of(generation)
-    if outcome == LedgerEntry.Kind.RELEASE:
-        return gettext("You were not charged: the credits set aside for this video were given back.")
-    if outcome == LedgerEntry.Kind.CHARGE:
-        credits = cost_of(generation) or 0
-        return ngettext(
-            "Its %(credits)s credit was counted: the video service may have made it.",
-            "Its %(credits)s credits were counted: the video service may have made it.",
-            credits,
-        ) % {"credits": credits}
-    return ""
-
-
 # --- When the studio's own account runs dry ---------------------------------------------------------------
+
+
+# Sent, once the resume is committed, with the provider whose jobs may now go upstream.
+provider_resumed = Signal()
 
 
 class ProviderPause(models.Model):
@@ -797,6 +740,7 @@ class ProviderPause(models.Model):
     )
 
     class Meta:
+        db_table = "studio_providerpause"
         ordering = ["-paused_at"]
         constraints = [
             models.UniqueConstraint(
@@ -878,14 +822,8 @@ class ProviderPause(models.Model):
                 dispatched_at=None, next_attempt_at=None
             )
             AuditEntry.record(AuditEntry.Kind.SERVICE_RESUMED, team=None, actor=by, provider=self.provider)
-        provider = self.provider
-
-        def kick() -> None:
-            from . import tasks
-
-            tasks.kick(provider)
-
-        transaction.on_commit(kick)
+        # The pipeline listens (it hands the waiting jobs to the queue): billing knows nothing of it.
+        transaction.on_commit(lambda: provider_resumed.send(ProviderPause, provider=self.provider))
         return True
 
     @classmethod

@@ -17,8 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from sorastudio.lib.ratelimit import RateLimited, Window
-
-from .models import Generation
+from sorastudio.studio.models import Generation
 
 
 def check(user: Any, jobs: int) -> RateLimited | None:

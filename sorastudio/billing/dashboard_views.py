@@ -27,13 +27,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from sorastudio.lib import capabilities
+from sorastudio.studio.models import Generation, State
 from sorastudio.teams.decorators import admin_required
 from sorastudio.teams.http import StudioRequest
 from sorastudio.teams.models import Team
 
 from . import charts
-from .billing import LedgerEntry, Limit, Period, Quota, period_bounds
-from .models import Generation, State
+from .models import LedgerEntry, Limit, Period, Quota, period_bounds
 
 Kind = LedgerEntry.Kind
 MAX_DAYS = 366

@@ -21,7 +21,7 @@ from sorastudio.teams.decorators import admin_required, operator_required
 from sorastudio.teams.http import StudioRequest
 from sorastudio.teams.models import Membership
 
-from .billing import MAX_PRICE, Period, PriceOverride, PriceRow, ProviderPause, Quota
+from .models import MAX_PRICE, Period, PriceOverride, PriceRow, ProviderPause, Quota
 
 MAX_LIMIT = 10_000_000
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sorastudio.studio.billing import Budget, LedgerEntry, Period, Quota
+from sorastudio.billing.models import Budget, LedgerEntry, Period, Quota
 from sorastudio.teams.models import Membership, Team
 
 OFF = "off"
