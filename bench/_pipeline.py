@@ -238,8 +238,7 @@ def submit_jobs(
     They share one prompt, so that the simulator renders their video once: it renders on the first download,
     which a real service has done before it reports a task finished, and that encoding is not the studio's
     work. Each job still downloads, checks and stores its own copy."""
-    from sorastudio.pipeline import submit
-    from sorastudio.studio import tasks
+    from sorastudio.pipeline import submit, tasks
 
     ids = []
     for _ in range(count):

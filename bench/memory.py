@@ -221,7 +221,7 @@ def measure(big_url: str, small_url: str, path: str) -> dict[str, Any]:
 
 def archive(team: Any, user: Any, url: str) -> Any:
     """A job the upstream has finished, whose video is at `url`, archived by the queue's own task."""
-    from sorastudio.studio import tasks
+    from sorastudio.pipeline import tasks
     from sorastudio.studio.models import Generation, State
 
     generation = Generation.objects.create(

@@ -202,8 +202,7 @@ def make_jobs(count: int, seed: int) -> dict[str, Kind]:
     from django.contrib.auth import get_user_model
     from django.http import QueryDict
 
-    from sorastudio.pipeline import submit
-    from sorastudio.studio import tasks
+    from sorastudio.pipeline import submit, tasks
     from sorastudio.studio.forms import GenerationForm
     from sorastudio.teams.models import Membership, Team
 
@@ -297,7 +296,7 @@ class Racer(threading.Thread):
     def archive_as_second_worker(self, generation: Any) -> None:
         from django.db import connection
 
-        from sorastudio.studio import tasks
+        from sorastudio.pipeline import tasks
 
         try:
             tasks.archive_claimed(generation)

@@ -192,12 +192,13 @@ INSTALLED_APPS = [
     "sorastudio.teams",
     "sorastudio.studio",
     "sorastudio.billing",
+    "sorastudio.pipeline",
     "sorastudio.simulator",
 ]
 
 MIDDLEWARE = [
     "sorastudio.lib.security.ContentSecurityPolicyMiddleware",
-    "sorastudio.studio.middleware.HealthCheckMiddleware",
+    "sorastudio.pipeline.middleware.HealthCheckMiddleware",
     # Before anything reads the body (CSRF's check reads the form).
     "sorastudio.studio.middleware.RequestSizeMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -44,7 +44,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import expect as expect
 
-from sorastudio.studio import providers
+from sorastudio.pipeline import providers
 from sorastudio.teams.models import Team
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.helpers import make_member

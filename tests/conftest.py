@@ -13,7 +13,7 @@ from django.utils import translation
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 
-from sorastudio.studio import providers
+from sorastudio.pipeline import providers
 from tests.helpers import simulator_transport
 
 

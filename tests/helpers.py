@@ -15,8 +15,7 @@ from django.test import TestCase
 from django.test.client import ClientHandler
 from django.utils import timezone
 
-from sorastudio.pipeline import submit
-from sorastudio.studio import providers
+from sorastudio.pipeline import providers, submit
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Membership, Team
 from sorastudio.upstream import downloads

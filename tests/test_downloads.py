@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sorastudio.billing.models import LedgerEntry
-from sorastudio.studio import providers, tasks
+from sorastudio.pipeline import providers, tasks
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
 from sorastudio.upstream import downloads

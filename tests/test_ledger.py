@@ -24,8 +24,7 @@ from sorastudio.billing.models import (
     Quota,
     QuotaExceeded,
 )
-from sorastudio.pipeline import outcomes, submit
-from sorastudio.studio import tasks
+from sorastudio.pipeline import outcomes, submit, tasks
 from sorastudio.studio.models import Generation, State
 from sorastudio.studio.templatetags.billing_tags import charge_note
 from sorastudio.teams.models import Membership, Team

@@ -10,7 +10,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from sorastudio.studio import tasks
+from sorastudio.pipeline import tasks
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Invitation, Membership, MembershipError, Team
 from tests.helpers import TeamTestCase, make_finished, make_job, simulator_transport, upstream

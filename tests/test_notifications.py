@@ -16,8 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from sorastudio.pipeline import submit
-from sorastudio.studio import tasks
+from sorastudio.pipeline import submit, tasks
 from sorastudio.studio.models import Generation, Notification, ReviewState, State, email_notifications
 from sorastudio.studio.notifications import bell_for
 from sorastudio.teams.models import Membership, Team

@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from sorastudio.billing.costs import outcome_of
 from sorastudio.billing.models import LedgerEntry
-from sorastudio.pipeline import outcomes
+from sorastudio.pipeline import outcomes, providers, tasks
+from sorastudio.pipeline.models import PollLease
 from sorastudio.simulator.models import SimTask
-from sorastudio.studio import providers, tasks
-from sorastudio.studio.models import Event, Generation, Notification, PollLease, State
+from sorastudio.studio.models import Event, Generation, Notification, State
 from sorastudio.teams.models import Team
 from sorastudio.upstream.errors import UpstreamError
 from tests.helpers import make_job, make_member, simulator_transport, upstream
@@ -456,13 +456,13 @@ class CallbackCoalescingTests(PipelineTestCase):
         self.finish_upstream(job)
         recorder = Recorder()
         with upstream(recorder):
-            tasks.step("acedata", read="old")
+            tasks.step("acedata", read=tasks.Read.OLD)
             job.refresh_from_db()
             # A young job is left to its callback: no read, still running.
             self.assertEqual(recorder.calls("/sora/tasks"), [])
             self.assertEqual(job.state, State.RUNNING)
             Generation.objects.filter(pk=job.pk).update(submitted_at=timezone.now() - timedelta(seconds=121))
-            tasks.step("acedata", read="old")
+            tasks.step("acedata", read=tasks.Read.OLD)
         job.refresh_from_db()
         self.assertEqual(job.state, State.SUCCEEDED)
         self.assertEqual(len(recorder.calls("/sora/tasks")), 1)
@@ -478,7 +478,7 @@ class CallbackCoalescingTests(PipelineTestCase):
             enqueue.assert_not_called()
             PollLease.objects.filter(provider="acedata").update(expires_at=timezone.now())
             self.callback(job)
-            enqueue.assert_called_once_with("follow", "acedata")
+            enqueue.assert_called_once_with(tasks.follow, "acedata")
 
 
 class ArchiveTests(PipelineTestCase):
@@ -1007,7 +1007,7 @@ class NoDoubleChargeTests(PipelineTestCase):
         with (
             self.settings(ARCHIVE_MAX_ATTEMPTS=2),
             mock.patch.object(tasks.media, "probe_video", side_effect=PermissionError("disk says no")),
-            self.assertLogs("sorastudio.studio.tasks", "ERROR"),
+            self.assertLogs("sorastudio.pipeline.tasks", "ERROR"),
         ):
             tasks.start(generation)
             generation.refresh_from_db()

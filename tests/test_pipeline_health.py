@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sorastudio.billing.models import ProviderPause
-from sorastudio.studio import health
-from sorastudio.studio.models import Event, Generation, PollLease, State, UpstreamCall
+from sorastudio.pipeline import health
+from sorastudio.pipeline.models import PollLease, UpstreamCall
+from sorastudio.studio.models import Event, Generation, State
 from sorastudio.teams.models import Team
 from tests.helpers import TeamTestCase
 
@@ -251,9 +252,9 @@ class AdminTests(TestCase):
         staff = get_user_model().objects.create_superuser("root", password="root-pass-123")
         client = Client()
         client.force_login(staff)
-        listing = client.get(reverse("admin:studio_upstreamcall_changelist"))
+        listing = client.get(reverse("admin:pipeline_upstreamcall_changelist"))
         self.assertContains(listing, "429")
-        self.assertEqual(client.get(reverse("admin:studio_upstreamcall_add")).status_code, 403)
-        detail = client.get(reverse("admin:studio_upstreamcall_change", args=[call.pk]))
+        self.assertEqual(client.get(reverse("admin:pipeline_upstreamcall_add")).status_code, 403)
+        detail = client.get(reverse("admin:pipeline_upstreamcall_change", args=[call.pk]))
         self.assertNotContains(detail, 'name="_save"')
-        self.assertEqual(client.get(reverse("admin:studio_polllease_changelist")).status_code, 200)
+        self.assertEqual(client.get(reverse("admin:pipeline_polllease_changelist")).status_code, 200)

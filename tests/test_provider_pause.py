@@ -15,9 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sorastudio.billing.models import LedgerEntry, ProviderPause
-from sorastudio.pipeline import submit
+from sorastudio.pipeline import submit, tasks
 from sorastudio.simulator.models import SimTask
-from sorastudio.studio import tasks
 from sorastudio.studio.models import Generation, Notification, State
 from sorastudio.teams.models import Membership, Team
 from tests.helpers import make_member, simulator_transport, upstream

@@ -14,8 +14,8 @@ from django.test import SimpleTestCase, TestCase
 from django.urls import reverse
 from django.utils import timezone
 
+from sorastudio.pipeline import tasks
 from sorastudio.simulator.models import SimTask
-from sorastudio.studio import tasks
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
 from sorastudio.upstream import acedata, sora2api

@@ -11,9 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sorastudio.billing.models import LedgerEntry
-from sorastudio.pipeline import outcomes
+from sorastudio.pipeline import outcomes, tasks
 from sorastudio.simulator.models import SimTask
-from sorastudio.studio import tasks
 from sorastudio.studio.models import Event, Generation, State
 from tests.helpers import TeamTestCase, make_finished, make_job, upstream
 from tests.test_pipeline import Recorder, error_body

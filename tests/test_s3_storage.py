@@ -25,8 +25,8 @@ from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
 from sorastudio.lib import storage
-from sorastudio.pipeline import submit
-from sorastudio.studio import characters, tasks
+from sorastudio.pipeline import submit, tasks
+from sorastudio.studio import characters
 from sorastudio.studio.models import Generation, GenerationImage, State
 from tests.helpers import TeamTestCase, make_finished, read_body
 

@@ -13,8 +13,8 @@ from django.test import Client, TestCase, override_settings
 from django.urls import reverse
 from PIL import Image
 
+from sorastudio.pipeline import tasks
 from sorastudio.simulator.models import SimTask
-from sorastudio.studio import tasks
 from sorastudio.studio.models import Generation, GenerationImage, State
 from sorastudio.teams.models import Team
 from tests.helpers import make_member, read_body

@@ -14,8 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from sorastudio.pipeline import submit
-from sorastudio.studio import tasks
+from sorastudio.pipeline import submit, tasks
 from sorastudio.studio.models import Character, Event, Generation, GenerationImage, State
 from tests.helpers import TeamTestCase, make_finished
 

@@ -11,9 +11,10 @@ from django.db import DatabaseError
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
+from sorastudio.pipeline import providers, tasks
+from sorastudio.pipeline.models import UpstreamCall
 from sorastudio.simulator.models import SimTask
-from sorastudio.studio import providers, tasks
-from sorastudio.studio.models import Generation, State, UpstreamCall
+from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
 from tests.helpers import make_job, make_member, upstream
 from tests.test_pipeline import Recorder, error_body
@@ -126,7 +127,7 @@ class RecordingTests(TestCase):
         with (
             upstream(Recorder()),
             mock.patch.object(UpstreamCall, "save", side_effect=DatabaseError("disk full")),
-            self.assertLogs("sorastudio.studio.providers", "WARNING") as logged,
+            self.assertLogs("sorastudio.pipeline.providers", "WARNING") as logged,
         ):
             tasks.start(generation)
         generation.refresh_from_db()

@@ -1,6 +1,5 @@
 """The studio's records in Django's admin, for the people who run it: the jobs, the teams' saved characters,
-comments and favourites, notifications, the jobs' timelines and reference images, and the pipeline's own
-records (poll leases, requests to the video services)."""
+comments and favourites, notifications, the jobs' timelines and reference images."""
 
 from __future__ import annotations
 
@@ -8,19 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from sorastudio.lib.admin import ReadOnlyAdmin
-
-from .models import (
-    Character,
-    Comment,
-    Event,
-    Favourite,
-    Generation,
-    GenerationImage,
-    Notification,
-    PollLease,
-    UpstreamCall,
-)
+from .models import Character, Comment, Event, Favourite, Generation, GenerationImage, Notification
 
 PIPELINE_FIELDS = [
     "state",
@@ -145,26 +132,3 @@ class GenerationImageAdmin(admin.ModelAdmin):
     list_display = ["generation", "position", "content_type", "file"]
     list_select_related = ["generation"]
     raw_id_fields = ["generation"]
-
-
-@admin.register(PollLease)
-class PollLeaseAdmin(ReadOnlyAdmin):
-    list_display = ["provider", "holder", "expires_at", "last_poll_at", "last_error"]
-
-
-@admin.register(UpstreamCall)
-class UpstreamCallAdmin(ReadOnlyAdmin):
-    list_display = [
-        "at",
-        "provider",
-        "simulated",
-        "kind",
-        "http_status",
-        "error_code",
-        "ok",
-        "duration_ms",
-        "jobs",
-    ]
-    list_filter = ["provider", "kind", "ok", "rate_limited", "simulated"]
-    search_fields = ["error_code"]
-    date_hierarchy = "at"

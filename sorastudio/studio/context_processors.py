@@ -5,9 +5,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from sorastudio.pipeline import providers
 from sorastudio.studio.notifications import bell_for
 
-from . import presets, providers
+from . import presets
 
 
 def studio(request: HttpRequest) -> dict[str, Any]:

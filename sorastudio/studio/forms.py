@@ -15,8 +15,9 @@ from PIL import Image, UnidentifiedImageError
 from sorastudio.lib import capabilities
 from sorastudio.lib.capabilities import ACEDATA, SORA2API, Capability
 from sorastudio.lib.images import DEFAULT_FIT, FIT_MODES, fit_image
+from sorastudio.pipeline import providers
 
-from . import characters, providers
+from . import characters
 
 MAX_PROMPT = 4000
 MAX_JOBS_PER_SUBMIT = 20

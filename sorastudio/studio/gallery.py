@@ -21,9 +21,9 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sorastudio.lib import capabilities, storage
+from sorastudio.pipeline import providers
 from sorastudio.teams.models import Membership
 
-from . import providers
 from .models import LIVE_STATES, Generation, GenerationQuerySet, ReviewState, State
 
 PAGE_SIZE = 24

@@ -1,9 +1,9 @@
-"""The studio's pages: the gallery and the form, review, notifications, and (until they move) pipeline
-health. Named in the project's one namespace, "studio" (sorastudio/urls.py)."""
+"""The studio's pages: the gallery and the form, review, notifications. Named in the project's one
+namespace, "studio" (sorastudio/urls.py)."""
 
 from django.urls import path
 
-from . import health_views, notification_views, review_views, views
+from . import notification_views, review_views, views
 
 urlpatterns = [
     # The gallery and the form (views.py)
@@ -32,7 +32,4 @@ urlpatterns = [
     path("notifications/", notification_views.notifications, name="notifications"),
     path("notifications/read", notification_views.mark_all_read, name="mark_all_read"),
     path("notifications/<uuid:pk>/", notification_views.open_notification, name="open_notification"),
-    # Pipeline health and "Resync from provider" (health_views.py)
-    path("dashboard/pipeline/", health_views.pipeline_health, name="pipeline_health"),
-    path("generations/<uuid:pk>/resync", health_views.resync, name="resync"),
 ]

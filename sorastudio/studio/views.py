@@ -5,14 +5,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -23,8 +21,6 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, push_url, trigger_client_event
 
@@ -33,14 +29,14 @@ from sorastudio.billing.models import QuotaExceeded, Quote
 from sorastudio.lib import storage
 from sorastudio.lib.ranged import ranged_response
 from sorastudio.lib.ratelimit import RateLimited
-from sorastudio.pipeline import submit
+from sorastudio.pipeline import providers, submit, tasks
 from sorastudio.teams.decorators import admin_required
 from sorastudio.teams.http import StudioRequest
 
-from . import characters, gallery, presets, providers, tasks
+from . import characters, gallery, presets
 from .forms import GenerationForm
 from .gallery import GalleryFilters, gallery_items
-from .models import Character, Favourite, Generation, GenerationImage, PollLease, State
+from .models import Character, Favourite, Generation, GenerationImage
 
 REFERENCE_LINK_SECONDS = 7 * 24 * 3600
 TRASH_PAGE = 50
@@ -352,94 +348,6 @@ def reference_image(request: StudioRequest, token: str) -> HttpResponseBase:
         size=image.file.size,
         content_type=image.content_type,
     )
-
-
-@csrf_exempt
-@login_not_required
-@require_POST
-def callback(request: StudioRequest, provider: str, token: str) -> HttpResponse:
-    """The upstream says a task ended. The body proves nothing (it is not signed), so it is only a wake-up:
-    the job is re-read from the upstream by its own task id before anything changes. The event it logs is
-    the wake-up: the provider's follower re-reads every woken job together, in one batched read."""
-    item = (
-        Generation.objects.filter(callback_token=token)
-        .only("pk", "state", "provider", "upstream_task_id")
-        .first()
-    )
-    if item is None or item.provider != provider:
-        raise Http404("unknown callback")
-    item.log("callback")
-    # A job in `submitting` without a task id: its worker may have been killed before saving it. The
-    # upstream is asked about the task the body names, and says whether it was made for this job. Done
-    # here rather than queued: a queued task could be lost with the next dead worker, and this is rare.
-    submitting = item.state == State.SUBMITTING and not item.upstream_task_id
-    if submitting and (task_id := providers.task_named_in(request.body)):
-        tasks.adopt(str(item.pk), task_id)
-    tasks.wake(provider)
-    return JsonResponse({"ok": True})
-
-
-@login_not_required
-@never_cache
-@require_GET
-def healthz(request: StudioRequest) -> JsonResponse:
-    return health()
-
-
-def health() -> JsonResponse:
-    """Database, queue and providers, as JSON; 503 when the studio cannot work. No secrets, no hosts."""
-    checks: dict[str, Any] = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = {"ok": True, "engine": connection.vendor}
-    except Exception as exc:  # any failure is the answer
-        checks["database"] = {"ok": False, "error": exc.__class__.__name__}
-        return _health_response(checks)
-    checks["queue"] = _queue_health()
-    leases = {lease.provider: lease for lease in PollLease.objects.all()}
-    for name in providers.usable():
-        lease = leases.get(name)
-        checks[f"provider:{name}"] = {
-            "ok": not (lease and lease.last_error),
-            "simulated": providers.is_simulated(name),
-            "callbacks": bool(settings.PUBLIC_BASE_URL),
-            "last_poll_at": lease.last_poll_at.isoformat() if lease and lease.last_poll_at else None,
-            "last_error": "the last status poll failed" if lease and lease.last_error else None,
-        }
-    return _health_response(checks)
-
-
-def _health_response(checks: dict[str, Any]) -> JsonResponse:
-    # A failing status poll is reported but does not make the studio unhealthy: jobs wait and retry.
-    healthy = checks["database"]["ok"] and checks.get("queue", {}).get("ok", False)
-    response = JsonResponse({"ok": healthy, "checks": checks}, status=200 if healthy else 503)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _queue_health() -> dict[str, Any]:
-    from django_q.brokers import get_broker
-    from django_q.models import Task
-
-    try:
-        pending = get_broker().queue_size()
-        # Cluster stats live in a per-process cache with the ORM broker, so the last finished task is the
-        # signal that some worker is alive.
-        last_task = Task.objects.order_by("-stopped").values_list("stopped", flat=True).first()
-        live = Generation.objects.in_flight()
-        oldest = live.order_by("created_at").values_list("created_at", flat=True).first()
-        live_count = live.count()
-    except Exception as exc:  # a broken broker is reported, not raised
-        return {"ok": False, "error": exc.__class__.__name__}
-    return {
-        "ok": True,
-        "broker": "redis" if settings.REDIS_URL else "orm",
-        "pending_tasks": pending,
-        "last_task_finished_at": last_task.isoformat() if last_task else None,
-        "live_jobs": live_count,
-        "oldest_live_seconds": int((timezone.now() - oldest).total_seconds()) if oldest else None,
-    }
 
 
 # --- Favourites, the trash and the selection ---------------------------------------------------------------

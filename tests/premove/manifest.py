@@ -70,6 +70,7 @@ def balances(models: list[Any]) -> dict[str, int]:
 def manifest() -> dict[str, Any]:
     from django.contrib.contenttypes.models import ContentType
     from django.db import connection
+    from django_q.models import Schedule
 
     models = project_models()
     types = ContentType.objects.filter(app_label__in=["studio", "teams", "billing", "pipeline", "simulator"])
@@ -80,6 +81,7 @@ def manifest() -> dict[str, Any]:
         "balances": balances(models),
         "content_types": {kind.model: kind.pk for kind in types},
         "labels": {kind.model: kind.app_label for kind in types},
+        "schedules": {row.name: row.func for row in Schedule.objects.all()},
     }
 
 

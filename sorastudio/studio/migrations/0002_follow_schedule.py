@@ -6,7 +6,7 @@ def add_schedule(apps, schema_editor):
     Schedule.objects.update_or_create(
         name="sorastudio-tick",
         defaults={
-            "func": "sorastudio.studio.tasks.tick",
+            "func": "sorastudio.pipeline.tasks.tick",
             "schedule_type": "I",  # every `minutes` minutes
             "minutes": 1,
             "repeats": -1,

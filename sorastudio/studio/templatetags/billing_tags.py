@@ -8,7 +8,7 @@ from django import template
 
 from sorastudio.billing import costs
 from sorastudio.billing.models import ProviderPause, Quote, open_pauses
-from sorastudio.studio import providers
+from sorastudio.pipeline import providers
 from sorastudio.studio.forms import GenerationForm
 from sorastudio.studio.models import Generation
 

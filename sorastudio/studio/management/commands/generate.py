@@ -15,8 +15,7 @@ from django.http import QueryDict
 from sorastudio.billing.costs import cost_of, outcome_of
 from sorastudio.billing.models import ProviderPause, QuotaExceeded
 from sorastudio.lib import capabilities
-from sorastudio.pipeline import submit
-from sorastudio.studio import providers, tasks
+from sorastudio.pipeline import providers, submit, tasks
 from sorastudio.studio.forms import GenerationForm
 from sorastudio.studio.models import Generation
 from sorastudio.teams.middleware import personal_team_if_allowed

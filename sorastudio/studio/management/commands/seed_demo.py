@@ -14,8 +14,7 @@ from django.db import close_old_connections
 from django.test import override_settings
 from django_q.conf import Conf
 
-from sorastudio.pipeline import submit
-from sorastudio.studio import providers, tasks
+from sorastudio.pipeline import providers, submit, tasks
 from sorastudio.studio.models import Comment, Favourite, Generation, ReviewState
 from sorastudio.teams.models import Membership, Team
 

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from sorastudio.studio.models import PHASE_LABELS, Generation, State
 from sorastudio.teams.decorators import admin_required
 from sorastudio.teams.http import StudioRequest
 
-from . import health, tasks
-from .models import PHASE_LABELS, Generation, State
+from . import health, providers, tasks
 
 
 @require_GET
@@ -69,3 +73,35 @@ def _report(found: tasks.Resynced) -> str:
             "The video service says: %(phase)s. This video had already ended here, so nothing changed."
         ) % {"phase": said}
     return gettext("The video service says: %(phase)s. Nothing new: the video carries on.") % {"phase": said}
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def callback(request: StudioRequest, provider: str, token: str) -> HttpResponse:
+    """The upstream says a task ended. The body proves nothing (it is not signed), so it is only a wake-up:
+    the job is re-read from the upstream by its own task id before anything changes. The event it logs is
+    the wake-up: the provider's follower re-reads every woken job together, in one batched read."""
+    item = (
+        Generation.objects.filter(callback_token=token)
+        .only("pk", "state", "provider", "upstream_task_id")
+        .first()
+    )
+    if item is None or item.provider != provider:
+        raise Http404("unknown callback")
+    item.log("callback")
+    # A job in `submitting` without a task id: its worker may have been killed before saving it. The
+    # upstream is asked about the task the body names, and says whether it was made for this job. Done
+    # here rather than queued: a queued task could be lost with the next dead worker, and this is rare.
+    submitting = item.state == State.SUBMITTING and not item.upstream_task_id
+    if submitting and (task_id := providers.task_named_in(request.body)):
+        tasks.adopt(str(item.pk), task_id)
+    tasks.wake(provider)
+    return JsonResponse({"ok": True})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: StudioRequest) -> JsonResponse:
+    return health.status()

@@ -6,6 +6,7 @@ duplicate delivery, a second worker or a callback racing a poll finds the claim 
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
 import os
@@ -13,7 +14,7 @@ import random
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +25,6 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
-from django.dispatch import receiver
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.tasks import async_task
@@ -32,11 +32,12 @@ from django_q.tasks import async_task
 from sorastudio.billing.models import LedgerEntry, ProviderPause, provider_resumed
 from sorastudio.lib import media, storage
 from sorastudio.pipeline import outcomes
+from sorastudio.studio.models import Event, Generation, State
 from sorastudio.upstream import downloads
 from sorastudio.upstream.errors import UpstreamError
 
 from . import providers
-from .models import Event, Generation, PollLease, State, UpstreamCall
+from .models import PollLease, UpstreamCall
 from .providers import Status, Upstream
 
 log = logging.getLogger(__name__)
@@ -50,13 +51,14 @@ def backoff(attempt: int, hint: float | None = None) -> float:
     return max(delay, hint or 0.0)
 
 
-def enqueue(func: str, *args: object) -> None:
-    async_task(f"sorastudio.studio.tasks.{func}", *args, group=func)
+def enqueue(func: Callable[..., None], *args: object) -> None:
+    """Queue one of this module's tasks, by reference: the name the queue stores is the function's own."""
+    async_task(func, *args, group=func.__name__)
 
 
 def start(generation: Generation) -> None:
     """Hand a newly created job to the queue."""
-    enqueue("submit", str(generation.pk))
+    enqueue(submit, str(generation.pk))
 
 
 # --- Submitting -----------------------------------------------------------------------------------------
@@ -150,12 +152,15 @@ def kick(provider: str) -> None:
     """Make sure somebody is following a provider's live jobs: a follower is queued unless one holds the
     lease (a follower that ends looks once more after letting it go, so no job is left unfollowed)."""
     if not PollLease.objects.filter(provider=provider, expires_at__gt=timezone.now()).exists():
-        enqueue("follow", provider)
+        enqueue(follow, provider)
 
 
-@receiver(provider_resumed)
+def connect() -> None:
+    """Listen to billing: a resumed provider's waiting jobs go to the queue at once, not at the next tick."""
+    provider_resumed.connect(_kick_resumed, dispatch_uid="sorastudio.pipeline.kick_resumed")
+
+
 def _kick_resumed(sender: Any, provider: str, **kwargs: Any) -> None:
-    """A resumed provider's waiting jobs go to the queue at once, not at the next tick."""
     kick(provider)
 
 
@@ -182,11 +187,11 @@ def follow(provider: str) -> None:
     while time.monotonic() < deadline:
         if not PollLease.acquire(provider, holder, seconds=interval * 3 + settings.UPSTREAM_TIMEOUT):
             return
-        read = "all"
+        read = Read.ALL
         if wakes is not None:
-            read = "none"
+            read = Read.NONE
             if time.monotonic() >= next_safety_read:
-                read, next_safety_read = "old", time.monotonic() + settings.CALLBACK_POLL_INTERVAL
+                read, next_safety_read = Read.OLD, time.monotonic() + settings.CALLBACK_POLL_INTERVAL
         if not step(provider, read=read):
             PollLease.release(provider, holder)
             # A job may have arrived between the last look and the release: look once more.
@@ -280,13 +285,18 @@ def tick() -> None:
             cursor.execute("ANALYZE")
 
 
-def step(provider: str | None = None, *, read: str = "all") -> bool:
-    """One round of following: time out, recover, dispatch and poll (one provider's jobs, or every
-    provider's). True while any of those jobs is live.
+class Read(enum.Enum):
+    """Whose statuses a round of following reads from the upstream."""
 
-    `read` says whose statuses are read: "all" running jobs; "old", the safety net of a follower that
-    callbacks wake: only jobs running for longer than CALLBACK_POLL_INTERVAL, whose callback may have been
-    lost; or "none"."""
+    ALL = "all"  # every running job: a follower that no callback can wake
+    OLD = "old"  # the safety net of a follower that callbacks wake: only jobs running for longer than
+    # CALLBACK_POLL_INTERVAL, whose callback may have been lost
+    NONE = "none"  # nobody's: between safety reads, callbacks say which jobs to read
+
+
+def step(provider: str | None = None, *, read: Read = Read.ALL) -> bool:
+    """One round of following: time out, recover, dispatch and poll (one provider's jobs, or every
+    provider's), reading the statuses `read` names. True while any of those jobs is live."""
     _time_out_old_jobs()
     _recover_abandoned_claims()
     _dispatch_due()
@@ -296,8 +306,8 @@ def step(provider: str | None = None, *, read: str = "all") -> bool:
         else sorted(set(Generation.objects.being_followed().values_list("provider", flat=True)))
     )
     submitted_before = timezone.now() - timedelta(seconds=settings.CALLBACK_POLL_INTERVAL)
-    for name in names if read != "none" else []:
-        _poll_running(name, submitted_before if read == "old" else None)
+    for name in names if read is not Read.NONE else []:
+        _poll_running(name, submitted_before if read is Read.OLD else None)
     live = _followed()
     return (live.filter(provider=provider) if provider else live).exists()
 
@@ -373,8 +383,8 @@ def _dispatch_due() -> None:
     free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=moment - timedelta(seconds=settings.Q_TIMEOUT))
     paused = ProviderPause.paused_providers()
     for state, task, extra in (
-        (State.QUEUED, "submit", Q(upstream_task_id="") & ~Q(provider__in=paused)),
-        (State.ARCHIVING, "archive", free),
+        (State.QUEUED, submit, Q(upstream_task_id="") & ~Q(provider__in=paused)),
+        (State.ARCHIVING, archive, free),
     ):
         ready = Generation.objects.filter(due & undispatched & extra, state=state)
         for pk in ready.values_list("pk", flat=True)[:200]:
@@ -419,7 +429,7 @@ def _poll(provider: str, simulated: bool, by_task: dict[str, Generation]) -> Non
 def apply_status(generation: Generation, status: Status, *, polled: bool = False) -> None:
     if status.phase == "succeeded":
         if outcomes.upstream_succeeded(generation, status.video_url, status.trace_id):
-            enqueue("archive", str(generation.pk))
+            enqueue(archive, str(generation.pk))
     elif status.phase == "failed":
         outcomes.failed(
             generation,

@@ -27,7 +27,7 @@ from sorastudio.upstream.errors import UpstreamError
 from sorastudio.upstream.sora2api import GenerateRequest, Sora2APIClient
 
 if TYPE_CHECKING:
-    from .models import Generation
+    from sorastudio.studio.models import Generation
 
 __all__ = ["ACEDATA", "SORA2API"]
 
@@ -182,7 +182,7 @@ def _character_url(generation: Generation) -> str:
     """The clip's address: the one given, or a signed link to the clip uploaded to the studio."""
     if generation.character_url or not generation.character_clip:
         return generation.character_url
-    from .characters import clip_url
+    from sorastudio.studio.characters import clip_url
 
     return clip_url(generation.character_clip.name or "")
 

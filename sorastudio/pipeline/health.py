@@ -13,16 +13,22 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Min, Q, Sum
+from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from sorastudio.billing.models import ProviderPause
 from sorastudio.lib import capabilities
+from sorastudio.studio.models import FINAL_STATES, LIVE_STATES, Event, Generation, State
 from sorastudio.teams.models import Team
 
-from .models import FINAL_STATES, LIVE_STATES, Event, Generation, PollLease, State, UpstreamCall
+from . import providers
+from .models import PollLease, UpstreamCall
 
 # The windows the page offers for the jobs' outcomes, by the name used in its address (?window=7d).
 WINDOWS = {
@@ -175,3 +181,62 @@ def window_choices() -> list[tuple[str, str]]:
 
 
 __all__ = ["DEFAULT_WINDOW", "WINDOWS", "Health", "ProviderCalls", "percentile", "read", "window_choices"]
+
+
+# --- /healthz ---------------------------------------------------------------------------------------------
+
+
+def status() -> JsonResponse:
+    """Database, queue and providers, as JSON; 503 when the studio cannot work. No secrets, no hosts."""
+    checks: dict[str, Any] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"ok": True, "engine": connection.vendor}
+    except Exception as exc:  # any failure is the answer
+        checks["database"] = {"ok": False, "error": exc.__class__.__name__}
+        return _health_response(checks)
+    checks["queue"] = _queue_health()
+    leases = {lease.provider: lease for lease in PollLease.objects.all()}
+    for name in providers.usable():
+        lease = leases.get(name)
+        checks[f"provider:{name}"] = {
+            "ok": not (lease and lease.last_error),
+            "simulated": providers.is_simulated(name),
+            "callbacks": bool(settings.PUBLIC_BASE_URL),
+            "last_poll_at": lease.last_poll_at.isoformat() if lease and lease.last_poll_at else None,
+            "last_error": "the last status poll failed" if lease and lease.last_error else None,
+        }
+    return _health_response(checks)
+
+
+def _health_response(checks: dict[str, Any]) -> JsonResponse:
+    # A failing status poll is reported but does not make the studio unhealthy: jobs wait and retry.
+    healthy = checks["database"]["ok"] and checks.get("queue", {}).get("ok", False)
+    response = JsonResponse({"ok": healthy, "checks": checks}, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _queue_health() -> dict[str, Any]:
+    from django_q.brokers import get_broker
+    from django_q.models import Task
+
+    try:
+        pending = get_broker().queue_size()
+        # Cluster stats live in a per-process cache with the ORM broker, so the last finished task is the
+        # signal that some worker is alive.
+        last_task = Task.objects.order_by("-stopped").values_list("stopped", flat=True).first()
+        live = Generation.objects.in_flight()
+        oldest = live.order_by("created_at").values_list("created_at", flat=True).first()
+        live_count = live.count()
+    except Exception as exc:  # a broken broker is reported, not raised
+        return {"ok": False, "error": exc.__class__.__name__}
+    return {
+        "ok": True,
+        "broker": "redis" if settings.REDIS_URL else "orm",
+        "pending_tasks": pending,
+        "last_task_finished_at": last_task.isoformat() if last_task else None,
+        "live_jobs": live_count,
+        "oldest_live_seconds": int((timezone.now() - oldest).total_seconds()) if oldest else None,
+    }
