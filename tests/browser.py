@@ -31,6 +31,7 @@ from django.conf import settings
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.db import connection
 from django.test import override_settings
+from django.urls import reverse
 from django_q.conf import Conf
 from playwright.sync_api import (
     Browser,
@@ -260,7 +261,7 @@ class BrowserTestCase(StaticLiveServerTestCase):
         """Type a prompt, press "Generate video" and return the new card's id and locator."""
         page.get_by_label("Describe the video").fill(prompt)
         with page.expect_response(
-            lambda r: r.request.method == "POST" and urlsplit(r.url).path == "/"
+            lambda r: r.request.method == "POST" and urlsplit(r.url).path == reverse("studio:generate")
         ) as answer:
             page.get_by_role("button", name="Generate video").click()
         trigger = json.loads(answer.value.headers.get("hx-trigger") or "{}")

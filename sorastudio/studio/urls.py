@@ -6,9 +6,18 @@ app_name = "studio"
 urlpatterns = [
     # The gallery and the form (views.py)
     path("", views.index, name="index"),
+    path("gallery/more", views.gallery_more, name="gallery_more"),
+    path("gallery/view", views.gallery_view, name="gallery_view"),
+    path("compose/preset/<slug:slug>", views.compose_preset, name="compose_preset"),
+    path("compose/options", views.compose_options, name="compose_options"),
+    path("compose/cost", views.compose_cost, name="compose_cost"),
+    path("generate", views.generate, name="generate"),
     path("preview", views.api_preview, name="api_preview"),
     path("history/", views.history, name="history"),
+    path("history/results", views.history_results, name="history_results"),
     path("generations/<uuid:pk>/", views.generation, name="generation"),
+    path("generations/<uuid:pk>/card", views.generation_card, name="generation_card"),
+    path("generations/<uuid:pk>/panel", views.generation_panel, name="generation_panel"),
     path("generations/<uuid:pk>/video.mp4", views.video, name="video"),
     path("generations/<uuid:pk>/poster.jpg", views.poster, name="poster"),
     path("generations/<uuid:pk>/rerun", views.rerun, name="rerun"),
@@ -36,6 +45,8 @@ urlpatterns = [
     path("team/invitations/<uuid:pk>/revoke", team_views.revoke_invitation, name="revoke_invitation"),
     path("join/<str:token>", team_views.join, name="join"),
     path("notifications/", team_views.notifications, name="notifications"),
+    path("notifications/bell", team_views.bell, name="bell"),
+    path("notifications/list", team_views.notification_list, name="notification_list"),
     path("notifications/read", team_views.mark_all_read, name="mark_all_read"),
     path("notifications/<uuid:pk>/", team_views.open_notification, name="open_notification"),
     # Prices, limits and out-of-credit pauses (billing_views.py)
@@ -49,5 +60,6 @@ urlpatterns = [
     path("dashboard/generations.csv", dashboard_views.generations_csv, name="generations_csv"),
     # Pipeline health and "Resync from provider" (health_views.py)
     path("dashboard/pipeline/", health_views.pipeline_health, name="pipeline_health"),
+    path("dashboard/pipeline/numbers", health_views.pipeline_numbers, name="pipeline_numbers"),
     path("generations/<uuid:pk>/resync", health_views.resync, name="resync"),
 ]
