@@ -31,6 +31,7 @@ from django.conf import settings
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.db import connection
 from django.test import override_settings
+from django.urls import reverse
 from django_q.conf import Conf
 from playwright.sync_api import (
     Browser,
@@ -40,6 +41,8 @@ from playwright.sync_api import (
     Page,
     Playwright,
     Request,
+    Response,
+    WebError,
     sync_playwright,
 )
 from playwright.sync_api import expect as expect
@@ -192,6 +195,7 @@ class BrowserTestCase(StaticLiveServerTestCase):
         self.contexts: list[BrowserContext] = []
         self.foreign_requests: list[str] = []
         self.csp_violations: list[str] = []
+        self.script_errors: list[str] = []
         self.page = self.new_page()
 
     def new_page(self) -> Page:
@@ -202,6 +206,8 @@ class BrowserTestCase(StaticLiveServerTestCase):
         context.set_default_timeout(10_000)
         context.on("request", self._note_request)
         context.on("console", self._note_console)
+        context.on("weberror", self._note_script_error)
+        context.on("response", self._note_static_missing)
         self.contexts.append(context)
         self.addCleanup(context.close)
         return context.new_page()
@@ -217,11 +223,20 @@ class BrowserTestCase(StaticLiveServerTestCase):
         if "Content Security Policy" in message.text:
             self.csp_violations.append(message.text)
 
+    def _note_script_error(self, error: WebError) -> None:
+        self.script_errors.append(str(error.error))
+
+    def _note_static_missing(self, response: Response) -> None:
+        # A script module that imports a file that is not there fails quietly: nothing runs, nothing is said.
+        if urlsplit(response.url).path.startswith(settings.STATIC_URL) and response.status >= 400:
+            self.script_errors.append(f"{response.status} {response.url}")
+
     def _callTestMethod(self, method: Callable[[], Any]) -> None:
         try:
             super()._callTestMethod(method)  # type: ignore[misc]
             self.assertEqual(self.foreign_requests, [], "the browser asked for something beyond loopback")
             self.assertEqual(self.csp_violations, [], "the page broke its Content Security Policy")
+            self.assertEqual(self.script_errors, [], "a script failed, or a static file was missing")
         except SkipTest:
             raise
         except Exception:
@@ -260,7 +275,7 @@ class BrowserTestCase(StaticLiveServerTestCase):
         """Type a prompt, press "Generate video" and return the new card's id and locator."""
         page.get_by_label("Describe the video").fill(prompt)
         with page.expect_response(
-            lambda r: r.request.method == "POST" and urlsplit(r.url).path == "/"
+            lambda r: r.request.method == "POST" and urlsplit(r.url).path == reverse("studio:generate")
         ) as answer:
             page.get_by_role("button", name="Generate video").click()
         trigger = json.loads(answer.value.headers.get("hx-trigger") or "{}")

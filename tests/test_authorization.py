@@ -66,9 +66,25 @@ def admins_only(status: int | str, outsider: int | str = 404) -> dict[str, int |
 ROUTES: dict[str, Route] = {
     # The gallery and the form
     "studio:index": Route("GET", lambda t: reverse("studio:index"), everyone(200)),
+    "studio:gallery_more": Route("GET", lambda t: reverse("studio:gallery_more"), everyone(200)),
+    "studio:gallery_view": Route("GET", lambda t: reverse("studio:gallery_view"), everyone(200)),
+    "studio:compose_preset": Route(
+        "GET", lambda t: reverse("studio:compose_preset", args=["cinematic-landscape"]), everyone(200)
+    ),
+    "studio:compose_options": Route("GET", lambda t: reverse("studio:compose_options"), everyone(200)),
+    "studio:compose_cost": Route("GET", lambda t: reverse("studio:compose_cost"), everyone(200)),
+    # An empty form: refused, with what is missing beside the fields.
+    "studio:generate": Route("POST", lambda t: reverse("studio:generate"), everyone(400)),
     "studio:api_preview": Route("POST", lambda t: reverse("studio:api_preview"), everyone(200)),
     "studio:history": Route("GET", lambda t: reverse("studio:history"), everyone(200)),
+    "studio:history_results": Route("GET", lambda t: reverse("studio:history_results"), everyone(200)),
     "studio:generation": Route("GET", lambda t: t.video.get_absolute_url(), studio(200)),
+    "studio:generation_card": Route(
+        "GET", lambda t: reverse("studio:generation_card", args=[t.video.pk]), studio(200)
+    ),
+    "studio:generation_panel": Route(
+        "GET", lambda t: reverse("studio:generation_panel", args=[t.video.pk]), studio(200)
+    ),
     "studio:video": Route("GET", lambda t: reverse("studio:video", args=[t.video.pk]), studio(200)),
     "studio:poster": Route("GET", lambda t: reverse("studio:poster", args=[t.video.pk]), studio(200)),
     "studio:rerun": Route("POST", lambda t: reverse("studio:rerun", args=[t.video.pk]), studio(302)),
@@ -156,6 +172,8 @@ ROUTES: dict[str, Route] = {
     # Someone in no team joins one by a link: frank too.
     "studio:join": Route("GET", lambda t: reverse("studio:join", args=[t.invitation.token]), public(200)),
     "studio:notifications": Route("GET", lambda t: reverse("studio:notifications"), everyone(200)),
+    "studio:notification_list": Route("GET", lambda t: reverse("studio:notification_list"), everyone(200)),
+    "studio:bell": Route("GET", lambda t: reverse("studio:bell"), everyone(200)),
     "studio:mark_all_read": Route("POST", lambda t: reverse("studio:mark_all_read"), everyone(302)),
     # alice's own notification: nobody else's, whatever their role.
     "studio:open_notification": Route(
@@ -189,6 +207,9 @@ ROUTES: dict[str, Route] = {
     # Pipeline health: each team's admins see their own jobs (and the studio-wide upstream numbers).
     "studio:pipeline_health": Route(
         "GET", lambda t: reverse("studio:pipeline_health"), admins_only(200, outsider=200)
+    ),
+    "studio:pipeline_numbers": Route(
+        "GET", lambda t: reverse("studio:pipeline_numbers"), admins_only(200, outsider=200)
     ),
     # alice made the video: she and the admin may ask its provider again, bob may not.
     "studio:resync": Route(

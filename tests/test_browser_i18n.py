@@ -7,6 +7,7 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
+from django.urls import reverse
 
 from tests.browser import QUICK, BrowserTestCase, expect
 
@@ -59,7 +60,7 @@ class TestChinese(BrowserTestCase):
         length.select_option("10")
         page.get_by_label("描述视频").fill("A paper lantern drifting down a quiet canal")
         with page.expect_response(
-            lambda r: r.request.method == "POST" and urlsplit(r.url).path == "/"
+            lambda r: r.request.method == "POST" and urlsplit(r.url).path == reverse("studio:generate")
         ) as answer:
             page.get_by_role("button", name="生成视频").click()
         trigger = json.loads(answer.value.headers.get("hx-trigger") or "{}")

@@ -9,6 +9,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from django.urls import reverse
 
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Generation
@@ -28,7 +29,7 @@ class TestIteration(BrowserTestCase):
         """Press "Generate video"; the ids of the jobs the studio made."""
         page = self.page
         with page.expect_response(
-            lambda r: r.request.method == "POST" and urlsplit(r.url).path == "/"
+            lambda r: r.request.method == "POST" and urlsplit(r.url).path == reverse("studio:generate")
         ) as answer:
             page.get_by_role("button", name="Generate video").click()
         trigger = json.loads(answer.value.headers.get("hx-trigger") or "{}")

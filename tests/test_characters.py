@@ -64,7 +64,7 @@ class CharacterTestCase(TestCase):
         return SimpleUploadedFile(name, data, content_type="video/mp4")
 
     def post(self, client: Client | None = None, **fields: Any) -> Any:
-        return (client or self.client).post(reverse("studio:index"), {**VALID, **fields})
+        return (client or self.client).post(reverse("studio:generate"), {**VALID, **fields})
 
     def created(self, **fields: Any) -> Generation:
         response = self.post(**fields)
@@ -218,12 +218,16 @@ class UploadedClipTests(CharacterTestCase):
             character_end="3",
         )
         headers = {"HX-Request": "true", "HX-Target": "options"}
-        v1 = self.client.get(reverse("studio:index"), {"version": "1.0"}, headers=headers).content.decode()
+        v1 = self.client.get(
+            reverse("studio:compose_options"), {"version": "1.0"}, headers=headers
+        ).content.decode()
         self.assertIn('name="character_clip"', v1)
         self.assertIn("Clips showing real people are refused", v1)
         self.assertIn("Set start here", v1)
         self.assertIn('name="character_name"', v1)
-        v2 = self.client.get(reverse("studio:index"), {"version": "2.0"}, headers=headers).content.decode()
+        v2 = self.client.get(
+            reverse("studio:compose_options"), {"version": "2.0"}, headers=headers
+        ).content.decode()
         self.assertNotIn('name="character_clip"', v2)
         self.assertNotIn("Use a saved character", v2)
 

@@ -153,7 +153,7 @@ class ErrorPageTests(TeamTestCase):
     def test_an_expired_form_is_the_studios_own_page(self) -> None:
         client = Client(enforce_csrf_checks=True)
         client.force_login(self.alice)
-        response = client.post(reverse("studio:index"), {"prompt": "A paper boat"})
+        response = client.post(reverse("studio:generate"), {"prompt": "A paper boat"})
         looks_like_the_studio(self, response, 403, "This page had expired")
         self.assertNotContains(response, "CSRF verification failed", status_code=403)
 

@@ -194,7 +194,7 @@ class BrowserLanguageTests(I18nTestCase):
 
     def test_it_translates_the_options_that_follow_a_switch_of_version(self) -> None:
         response = self.client.get(
-            reverse("studio:index"),
+            reverse("studio:compose_options"),
             {**VALID, "version": "2.0", "duration": "15"},
             headers={"HX-Request": "true", "HX-Target": "options"},
             **CHINESE,  # type: ignore[arg-type]
@@ -243,7 +243,7 @@ class SwitcherTests(TestCase):
 
 class RefusalTests(I18nTestCase):
     def post(self, **overrides: str) -> str:
-        response = self.client.post(reverse("studio:index"), {**VALID, **overrides}, **CHINESE)  # type: ignore[arg-type]
+        response = self.client.post(reverse("studio:generate"), {**VALID, **overrides}, **CHINESE)  # type: ignore[arg-type]
         self.assertEqual(response.status_code, 400)
         return response.content.decode()
 
@@ -264,7 +264,7 @@ class RefusalTests(I18nTestCase):
         self.assertEqual(Generation.objects.count(), 0)
 
     def test_it_keeps_the_english_refusal_for_english(self) -> None:
-        response = self.client.post(reverse("studio:index"), {**VALID, "prompt": ""})
+        response = self.client.post(reverse("studio:generate"), {**VALID, "prompt": ""})
         self.assertContains(
             response, '<p class="error" id="err-prompt">Describe the video you want.</p>', status_code=400
         )

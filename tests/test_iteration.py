@@ -39,7 +39,7 @@ class IterationTestCase(TestCase):
         self.client.force_login(self.alice)
 
     def post(self, data: dict[str, Any], **headers: str) -> Any:
-        return self.client.post(reverse("studio:index"), data, headers=headers)
+        return self.client.post(reverse("studio:generate"), data, headers=headers)
 
 
 class Sora2APITests(IterationTestCase):
@@ -102,14 +102,14 @@ class Sora2APITests(IterationTestCase):
     def test_the_form_shows_each_providers_own_options(self) -> None:
         headers = {"HX-Request": "true", "HX-Target": "options"}
         sora2 = self.client.get(
-            reverse("studio:index"), {"provider": "sora2api"}, headers=headers
+            reverse("studio:compose_options"), {"provider": "sora2api"}, headers=headers
         ).content.decode()
         for present in ('name="quality"', 'name="aspect_ratio"', 'name="watermark"', "Sora2API"):
             self.assertIn(present, sora2)
         for absent in ('name="version"', 'name="size"', 'name="orientation"', 'name="character_url"'):
             self.assertNotIn(absent, sora2)
         acedata = self.client.get(
-            reverse("studio:index"), {"provider": "acedata"}, headers=headers
+            reverse("studio:compose_options"), {"provider": "acedata"}, headers=headers
         ).content.decode()
         for present in ('name="version"', 'name="size"', 'name="orientation"', 'name="character_url"'):
             self.assertIn(present, acedata)
@@ -118,7 +118,7 @@ class Sora2APITests(IterationTestCase):
     def test_switching_to_sora2api_moves_an_impossible_length_silently(self) -> None:
         headers = {"HX-Request": "true", "HX-Target": "options"}
         html = self.client.get(
-            reverse("studio:index"), {"provider": "sora2api", "duration": "25"}, headers=headers
+            reverse("studio:compose_options"), {"provider": "sora2api", "duration": "25"}, headers=headers
         ).content.decode()
         self.assertRegex(html, r'<option value="10"\s+selected')
 

@@ -237,7 +237,7 @@ class RemovedMemberTests(MembersTestCase):
     def test_they_cannot_generate(self) -> None:
         data = {"prompt": "a fox", "provider": "acedata", "model": "sora-2", "version": "1.0"}
         response = self.alice_client.post(
-            reverse("studio:index"), {**data, "duration": "10", "size": "small"}
+            reverse("studio:generate"), {**data, "duration": "10", "size": "small"}
         )
         self.assertEqual(response.status_code, 403)
         self.assertFalse(Generation.objects.exists())

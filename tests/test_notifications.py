@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from sorastudio.pipeline import submit, tasks
 from sorastudio.studio.models import Generation, Notification, ReviewState, State, email_notifications
+from sorastudio.studio.notification_views import NOTIFICATIONS_PAGE
 from sorastudio.studio.notifications import bell_for
 from sorastudio.teams.models import Membership, Team
 from tests.helpers import TeamTestCase
@@ -51,7 +52,7 @@ class NotificationTestCase(TeamTestCase):
         return Notification.objects.create(user=user, kind=kind, **extra)
 
     def bell(self, client: Client | None = None, seen: str = "") -> str:
-        url = reverse("studio:notifications") + (f"?seen={seen}" if seen else "")
+        url = reverse("studio:bell") + (f"?seen={seen}" if seen else "")
         response = (client or self.client).get(url, headers=BELL)
         self.assertEqual(response.status_code, 200)
         return response.content.decode()
@@ -144,7 +145,7 @@ class BellTests(NotificationTestCase):
         page = self.client.get(reverse("studio:history")).content.decode()
         self.assertIn('id="bell"', page)
         self.assertIn('data-unread="1"', page)
-        self.assertIn(f'hx-get="{reverse("studio:notifications")}?seen=1"', page)
+        self.assertIn(f'hx-get="{reverse("studio:bell")}?seen=1"', page)
         self.assertIn('hx-trigger="every 20s, notifications-changed from:body"', page)
 
     def test_the_bell_is_one_count_query(self) -> None:
@@ -202,6 +203,17 @@ class NotificationsPageTests(NotificationTestCase):
         self.assertFalse(Notification.objects.filter(user=self.alice, read_at__isnull=True).exists())
         theirs.refresh_from_db()
         self.assertIsNone(theirs.read_at)
+
+    def test_its_pages_come_as_fragments_at_the_address_of_the_page(self) -> None:
+        for _ in range(NOTIFICATIONS_PAGE + 1):
+            self.notify(self.alice)
+        page = self.client.get(reverse("studio:notifications")).content.decode()
+        self.assertIn(f'hx-get="{reverse("studio:notification_list")}?page=2"', page)
+        older = self.client.get(
+            reverse("studio:notification_list"), {"page": "2"}, headers={"HX-Request": "true"}
+        )
+        self.assertTrue(older.content.decode().lstrip().startswith('<div id="notification-list">'))
+        self.assertEqual(older["HX-Push-Url"], f"{reverse('studio:notifications')}?page=2")
 
     def test_mark_all_read_with_htmx_refreshes_the_bell(self) -> None:
         self.notify(self.alice)

@@ -181,10 +181,10 @@ class NumbersTests(HealthTestCase):
 
 
 class PageTests(HealthTestCase):
-    def page(self, user: Any, query: str = "", **headers: str) -> Any:
+    def page(self, user: Any, query: str = "", route: str = "studio:pipeline_health", **headers: str) -> Any:
         client = Client()
         client.force_login(user)
-        return client.get(reverse("studio:pipeline_health") + query, headers=headers)
+        return client.get(reverse(route) + query, headers=headers)
 
     def test_it_shows_an_admin_the_numbers(self) -> None:
         response = self.page(self.dana)
@@ -222,12 +222,25 @@ class PageTests(HealthTestCase):
         self.assertContains(response, '<option value="7d" selected>')
 
     def test_it_refreshes_its_numbers_as_a_fragment(self) -> None:
-        response = self.page(self.dana, "?window=7d", HX_Request="true", HX_Target="pipeline-numbers")
+        response = self.page(
+            self.dana,
+            "?window=7d",
+            "studio:pipeline_numbers",
+            HX_Request="true",
+            HX_Target="pipeline-numbers",
+        )
         body = response.content.decode()
         self.assertNotIn("<html", body)
         self.assertIn('hx-trigger="every 10s"', body)
-        self.assertIn('hx-get="/dashboard/pipeline/?window=7d"', body)
+        self.assertIn('hx-get="/dashboard/pipeline/numbers?window=7d"', body)
         self.assertIn('data-figure="failed">5', body)
+
+    def test_its_window_asks_for_the_page_and_takes_the_numbers_from_it(self) -> None:
+        # The page's own address, so that the window chosen is the one pushed into the address bar.
+        page = self.page(self.dana).content.decode()
+        self.assertRegex(
+            page, r'hx-get="/dashboard/pipeline/" hx-select="#pipeline-numbers" hx-target="#pipeline-numbers"'
+        )
 
     def test_it_is_for_admins_of_their_own_team(self) -> None:
         self.assertEqual(self.page(self.alice).status_code, 403)

@@ -43,8 +43,8 @@ class PresetTests(PromptToolsTestCase):
 
     def test_a_preset_keeps_a_prompt_already_typed_and_answers_htmx_with_the_form(self) -> None:
         response = self.client.get(
-            reverse("studio:index"),
-            {"preset": "cinematic-landscape", "prompt": "my own words"},
+            reverse("studio:compose_preset", args=["cinematic-landscape"]),
+            {"prompt": "my own words"},
             headers={"HX-Request": "true", "HX-Target": "compose"},
         )
         html = response.content.decode()
@@ -64,9 +64,9 @@ class PresetTests(PromptToolsTestCase):
 class HistoryTests(PromptToolsTestCase):
     def test_it_lists_my_prompts_once_each_newest_first_and_searches_them(self) -> None:
         for prompt in ("a fox in snow", "a lighthouse at night", "a fox in snow"):
-            self.client.post(reverse("studio:index"), {**V1, "prompt": prompt})
+            self.client.post(reverse("studio:generate"), {**V1, "prompt": prompt})
         self.client.force_login(self.bob)
-        self.client.post(reverse("studio:index"), {**V1, "prompt": "bob's secret fox"})
+        self.client.post(reverse("studio:generate"), {**V1, "prompt": "bob's secret fox"})
         self.client.force_login(self.alice)
 
         page = self.client.get(reverse("studio:history")).content.decode()
@@ -76,7 +76,7 @@ class HistoryTests(PromptToolsTestCase):
         self.assertNotIn("bob&#x27;s secret fox", page)
 
         found = self.client.get(
-            reverse("studio:history"),
+            reverse("studio:history_results"),
             {"q": "LIGHT"},
             headers={"HX-Request": "true", "HX-Target": "history-results"},
         ).content.decode()

@@ -37,12 +37,14 @@ class QuotaTestCase(TeamTestCase):
 
     def cost_box(self, **params: str) -> str:
         """The #cost fragment as the form's htmx refresh asks for it."""
-        response = self.client.get(reverse("studio:index"), params, headers={**HTMX, "HX-Target": "cost"})
+        response = self.client.get(
+            reverse("studio:compose_cost"), params, headers={**HTMX, "HX-Target": "cost"}
+        )
         self.assertEqual(response.status_code, 200)
         return response.content.decode()
 
     def submit(self, **overrides: str) -> Any:
-        return self.client.post(reverse("studio:index"), {**VALID, **overrides}, headers=HTMX)
+        return self.client.post(reverse("studio:generate"), {**VALID, **overrides}, headers=HTMX)
 
 
 class CostDisplayTests(QuotaTestCase):
@@ -120,7 +122,7 @@ class AtTheCapTests(QuotaTestCase):
         self.assertEqual(LedgerEntry.objects.filter(kind=LedgerEntry.Kind.RESERVE).count(), 8)
 
     def test_without_scripts_it_answers_400_with_the_message(self) -> None:
-        response = self.client.post(reverse("studio:index"), {**VALID, "variations": "3"})
+        response = self.client.post(reverse("studio:generate"), {**VALID, "variations": "3"})
         self.assertContains(response, "your monthly limit leaves 20", status_code=400)
         self.assertEqual(Generation.objects.count(), 8)
 
@@ -156,7 +158,7 @@ class AtTheCapTests(QuotaTestCase):
         page = self.client.get(refused[0].get_absolute_url())
         self.assertContains(page, "You were not charged")
         card_headers = {**HTMX, "HX-Target": f"card-{refused[0].pk}"}
-        card = self.client.get(refused[0].get_absolute_url(), headers=card_headers)
+        card = self.client.get(reverse("studio:generation_card", args=[refused[0].pk]), headers=card_headers)
         self.assertContains(card, "You were not charged")
 
 

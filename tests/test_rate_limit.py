@@ -47,7 +47,7 @@ class RateLimitTests(TeamTestCase):
         return job
 
     def submit(self, **fields: str) -> Any:
-        return self.client.post(reverse("studio:index"), {**FORM, **fields}, headers=HTMX)
+        return self.client.post(reverse("studio:generate"), {**FORM, **fields}, headers=HTMX)
 
     def test_it_lets_a_submit_within_the_limit_through(self) -> None:
         self.earlier(4)
@@ -70,7 +70,7 @@ class RateLimitTests(TeamTestCase):
     def test_the_plain_form_is_refused_the_same_way(self) -> None:
         for minutes in (8.5, 2, 1):
             self.earlier(minutes)
-        response = self.client.post(reverse("studio:index"), FORM)
+        response = self.client.post(reverse("studio:generate"), FORM)
         self.assertEqual(response.status_code, 400)
         self.assertContains(response, "try again in 2 minutes.", status_code=400)
         self.assertContains(response, FORM["prompt"], status_code=400)

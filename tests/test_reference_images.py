@@ -194,7 +194,7 @@ class ReferenceImageViewTests(TestCase):
 
     def post(self, data: dict[str, Any], *files: SimpleUploadedFile, htmx: bool = False) -> Any:
         headers = {"HX-Request": "true"} if htmx else {}
-        return self.client.post(reverse("studio:index"), {**data, "images": list(files)}, headers=headers)
+        return self.client.post(reverse("studio:generate"), {**data, "images": list(files)}, headers=headers)
 
     def sent_images(self) -> list[str]:
         generation = Generation.objects.get()
@@ -339,7 +339,7 @@ class KeptImageTests(TestCase):
         from tests.test_studio_views import VALID, png_bytes, upload
 
         self.client.post(
-            reverse("studio:index"),
+            reverse("studio:generate"),
             {**VALID, "images": [upload("a.png", png_bytes(64, 36)), upload("b.png", png_bytes(36, 64))]},
         )
         first = Generation.objects.get()
@@ -351,7 +351,9 @@ class KeptImageTests(TestCase):
                 self.client.get(reverse("studio:upload_image", args=[first.pk, pk])).status_code, 200
             )
 
-        self.client.post(reverse("studio:index"), {**VALID, "prompt": "again", "keep_image": [str(kept[1])]})
+        self.client.post(
+            reverse("studio:generate"), {**VALID, "prompt": "again", "keep_image": [str(kept[1])]}
+        )
         again = Generation.objects.get(prompt="again")
         self.assertEqual(
             list(again.uploads.values_list("file", flat=True)),
@@ -369,7 +371,7 @@ class KeptImageTests(TestCase):
         from tests.helpers import make_member
         from tests.test_studio_views import VALID, png_bytes, upload
 
-        self.client.post(reverse("studio:index"), {**VALID, "images": [upload("a.png", png_bytes())]})
+        self.client.post(reverse("studio:generate"), {**VALID, "images": [upload("a.png", png_bytes())]})
         first = Generation.objects.get()
         image = first.uploads.get()
         carol = make_member("carol", Team.objects.create(name="Agency"))
@@ -377,5 +379,7 @@ class KeptImageTests(TestCase):
         self.assertEqual(
             self.client.get(reverse("studio:upload_image", args=[first.pk, image.pk])).status_code, 404
         )
-        self.client.post(reverse("studio:index"), {**VALID, "prompt": "theft", "keep_image": [str(image.pk)]})
+        self.client.post(
+            reverse("studio:generate"), {**VALID, "prompt": "theft", "keep_image": [str(image.pk)]}
+        )
         self.assertFalse(Generation.objects.get(prompt="theft").uploads.exists())

@@ -51,7 +51,7 @@ class StudioTestCase(TestCase):
         self.client.force_login(self.alice)
 
     def generate(self, **overrides: str) -> Generation:
-        response = self.client.post(reverse("studio:index"), {**VALID, **overrides})
+        response = self.client.post(reverse("studio:generate"), {**VALID, **overrides})
         # .get: the context may be another page's, one the upstream answered while this request was served.
         form = (getattr(response, "context", None) or {}).get("form")
         self.assertEqual(response.status_code, 302, form and form.errors)
@@ -101,7 +101,7 @@ class CreateTests(StudioTestCase):
         self.assertContains(page, reverse("studio:video", args=[generation.pk]))
 
     def test_it_answers_an_htmx_submit_with_a_fresh_form_and_the_new_card(self) -> None:
-        response = self.client.post(reverse("studio:index"), VALID, headers={"HX-Request": "true"})
+        response = self.client.post(reverse("studio:generate"), VALID, headers={"HX-Request": "true"})
         generation = Generation.objects.get()
         html = response.content.decode()
         self.assertIn('id="compose"', html)
@@ -112,7 +112,7 @@ class CreateTests(StudioTestCase):
         self.assertIn("generation-created", response["HX-Trigger"])
 
     def test_it_refuses_an_empty_prompt_beside_the_field_and_creates_nothing(self) -> None:
-        response = self.client.post(reverse("studio:index"), {**VALID, "prompt": "  "})
+        response = self.client.post(reverse("studio:generate"), {**VALID, "prompt": "  "})
         self.assertEqual(response.status_code, 400)
         self.assertContains(response, "Describe the video you want.", status_code=400)
         self.assertContains(response, 'id="err-prompt"', status_code=400)
@@ -166,7 +166,7 @@ class CreateTests(StudioTestCase):
         ]
         for overrides, field, message in cases:
             with self.subTest(field=field, message=message):
-                response = self.client.post(reverse("studio:index"), {**VALID, **overrides})
+                response = self.client.post(reverse("studio:generate"), {**VALID, **overrides})
                 self.assertEqual(response.status_code, 400)
                 errors = response.context["form"].errors
                 self.assertIn(field, errors)
@@ -176,7 +176,7 @@ class CreateTests(StudioTestCase):
 
     def test_it_keeps_what_was_typed_when_refusing(self) -> None:
         response = self.client.post(
-            reverse("studio:index"),
+            reverse("studio:generate"),
             {
                 **VALID,
                 "prompt": "my long careful prompt",
@@ -199,7 +199,7 @@ class CreateTests(StudioTestCase):
     def test_it_sends_uploaded_images_as_base64_after_the_urls(self) -> None:
         data = png_bytes()
         response = self.client.post(
-            reverse("studio:index"),
+            reverse("studio:generate"),
             {**VALID, "image_urls": "https://example.com/a.png", "images": [upload("sketch.png", data)]},
         )
         self.assertEqual(response.status_code, 302)
@@ -220,7 +220,7 @@ class CreateTests(StudioTestCase):
         cases.append((upload("old.bmp", buffer.getvalue(), "image/bmp"), "Use a PNG, JPEG or WebP"))
         for file, message in cases:
             with self.subTest(message=message):
-                response = self.client.post(reverse("studio:index"), {**VALID, "images": [file]})
+                response = self.client.post(reverse("studio:generate"), {**VALID, "images": [file]})
                 self.assertEqual(response.status_code, 400)
                 self.assertIn(message, " ".join(response.context["form"].errors["images"]))
         self.assertEqual(Generation.objects.count(), 0)
@@ -228,14 +228,63 @@ class CreateTests(StudioTestCase):
     def test_it_refuses_a_post_without_a_csrf_token(self) -> None:
         strict = Client(enforce_csrf_checks=True)
         strict.force_login(self.alice)
-        self.assertEqual(strict.post(reverse("studio:index"), VALID).status_code, 403)
+        self.assertEqual(strict.post(reverse("studio:generate"), VALID).status_code, 403)
         self.assertEqual(Generation.objects.count(), 0)
+
+
+class AddressTests(StudioTestCase):
+    """Each fragment has its own address, named by the element that asks for it; the pages keep theirs."""
+
+    def test_the_submits_address_sends_a_visit_to_the_studio(self) -> None:
+        # A refused plain submit leaves this address in the bar: the language switcher comes back to it.
+        self.assertRedirects(self.client.get(reverse("studio:generate")), reverse("studio:index"))
+
+    def test_the_form_names_the_addresses_of_its_submit_and_its_fragments(self) -> None:
+        page = self.client.get(reverse("studio:index")).content.decode()
+        self.assertIn(f'action="{reverse("studio:generate")}"', page)
+        self.assertIn(f'hx-post="{reverse("studio:generate")}"', page)
+        self.assertIn(f'hx-get="{reverse("studio:compose_options")}"', page)
+        self.assertIn(f'hx-get="{reverse("studio:compose_cost")}"', page)
+        self.assertIn(f'hx-get="{reverse("studio:compose_preset", args=["cinematic-landscape"])}"', page)
+        self.assertIn(f'href="{reverse("studio:index")}?preset=cinematic-landscape#compose"', page)
+        self.assertIn(f'hx-get="{reverse("studio:gallery_view")}"', page)
+
+    def test_an_unknown_preset_is_not_found(self) -> None:
+        self.assertEqual(self.client.get(reverse("studio:compose_preset", args=["no-such"])).status_code, 404)
+
+    def test_the_page_is_the_page_even_for_htmx(self) -> None:
+        headers = {"HX-Request": "true", "HX-Target": "options"}
+        self.assertContains(self.client.get(reverse("studio:index"), headers=headers), "<html")
+        generation = self.generate()
+        page = self.client.get(
+            generation.get_absolute_url(), headers={"HX-Request": "true", "HX-Target": "detail"}
+        )
+        self.assertContains(page, "<html")
+
+    @override_settings(SIMULATOR_SECONDS=600)
+    def test_a_live_card_and_a_live_panel_ask_for_themselves(self) -> None:
+        generation = self.generate()
+        card = reverse("studio:generation_card", args=[generation.pk])
+        panel = reverse("studio:generation_panel", args=[generation.pk])
+        self.assertContains(self.client.get(reverse("studio:index")), f'hx-get="{card}"')
+        self.assertContains(self.client.get(generation.get_absolute_url()), f'hx-get="{panel}"')
+        self.assertContains(self.client.get(card), f'hx-get="{card}"')
+        self.assertContains(self.client.get(panel), f'hx-get="{panel}"')
+
+    def test_the_prompts_found_push_the_address_of_the_search(self) -> None:
+        page = self.client.get(reverse("studio:history")).content.decode()
+        self.assertIn(f'hx-get="{reverse("studio:history_results")}"', page)
+        found = self.client.get(
+            reverse("studio:history_results"), {"q": "fox"}, headers={"HX-Request": "true"}
+        )
+        self.assertTrue(found.content.decode().lstrip().startswith('<div id="history-results">'))
+        self.assertEqual(found["HX-Push-Url"], f"{reverse('studio:history')}?q=fox")
 
 
 class FormOptionsTests(StudioTestCase):
     def options(self, **params: str) -> str:
         response = self.client.get(
-            reverse("studio:index"), params, headers={"HX-Request": "true", "HX-Target": "options"}
+            reverse("studio:compose_options"), params, headers={"HX-Request": "true", "HX-Target": "options"}
         )
         self.assertEqual(response.status_code, 200)
         return response.content.decode()
@@ -365,7 +414,7 @@ class PlaybackTests(StudioTestCase):
     def test_a_live_card_polls_and_a_finished_one_does_not(self) -> None:
         generation = self.generate()
         self.assertEqual(generation.state, State.RUNNING)
-        url = reverse("studio:generation", args=[generation.pk])
+        url = reverse("studio:generation_card", args=[generation.pk])
         headers = {"HX-Request": "true", "HX-Target": f"card-{generation.pk}"}
         live = self.client.get(url, headers=headers).content.decode()
         self.assertIn('hx-trigger="every 2s"', live)
@@ -387,13 +436,14 @@ class PlaybackTests(StudioTestCase):
         self.assertIn('<section id="review" hidden></section>', page)
         self.assertNotIn("SHA-256", page)
         headers = {"HX-Request": "true", "HX-Target": "detail"}
-        live = self.client.get(url, headers=headers).content.decode()
+        panel = reverse("studio:generation_panel", args=[generation.pk])
+        live = self.client.get(panel, headers=headers).content.decode()
         self.assertIn('hx-trigger="every 2s"', live)
         self.assertNotIn('id="review"', live)
 
         SimTask.objects.filter(pk=generation.upstream_task_id).update(finishes_at=generation.created_at)
         tasks.step()
-        ended = self.client.get(url, headers=headers).content.decode()
+        ended = self.client.get(panel, headers=headers).content.decode()
         self.assertTrue(ended.strip().startswith('<section id="detail"'))
         self.assertNotIn("hx-trigger", ended)
         self.assertRegex(ended, r'<section id="review" class="review"[^>]*hx-swap-oob="true">')
@@ -499,7 +549,7 @@ class SessionEndTests(StudioTestCase):
         generation = self.generate()
         self.client.logout()
         response = self.client.get(
-            reverse("studio:generation", args=[generation.pk]),
+            reverse("studio:generation_card", args=[generation.pk]),
             headers={"HX-Request": "true", "HX-Target": f"card-{generation.pk}"},
         )
         self.assertEqual(response.status_code, 200)

@@ -226,7 +226,8 @@ class DeletedVideoTests(TrashTestCase):
             for url in urls:
                 with self.subTest(user=user.username, url=url):
                     self.assertEqual(self.as_(user).get(url).status_code, 404)
-        card = self.as_(self.alice).get(urls[0], headers={**HTMX, "HX-Target": f"card-{pk}"})
+        card_url = reverse("studio:generation_card", args=[pk])
+        card = self.as_(self.alice).get(card_url, headers={**HTMX, "HX-Target": f"card-{pk}"})
         self.assertEqual(card.status_code, 404)
 
     def test_its_poster_is_shown_in_the_trash_to_admins_only(self) -> None:

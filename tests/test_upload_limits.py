@@ -53,7 +53,7 @@ class ImageOrderTests(TeamTestCase):
 
     def post(self, data: dict[str, Any], files: list[Any]) -> Any:
         return self.client.post(
-            reverse("studio:index"), {**data, "images": files}, headers={"HX-Request": "true"}
+            reverse("studio:generate"), {**data, "images": files}, headers={"HX-Request": "true"}
         )
 
     def test_it_counts_the_images_before_decoding_any(self) -> None:
@@ -100,7 +100,7 @@ class RequestSizeTests(TeamTestCase):
         environ = {"CONTENT_LENGTH": str(length), "CONTENT_TYPE": MULTIPART, "wsgi.input": body, **extra}
         if htmx:
             environ["HTTP_HX_REQUEST"] = "true"
-        response = self.client.generic("POST", reverse("studio:index"), **environ)
+        response = self.client.generic("POST", reverse("studio:generate"), **environ)
         return response, body
 
     def test_a_body_declaring_more_than_the_limit_is_refused_before_a_byte_is_read(self) -> None:
@@ -138,7 +138,7 @@ class RequestSizeTests(TeamTestCase):
             "HTTP_TRANSFER_ENCODING": "chunked",
             "wsgi.input": body,
         }
-        response = self.client.generic("POST", reverse("studio:index"), **environ)
+        response = self.client.generic("POST", reverse("studio:generate"), **environ)
         self.assertNotEqual(response.status_code, 500)
         self.assertEqual(body.reads, 0)
 
@@ -165,5 +165,5 @@ class OneSettingTests(TeamTestCase):
                 "CONTENT_LENGTH": str(2 * MB),
                 "wsgi.input": Unreadable(),
             }
-            response = self.client.generic("POST", reverse("studio:index"), **environ)
+            response = self.client.generic("POST", reverse("studio:generate"), **environ)
         self.assertContains(response, "more than 1 MB", status_code=413)

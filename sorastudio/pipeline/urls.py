@@ -8,5 +8,6 @@ from . import views
 urlpatterns = [
     # Pipeline health and "Resync from provider" (views.py)
     path("dashboard/pipeline/", views.pipeline_health, name="pipeline_health"),
+    path("dashboard/pipeline/numbers", views.pipeline_numbers, name="pipeline_numbers"),
     path("generations/<uuid:pk>/resync", views.resync, name="resync"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
@@ -27,11 +29,19 @@ from . import health, providers, tasks
 def pipeline_health(request: StudioRequest) -> HttpResponseBase:
     """Queue, outcomes, times and upstream traffic. The page asks for its numbers again every 10 s (htmx);
     without JavaScript it is a plain page with a window filter and a reload."""
+    return TemplateResponse(request, "studio/pipeline_health.html", _pipeline(request))
+
+
+@require_GET
+@admin_required
+def pipeline_numbers(request: StudioRequest) -> HttpResponseBase:
+    """The page's numbers again, which ask for themselves every 10 s (htmx)."""
+    return TemplateResponse(request, "studio/pipeline_health.html#numbers", _pipeline(request))
+
+
+def _pipeline(request: StudioRequest) -> dict[str, Any]:
     numbers = health.read(request.team, request.GET.get("window", health.DEFAULT_WINDOW))
-    context = {"health": numbers, "windows": health.window_choices()}
-    if request.htmx and request.htmx.target == "pipeline-numbers":
-        return TemplateResponse(request, "studio/pipeline_health.html#numbers", context)
-    return TemplateResponse(request, "studio/pipeline_health.html", context)
+    return {"health": numbers, "windows": health.window_choices()}
 
 
 @require_POST

@@ -9,9 +9,10 @@ from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import push_url, trigger_client_event
 
 from sorastudio.teams.http import StudioRequest
 from sorastudio.teams.middleware import switch_team
@@ -29,15 +30,25 @@ def _notifications_page(request: StudioRequest, number: Any) -> Any:
 
 @require_GET
 def notifications(request: StudioRequest) -> HttpResponseBase:
-    """A person's notifications from all their teams, newest first. The bell polls this view too."""
-    if request.htmx and request.htmx.target == "bell":
-        seen = request.GET.get("seen", "")
-        bell = bell_for(request.user, int(seen) if seen.isdigit() else None)
-        return TemplateResponse(request, "studio/notifications.html#bell", {"bell": bell})
+    """A person's notifications from all their teams, newest first."""
     context = {"page": _notifications_page(request, request.GET.get("page"))}
-    if request.htmx and request.htmx.target == "notification-list":
-        return TemplateResponse(request, "studio/notifications.html#list", context)
     return TemplateResponse(request, "studio/notifications.html", context)
+
+
+@require_GET
+def notification_list(request: StudioRequest) -> HttpResponseBase:
+    """Another page of the notifications (its "Newer" and "Older" links, for htmx)."""
+    context = {"page": _notifications_page(request, request.GET.get("page"))}
+    response = TemplateResponse(request, "studio/notifications.html#list", context)
+    return push_url(response, f"{reverse('studio:notifications')}?{request.GET.urlencode()}")
+
+
+@require_GET
+def bell(request: StudioRequest) -> HttpResponseBase:
+    """The top bar's bell, which asks for itself again, saying the count it showed (`seen`)."""
+    seen = request.GET.get("seen", "")
+    found = bell_for(request.user, int(seen) if seen.isdigit() else None)
+    return TemplateResponse(request, "studio/notifications.html#bell", {"bell": found})
 
 
 @require_POST

@@ -11,7 +11,7 @@ from .models import Notification
 @dataclass
 class Bell:
     """What the bell in the top bar shows: the unread count and, when it rose, the newest unread
-    notification (for team.js to show as the browser's own)."""
+    notification (for bell.js to show as the browser's own)."""
 
     unread: int
     newest: Notification | None = None

@@ -8,9 +8,18 @@ from . import notification_views, review_views, views
 urlpatterns = [
     # The gallery and the form (views.py)
     path("", views.index, name="index"),
+    path("gallery/more", views.gallery_more, name="gallery_more"),
+    path("gallery/view", views.gallery_view, name="gallery_view"),
+    path("compose/preset/<slug:slug>", views.compose_preset, name="compose_preset"),
+    path("compose/options", views.compose_options, name="compose_options"),
+    path("compose/cost", views.compose_cost, name="compose_cost"),
+    path("generate", views.generate, name="generate"),
     path("preview", views.api_preview, name="api_preview"),
     path("history/", views.history, name="history"),
+    path("history/results", views.history_results, name="history_results"),
     path("generations/<uuid:pk>/", views.generation, name="generation"),
+    path("generations/<uuid:pk>/card", views.generation_card, name="generation_card"),
+    path("generations/<uuid:pk>/panel", views.generation_panel, name="generation_panel"),
     path("generations/<uuid:pk>/video.mp4", views.video, name="video"),
     path("generations/<uuid:pk>/poster.jpg", views.poster, name="poster"),
     path("generations/<uuid:pk>/rerun", views.rerun, name="rerun"),
@@ -30,6 +39,8 @@ urlpatterns = [
     path("compare/", review_views.compare, name="compare"),
     # Notifications (notification_views.py)
     path("notifications/", notification_views.notifications, name="notifications"),
+    path("notifications/bell", notification_views.bell, name="bell"),
+    path("notifications/list", notification_views.notification_list, name="notification_list"),
     path("notifications/read", notification_views.mark_all_read, name="mark_all_read"),
     path("notifications/<uuid:pk>/", notification_views.open_notification, name="open_notification"),
 ]

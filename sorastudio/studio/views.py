@@ -58,30 +58,14 @@ def _gallery(request: StudioRequest) -> dict[str, Any]:
     return {"filters": filters, "page": page, "more": more, "paged": bool(request.GET.get("cursor"))}
 
 
-@require_http_methods(["GET", "POST"])
+@require_GET
 def index(request: StudioRequest) -> HttpResponseBase:
-    """The studio: the prompt form beside the team's gallery. Also answers the form's htmx refreshes."""
-    if request.method == "POST":
-        return _create(request)
-
-    if request.htmx and request.htmx.target in ("options", "cost"):
-        form = GenerationForm(request.GET, team=request.team)
-        form.autocorrect()
-        return TemplateResponse(request, f"studio/index.html#{request.htmx.target}", {"form": form})
-    if request.htmx and request.htmx.target == "gallery-more":
-        return TemplateResponse(request, "studio/index.html#page", _gallery(request))
-    if request.htmx and request.htmx.target == "gallery-view":
-        context = {**_gallery(request), "oob_errors": True}
-        response = TemplateResponse(request, "studio/index.html#gallery_view", context)
-        # The filters as applied, without the empty and the invalid ones: the address to share.
-        return push_url(response, reverse("studio:index") + context["filters"].query_string())
-
+    """The studio: the prompt form beside the team's gallery. The form may come filled in: from a preset,
+    from an earlier video ("Edit & retry"), or with the options a browser without scripts asked to update."""
     preset = presets.BY_SLUG.get(request.GET.get("preset", ""))
     source = request.GET.get("from")
     if preset:
         form = GenerationForm(initial=preset.initial(request.GET.get("prompt", "")))
-        if request.htmx:
-            return TemplateResponse(request, "studio/index.html#compose", {"form": form})
     elif source:
         original = get_object_or_404(_team_generations(request), pk=_uuid_or_404(source))
         form = GenerationForm(initial=original.form_initial(), team=request.team)
@@ -94,6 +78,49 @@ def index(request: StudioRequest) -> HttpResponseBase:
     else:
         form = GenerationForm()
     return TemplateResponse(request, "studio/index.html", {"form": form, **_gallery(request)})
+
+
+@require_GET
+def gallery_more(request: StudioRequest) -> HttpResponseBase:
+    """The gallery's next cards, after the last one shown (its "More videos" link, for htmx)."""
+    return TemplateResponse(request, "studio/index.html#page", _gallery(request))
+
+
+@require_GET
+def gallery_view(request: StudioRequest) -> HttpResponseBase:
+    """The gallery under the filters just changed (for htmx), and what is wrong with them beside each."""
+    context = {**_gallery(request), "oob_errors": True}
+    response = TemplateResponse(request, "studio/index.html#gallery_view", context)
+    # The filters as applied, without the empty and the invalid ones: the address to share.
+    return push_url(response, reverse("studio:index") + context["filters"].query_string())
+
+
+@require_GET
+def compose_preset(request: StudioRequest, slug: str) -> HttpResponseBase:
+    """The form started from a preset, keeping the prompt typed so far (a preset's chip, for htmx)."""
+    preset = presets.BY_SLUG.get(slug)
+    if preset is None:
+        raise Http404("no such preset")
+    form = GenerationForm(initial=preset.initial(request.GET.get("prompt", "")))
+    return TemplateResponse(request, "studio/index.html#compose", {"form": form})
+
+
+@require_GET
+def compose_options(request: StudioRequest) -> HttpResponseBase:
+    """The form's options for the service, model and version just chosen (for htmx)."""
+    return TemplateResponse(request, "studio/index.html#options", {"form": _form_so_far(request)})
+
+
+@require_GET
+def compose_cost(request: StudioRequest) -> HttpResponseBase:
+    """What the request as filled in so far costs, and what is left (for htmx, on every change)."""
+    return TemplateResponse(request, "studio/index.html#cost", {"form": _form_so_far(request)})
+
+
+def _form_so_far(request: StudioRequest) -> GenerationForm:
+    form = GenerationForm(request.GET, team=request.team)
+    form.autocorrect()
+    return form
 
 
 @require_POST
@@ -115,6 +142,17 @@ def api_preview(request: StudioRequest) -> HttpResponseBase:
 @require_GET
 def history(request: StudioRequest) -> HttpResponseBase:
     """The creator's own prompts, newest first, each once, searchable; one click uses one again."""
+    return TemplateResponse(request, "studio/history.html", _history(request))
+
+
+@require_GET
+def history_results(request: StudioRequest) -> HttpResponseBase:
+    """The prompts found for the words typed in the search field (for htmx, as they are typed)."""
+    response = TemplateResponse(request, "studio/history.html#results", _history(request))
+    return push_url(response, f"{reverse('studio:history')}?{request.GET.urlencode()}")
+
+
+def _history(request: StudioRequest) -> dict[str, Any]:
     query = request.GET.get("q", "").strip()
     mine = _team_generations(request).filter(created_by=request.user).newest_first()
     if query:
@@ -140,13 +178,17 @@ def history(request: StudioRequest) -> HttpResponseBase:
         else:
             entry["count"] += 1
     page = Paginator(list(seen.values()), 50).get_page(request.GET.get("page"))
-    context = {"page": page, "q": query}
-    if request.htmx and request.htmx.target == "history-results":
-        return TemplateResponse(request, "studio/history.html#results", context)
-    return TemplateResponse(request, "studio/history.html", context)
+    return {"page": page, "q": query}
 
 
-def _create(request: StudioRequest) -> HttpResponseBase:
+@require_http_methods(["GET", "POST"])
+def generate(request: StudioRequest) -> HttpResponseBase:
+    """The form's submit: the videos asked for are queued, and the form comes back ready for the next prompt.
+    Without scripts, a refused submit is the whole page again, with what is wrong beside the fields."""
+    if request.method == "GET":
+        # This address is in the bar after a refused plain submit: the language switcher, say, comes back
+        # to it. The form is on the studio's page.
+        return redirect("studio:index")
     form = GenerationForm(request.POST, request.FILES, team=request.team)
     valid = form.is_valid()
     # Past a limit (the rate of submits, then the quotas) nothing is stored, not even a character clip.
@@ -220,23 +262,37 @@ def _uuid_or_404(value: str) -> str:
 
 @require_GET
 def generation(request: StudioRequest, pk: str) -> HttpResponseBase:
-    """A video's page. Live cards in the gallery and the page's own panel poll this view for fragments."""
-    visible = costs.with_charges(
+    """A video's page."""
+    item = get_object_or_404(_visible(request), pk=pk)
+    return TemplateResponse(request, "studio/generation.html", page_context(request, item))
+
+
+@require_GET
+def generation_card(request: StudioRequest, pk: str) -> HttpResponseBase:
+    """A video's card in the gallery, which asks for itself every 2 s while the video is being made."""
+    item = get_object_or_404(_visible(request), pk=pk)
+    # Only live cards poll, so a finished answer here is the moment the job ended: say it once to screen
+    # readers (the card itself is not a live region, or it would speak every 2 s).
+    context = {"generation": item, "now": timezone.now(), "announce": not item.is_live}
+    return TemplateResponse(request, "studio/card.html", context)
+
+
+@require_GET
+def generation_panel(request: StudioRequest, pk: str) -> HttpResponseBase:
+    """The player's panel of a video's page, which asks for itself every 2 s while the video is being made."""
+    item = get_object_or_404(_visible(request), pk=pk)
+    if item.is_live:
+        return TemplateResponse(
+            request, "studio/generation.html#detail", {"generation": item, "now": timezone.now()}
+        )
+    # Only a live panel polls, so the job has just ended: the rest of the page changes with it.
+    return TemplateResponse(request, "studio/generation.html#ended", page_context(request, item))
+
+
+def _visible(request: StudioRequest) -> Any:
+    return costs.with_charges(
         _team_generations(request).select_related("created_by").with_flags_for(request.user)
     )
-    item = get_object_or_404(visible, pk=pk)
-    context = {"generation": item, "now": timezone.now()}
-    if request.htmx and request.htmx.target == f"card-{item.pk}":
-        # Only live cards poll, so a finished answer here is the moment the job ended: say it once
-        # to screen readers (the card itself is not a live region, or it would speak every 2 s).
-        context["announce"] = not item.is_live
-        return TemplateResponse(request, "studio/card.html", context)
-    if request.htmx and request.htmx.target == "detail":
-        if item.is_live:
-            return TemplateResponse(request, "studio/generation.html#detail", context)
-        # Only a live panel polls, so the job has just ended: the rest of the page changes with it.
-        return TemplateResponse(request, "studio/generation.html#ended", page_context(request, item))
-    return TemplateResponse(request, "studio/generation.html", page_context(request, item))
 
 
 def page_context(request: StudioRequest, item: Generation) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 // The team gallery: hover previews and the selection toolbar. The gallery works without this file: posters
 // link to the video's page, and the toolbar is a plain form that is always shown.
-"use strict";
+import { studioText } from "./text.js";
 
 // Hovering or focusing a poster plays the first seconds of its video, muted, over it; nothing moves for
 // people who asked their system for less motion. The video is only fetched at that moment.

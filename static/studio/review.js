@@ -1,5 +1,5 @@
 // Review: comments pinned to the player's moment, marks on the timeline, synchronised compare.
-"use strict";
+import { studioText } from "./text.js";
 
 // A moment as the player and the page show it: m:ss, whole seconds (the server's `clock` filter).
 function reviewClock(seconds) {

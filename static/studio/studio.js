@@ -1,33 +1,7 @@
-// Sora Studio's small enhancements. Every page works without this file; it only adds conveniences.
-"use strict";
-
-// The words shown here come translated from the page (base.html's #studio-i18n, made by browser_text.py);
-// the English given beside each key is used when the page has none.
-const studioText = (() => {
-  let messages = null;
-  return (key, english, values = {}) => {
-    if (messages === null) {
-      try {
-        messages = JSON.parse(document.getElementById("studio-i18n")?.textContent || "null");
-      } catch (e) {
-        messages = null;
-      }
-    }
-    const text = (messages && messages[key]) || english;
-    return text.replace(/%\((\w+)\)s|%%/g, (match, name) =>
-      name === undefined ? "%" : name in values ? String(values[name]) : match,
-    );
-  };
-})();
-
-// A request too large for the studio (413, refused before it is read) answers with a message for the form,
-// retargeted beside the submit button: htmx swaps no error response unless told to.
-document.addEventListener("htmx:beforeSwap", (event) => {
-  if (event.detail.xhr.status === 413 && event.detail.xhr.getResponseHeader("HX-Retarget")) {
-    event.detail.shouldSwap = true;
-    event.detail.isError = false;
-  }
-});
+// Sora Studio's small enhancements for every page: the colour theme and the selects that submit themselves.
+// Every page works without this file; it only adds conveniences. The form beside the gallery has its own
+// (compose.js), and so have the gallery, the review, the images and character pickers and the team pages.
+import { studioText } from "./text.js";
 
 // The colour theme: auto (the system's) → dark → light → auto, remembered in this browser.
 const THEMES = ["auto", "dark", "light"];
@@ -60,25 +34,6 @@ document.addEventListener("click", (event) => {
   }
   showTheme(button, next);
 });
-
-// On phones the form is a drawer: open it from the gallery, close it with its button or Escape.
-function setDrawer(open) {
-  const panel = document.getElementById("compose-panel");
-  if (!panel) return;
-  panel.classList.toggle("open", open);
-  for (const opener of document.querySelectorAll("[data-drawer-open]")) opener.setAttribute("aria-expanded", String(open));
-  if (open) panel.querySelector("textarea, input, select")?.focus();
-  else document.querySelector("[data-drawer-open]")?.focus();
-}
-document.addEventListener("click", (event) => {
-  if (event.target.closest("[data-drawer-open]")) setDrawer(true);
-  else if (event.target.closest("[data-drawer-close]")) setDrawer(false);
-});
-document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && document.querySelector(".compose-panel.open")) setDrawer(false);
-});
-// A submitted job appears in the gallery: on a phone, close the drawer so it can be seen.
-document.body.addEventListener("generation-created", () => setDrawer(false));
 
 // Selects marked data-autosubmit (the language switcher) submit their form on change; the button beside
 // them is for browsers without scripts.

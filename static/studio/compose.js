@@ -1,0 +1,47 @@
+// The form beside the gallery: a drawer on phones, the message of a request too large, and the number of a
+// batch's prompts for the cost beside the Generate button. The form works without this file.
+
+// On phones the form is a drawer: open it from the gallery, close it with its button or Escape.
+function setDrawer(open) {
+  const panel = document.getElementById("compose-panel");
+  if (!panel) return;
+  panel.classList.toggle("open", open);
+  for (const opener of document.querySelectorAll("[data-drawer-open]")) opener.setAttribute("aria-expanded", String(open));
+  if (open) panel.querySelector("textarea, input, select")?.focus();
+  else document.querySelector("[data-drawer-open]")?.focus();
+}
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-drawer-open]")) setDrawer(true);
+  else if (event.target.closest("[data-drawer-close]")) setDrawer(false);
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && document.querySelector(".compose-panel.open")) setDrawer(false);
+});
+// A submitted job appears in the gallery: on a phone, close the drawer so it can be seen.
+document.body.addEventListener("generation-created", () => setDrawer(false));
+
+// A request too large for the studio (413, refused before it is read) answers with a message for the form,
+// retargeted beside the submit button: htmx swaps no error response unless told to.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status === 413 && event.detail.xhr.getResponseHeader("HX-Retarget")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// The cost beside the Generate button counts a batch's prompts, one per line. Its htmx refresh sends the
+// number of lines (kept in the form's hidden `prompt_lines`) rather than the prompt itself, which may be far
+// too long for an address; the "prompt-lines" event asks for a refresh when that number changes.
+document.addEventListener(
+  "input",
+  (event) => {
+    const prompt = event.target.closest("#id_prompt");
+    const field = prompt?.form?.querySelector("input[name=prompt_lines]");
+    if (!field) return;
+    const lines = String(prompt.value.split("\n").filter((line) => line.trim()).length);
+    if (lines === field.value) return;
+    field.value = lines;
+    prompt.form.dispatchEvent(new CustomEvent("prompt-lines", { bubbles: true }));
+  },
+  true,
+);
