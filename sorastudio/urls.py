@@ -7,7 +7,6 @@ from django.views.i18n import set_language
 from sorastudio.billing import urls as billing_urls
 from sorastudio.pipeline import urls as pipeline_urls
 from sorastudio.pipeline import views as pipeline_views
-from sorastudio.studio import characters as studio_characters
 from sorastudio.studio import urls as studio_urls
 from sorastudio.studio import views as studio_views
 from sorastudio.teams import accounts as team_accounts
@@ -34,7 +33,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("callbacks/<str:provider>/<str:token>/", pipeline_views.callback, name="callback"),
     path("references/<str:token>", studio_views.reference_image, name="reference_image"),
-    path("clips/<str:token>", studio_characters.clip_view, name="character_clip"),
+    path("clips/<str:token>", studio_views.character_clip, name="character_clip"),
     path("healthz", pipeline_views.healthz, name="healthz"),
     # Choosing a language works before logging in too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

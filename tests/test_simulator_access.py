@@ -17,7 +17,7 @@ from django.conf import settings
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from sorastudio.simulator import common, faults
+from sorastudio.simulator import faults, slots
 from sorastudio.simulator import sora2api as sora2api_simulator
 from sorastudio.simulator import views as acedata_simulator
 from sorastudio.simulator.models import SimTask
@@ -38,11 +38,11 @@ VIDEO = {"model": "sora-2", "prompt": "a fox in the snow"}
 
 
 @contextmanager
-def taken(slots: Any, count: int) -> Iterator[None]:
+def taken(slot: Any, count: int) -> Iterator[None]:
     """`count` of the simulator's slots held, as by requests in flight on other threads."""
     with ExitStack() as stack:
         for _ in range(count):
-            stack.enter_context(slots())
+            stack.enter_context(slot())
         yield
 
 
@@ -133,7 +133,7 @@ class FileTests(AccessTestCase):
 class HoldTests(AccessTestCase):
     @override_settings(SIMULATOR_MAX_HOLDS=2, SIMULATOR_SECONDS=600)
     def test_a_blocking_submit_beyond_the_holds_answers_at_once(self) -> None:
-        with taken(common.holding, 2), mock.patch.object(acedata_simulator.time, "sleep") as sleep:
+        with taken(slots.holding, 2), mock.patch.object(acedata_simulator.time, "sleep") as sleep:
             response = self.post(f"{ACEDATA}/videos", VIDEO, KEY)
         sleep.assert_not_called()
         self.assertEqual(response.status_code, 200)
@@ -147,27 +147,27 @@ class HoldTests(AccessTestCase):
 
         def sleep(seconds: float) -> None:
             during.append(seconds)
-            with common.holding() as left:  # another request meanwhile: no slot for it
+            with slots.holding() as left:  # another request meanwhile: no slot for it
                 during.append(left)
 
         with mock.patch.object(acedata_simulator.time, "sleep", side_effect=sleep):
             body = self.post(f"{ACEDATA}/videos", VIDEO, KEY).json()
         self.assertEqual(during, [7, None])
         self.assertEqual(set(body), {"task_id", "trace_id"})  # not finished within the hold
-        with common.holding() as left:  # given back afterwards
+        with slots.holding() as left:  # given back afterwards
             self.assertEqual(left, 7)
 
     @override_settings(SIMULATOR_MAX_HOLDS=1, SIMULATOR_SECONDS=600)
     def test_a_stream_beyond_the_holds_ends_at_once(self) -> None:
         headers = {**KEY, "Accept": "application/x-ndjson"}
-        with taken(common.holding, 1), mock.patch.object(acedata_simulator.time, "sleep") as sleep:
+        with taken(slots.holding, 1), mock.patch.object(acedata_simulator.time, "sleep") as sleep:
             lines = read_body(self.post(f"{ACEDATA}/videos", VIDEO, headers)).decode().splitlines()
         sleep.assert_not_called()
         self.assertEqual([json.loads(line)["data"][0]["state"] for line in lines], ["pending"])
 
     @override_settings(SIMULATOR_MAX_HOLDS=1)
     def test_a_timeout_marker_beyond_the_holds_answers_at_once_and_stays_uncertain(self) -> None:
-        with taken(common.holding, 1), mock.patch.object(faults.time, "sleep") as sleep:
+        with taken(slots.holding, 1), mock.patch.object(faults.time, "sleep") as sleep:
             acedata = self.post(
                 f"{ACEDATA}/videos", {**VIDEO, "prompt": "x [sim:timeout]", "async": True}, KEY
             )
@@ -181,7 +181,7 @@ class HoldTests(AccessTestCase):
 
     @override_settings(SIMULATOR_MAX_HOLDS=1, SIMULATOR_FAULTS={"timeout": 1.0})
     def test_a_timeout_fault_beyond_the_holds_answers_normally(self) -> None:
-        with taken(common.holding, 1), mock.patch.object(faults.time, "sleep") as sleep:
+        with taken(slots.holding, 1), mock.patch.object(faults.time, "sleep") as sleep:
             response = self.post(f"{ACEDATA}/tasks", {"id": "nope", "action": "retrieve"}, KEY)
         sleep.assert_not_called()
         self.assertEqual((response.status_code, response.json()), (200, {}))
@@ -199,7 +199,7 @@ class RenderTests(AccessTestCase):
 
     def test_a_render_beyond_the_cap_is_told_to_come_back(self) -> None:
         links = self.links()
-        with taken(common.render_slot, 1), taken(common.holding, 1):
+        with taken(slots.render_slot, 1), taken(slots.holding, 1):
             for link in links:
                 with self.subTest(link=link):
                     response = self.client.get(link.removeprefix("http://testserver"))
@@ -218,7 +218,7 @@ class RenderTests(AccessTestCase):
             download_limits=TEST_DOWNLOADS,
         )
         with (
-            taken(common.render_slot, 1),
+            taken(slots.render_slot, 1),
             client,
             self.assertRaises(AceDataError) as caught,
             client.download(link),
@@ -231,9 +231,9 @@ class RenderTests(AccessTestCase):
         seen: list[bool] = []
 
         def render(*args: Any, **kwargs: Any) -> None:
-            with common.holding() as left, self.assertRaises(common.Busy):
+            with slots.holding() as left, self.assertRaises(slots.Busy):
                 seen.append(left is not None)
-                with common.render_slot():
+                with slots.render_slot():
                     pass
             Path(args[0]).write_bytes(b"rendered")
 

@@ -46,6 +46,8 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, JsonResponse
 
+from .slots import holding
+
 LATE_EXTRA_SECONDS = 5.0
 FORGED_VIDEO_URL = "http://127.0.0.1:9/forged.mp4"  # the discard port: a studio that fetched it would fail
 
@@ -91,8 +93,6 @@ def happens(kind: str, where: str) -> bool:
 
 def hold() -> bool:
     """Keep the client waiting past its time-out, if a hold slot is free; False (at once) when none is."""
-    from .common import holding  # common imports this module
-
     with holding() as seconds:
         if seconds is None:
             return False

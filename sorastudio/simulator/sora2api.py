@@ -45,9 +45,10 @@ from django.views.decorators.http import require_GET, require_POST
 from sorastudio.lib import capabilities
 
 from . import callbacks, common, faults
-from .common import Ending, bearer_matches, create_task, ending_for, out_of_credit, render_slot, signed_link
+from .common import Ending, bearer_matches, create_task, ending_for, out_of_credit, signed_link
 from .models import SimTask
 from .render import render_video, simulated_frame_size
+from .slots import render_slot
 
 PROVIDER = capabilities.SORA2API
 # The same table that drives the studio's form decides what this simulated API accepts.

@@ -50,13 +50,12 @@ from .common import (
     bearer_matches,
     create_task,
     ending_for,
-    holding,
     out_of_credit,
-    render_slot,
     signed_link,
 )
 from .models import SimTask
 from .render import render_video, simulated_frame_size
+from .slots import holding, render_slot
 
 
 def _error(status: int, code: str, message: str, **headers: str) -> JsonResponse:

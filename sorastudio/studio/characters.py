@@ -13,11 +13,11 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import av
+from django import forms
 from django.conf import settings
-from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -30,16 +30,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext
-from django.views.decorators.http import require_GET
 
 from sorastudio.lib import media, storage
 from sorastudio.lib.ranged import ranged_response
 from sorastudio.teams.models import Team
 
 from .models import Character
-
-if TYPE_CHECKING:
-    from .forms import GenerationForm
 
 CLIP_MAX_BYTES = 50 * 1024 * 1024
 CLIP_MAX_SECONDS = 60
@@ -153,18 +149,13 @@ def clip_url(name: str) -> str:
     return base + clip_path(name)
 
 
-@login_not_required
-@require_GET
-def clip_view(request: HttpRequest, token: str) -> HttpResponseBase:
-    """A stored character clip, for the video service. The signed token is the permission: it names one
-    file and expires after a week."""
+def clip_named_by(token: str) -> str | None:
+    """The stored clip a signed link names, or None when the link is forged or older than a week."""
     try:
         name = signing.loads(token, salt=_SALT, max_age=CLIP_LINK_SECONDS)
     except signing.BadSignature:
-        raise Http404("no such clip") from None
-    if not isinstance(name, str):
-        raise Http404("no such clip")
-    return serve_clip(request, name)
+        return None
+    return name if isinstance(name, str) else None
 
 
 def serve_clip(request: HttpRequest, name: str) -> HttpResponseBase:
@@ -212,7 +203,7 @@ def name_taken_message(name: str) -> str:
     ) % {"name": name}
 
 
-def attach(form: GenerationForm, *, team: Team, user: Any) -> dict[str, Any] | None:
+def attach(form: forms.Form, *, team: Team, user: Any) -> dict[str, Any] | None:
     """After the form is valid: store an uploaded clip and save the character under its name if one was
     given. Returns the jobs' extra parameters, or None (with the reason on the form) when the name was
     taken in the meantime."""

@@ -16,6 +16,8 @@ from .models import DECISIONS, Generation, ReviewState
 from .templatetags.studio_tags import clock
 
 MAX_COMMENT = 4000
+# Videos side by side on the compare page, at most.
+COMPARE_MOST = 4
 # 0:03, 1:05.5 or 3 (seconds): people write the first two, review.js sends seconds with decimals.
 MOMENT = re.compile(r"^(?:(\d+):)?(\d+(?:[.,]\d+)?)$")
 # A player paused at its very end reports a moment a little past the stored length.

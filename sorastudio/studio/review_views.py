@@ -14,11 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sorastudio.teams.http import StudioRequest
 
+from . import video_page
 from .models import DECISIONS, Comment, Generation, ReviewError
-from .review_forms import CommentForm, PinnedForm, ReviewForm
-from .views import page_context
-
-COMPARE_MOST = 4
+from .review_forms import COMPARE_MOST, CommentForm, PinnedForm, ReviewForm
 
 
 def _team_video(request: StudioRequest, pk: str) -> Generation:
@@ -115,7 +113,7 @@ def _answer(
     refused = form is not None and bool(form.errors)
     if not request.htmx and not refused:
         return redirect(f"{generation.get_absolute_url()}#{anchor}")
-    context = page_context(request, generation)
+    context = video_page.context(request, generation)
     if refused:
         context[name] = form
         context["reply_to"] = reply_to

@@ -33,7 +33,7 @@ from sorastudio.pipeline import providers, submit, tasks
 from sorastudio.teams.decorators import admin_required
 from sorastudio.teams.http import StudioRequest
 
-from . import characters, gallery, presets
+from . import characters, gallery, presets, video_page
 from .forms import GenerationForm
 from .gallery import GalleryFilters, gallery_items
 from .models import Character, Favourite, Generation, GenerationImage
@@ -264,7 +264,7 @@ def _uuid_or_404(value: str) -> str:
 def generation(request: StudioRequest, pk: str) -> HttpResponseBase:
     """A video's page."""
     item = get_object_or_404(_visible(request), pk=pk)
-    return TemplateResponse(request, "studio/generation.html", page_context(request, item))
+    return TemplateResponse(request, "studio/generation.html", video_page.context(request, item))
 
 
 @require_GET
@@ -286,27 +286,13 @@ def generation_panel(request: StudioRequest, pk: str) -> HttpResponseBase:
             request, "studio/generation.html#detail", {"generation": item, "now": timezone.now()}
         )
     # Only a live panel polls, so the job has just ended: the rest of the page changes with it.
-    return TemplateResponse(request, "studio/generation.html#ended", page_context(request, item))
+    return TemplateResponse(request, "studio/generation.html#ended", video_page.context(request, item))
 
 
 def _visible(request: StudioRequest) -> Any:
     return costs.with_charges(
         _team_generations(request).select_related("created_by").with_flags_for(request.user)
     )
-
-
-def page_context(request: StudioRequest, item: Generation) -> dict[str, Any]:
-    """Everything a video's page shows. The review views show it again, with their forms' errors."""
-    context: dict[str, Any] = {"generation": item, "now": timezone.now()}
-    context["events"] = item.events.select_related("actor")
-    context["reruns"] = _team_generations(request).filter(parent=item).newest_first()
-    if item.group:
-        context["siblings"] = _team_generations(request).filter(group=item.group).exclude(pk=item.pk)
-    context["threads"] = item.comment_threads()
-    context["rights"] = item.review_rights(request.membership)
-    call = providers.api_call(item)
-    context["api_call"] = f"{call['path']}\n{json.dumps(call['body'], indent=2, ensure_ascii=False)}"
-    return context
 
 
 @require_GET
@@ -328,6 +314,17 @@ def generation_clip(request: StudioRequest, pk: str) -> HttpResponseBase:
     """The character clip uploaded for one of the team's videos, for the team's own pages."""
     found = get_object_or_404(_team_generations(request).exclude(character_clip=""), pk=pk)
     return characters.serve_clip(request, str(found.character_clip.name))
+
+
+@login_not_required
+@require_GET
+def character_clip(request: HttpRequest, token: str) -> HttpResponseBase:
+    """A stored character clip, for the video service. The signed token is the permission: it names one
+    file and expires after a week."""
+    name = characters.clip_named_by(token)
+    if name is None:
+        raise Http404("no such clip")
+    return characters.serve_clip(request, name)
 
 
 @require_GET

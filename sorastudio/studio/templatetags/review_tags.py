@@ -10,7 +10,7 @@ from django import template
 from django.urls import reverse
 
 from sorastudio.studio.models import Comment, Generation
-from sorastudio.studio.review_views import COMPARE_MOST
+from sorastudio.studio.review_forms import COMPARE_MOST
 from sorastudio.teams.models import Membership
 
 register = template.Library()
