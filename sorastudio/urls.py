@@ -34,7 +34,6 @@ urlpatterns = [
     path("callbacks/<str:provider>/<str:token>/", pipeline_views.callback, name="callback"),
     path("references/<str:token>", studio_views.reference_image, name="reference_image"),
     path("clips/<str:token>", studio_views.character_clip, name="character_clip"),
-    path("healthz", pipeline_views.healthz, name="healthz"),
     # Choosing a language works before logging in too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
 ]

@@ -219,7 +219,6 @@ ROUTES: dict[str, Route] = {
     "callback": Route("POST", lambda t: reverse("callback", args=["acedata", "not-a-token"]), public(404)),
     "reference_image": Route("GET", lambda t: t.image.public_url(), public(200)),
     "character_clip": Route("GET", lambda t: clip_path(t.clip_name), public(200)),
-    "healthz": Route("GET", lambda t: reverse("healthz"), public(200)),
     "set_language": Route(
         "POST", lambda t: reverse("set_language"), public(302), data=lambda t: {"language": "en"}
     ),

@@ -29,7 +29,7 @@ class AceDataMatrixTests(SimpleTestCase):
         for (provider, version, model), cap in CAPABILITIES.items():
             if provider != ACEDATA:
                 continue
-            for duration, size in itertools.product(capabilities.ALL_DURATIONS, capabilities.ALL_SIZES):
+            for duration, size in itertools.product(capabilities.ALL_DURATIONS, capabilities.SIZE_LABELS):
                 allowed = duration in cap.durations and size in cap.sizes
                 values = {
                     "provider": provider,

@@ -503,7 +503,7 @@ class SecretTests(StudioTestCase):
             pages = [
                 self.client.get(reverse("studio:index")),
                 self.client.get(reverse("studio:generation", args=[generation.pk])),
-                Client().get(reverse("healthz")),
+                Client().get("/healthz"),
             ]
         for page in pages:
             self.assertNotIn("sk-live-very-secret", page.content.decode())
@@ -513,7 +513,7 @@ class SecretTests(StudioTestCase):
 
 class HealthTests(TestCase):
     def test_it_reports_database_queue_and_provider_without_login(self) -> None:
-        response = Client().get(reverse("healthz"))
+        response = Client().get("/healthz")
         self.assertEqual(response.status_code, 200)
         body = response.json()
         self.assertTrue(body["ok"])

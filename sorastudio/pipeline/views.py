@@ -12,7 +12,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -108,10 +107,3 @@ def callback(request: StudioRequest, provider: str, token: str) -> HttpResponse:
         tasks.adopt(str(item.pk), task_id)
     tasks.wake(provider)
     return JsonResponse({"ok": True})
-
-
-@login_not_required
-@never_cache
-@require_GET
-def healthz(request: StudioRequest) -> JsonResponse:
-    return health.status()

@@ -16,16 +16,6 @@ from .http import StudioRequest
 View = Callable[..., HttpResponseBase]
 
 
-def reviewer_required(view: View) -> View:
-    @wraps(view)
-    def wrapped(request: StudioRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.membership.can_review:
-            raise PermissionDenied("only reviewers and admins can do this")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 def admin_required(view: View) -> View:
     @wraps(view)
     def wrapped(request: StudioRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
