@@ -38,7 +38,7 @@ class ImportContractTests(SimpleTestCase):
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         self.assertIn("0 broken", result.stdout)
 
-    def test_it_catches_an_app_imported_from_lib_and_django_from_upstream(self) -> None:
+    def test_it_catches_an_app_imported_from_lib_django_from_upstream_and_a_layer_from_below(self) -> None:
         """The contracts bite: a copy of the package with one forbidden import in each is refused."""
         with tempfile.TemporaryDirectory() as tmp:
             package = Path(tmp) / "sorastudio"
@@ -48,11 +48,15 @@ class ImportContractTests(SimpleTestCase):
                 lib.write("\nfrom sorastudio.studio import models  # noqa\n")
             with (package / "upstream" / "errors.py").open("a") as upstream:
                 upstream.write("\nimport django  # noqa\n")
+            with (package / "billing" / "costs.py").open("a") as billing:
+                billing.write("\n\ndef late():\n    from sorastudio.pipeline import tasks  # noqa\n")
             result = lint_imports(Path(tmp))
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertIn("lib imports no app BROKEN", result.stdout)
         self.assertIn("upstream imports no app, no lib and no Django BROKEN", result.stdout)
         self.assertIn("sorastudio.lib.ranged -> sorastudio.studio.models", result.stdout)
+        self.assertIn("pipeline > billing > the studio's models > teams > lib BROKEN", result.stdout)
+        self.assertIn("sorastudio.billing.costs -> sorastudio.pipeline.tasks", result.stdout)
 
 
 # The graph of the sorastudio package under `root`, read in a fresh interpreter (this one has already
