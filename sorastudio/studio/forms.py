@@ -112,19 +112,7 @@ def check_image(upload: UploadedFile) -> UploadedFile:
     check_image_bytes(upload)
     name = upload.name or gettext("the file")
     megapixels = MAX_IMAGE_PIXELS // 1_000_000
-    try:
-        with Image.open(upload) as image:
-            kind = image.format or ""
-            width, height = image.size
-    except Image.DecompressionBombError:  # so many pixels that Pillow will not even open it
-        raise ValidationError(
-            gettext("%(name)s is too large: the most is %(megapixels)s megapixels. Use a smaller image.")
-            % {"name": name, "megapixels": megapixels}
-        ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationError(
-            gettext("%(name)s is not an image we can read. Use a PNG, JPEG or WebP file.") % {"name": name}
-        ) from None
+    kind, width, height = _image_header(upload, name, megapixels)
     if width * height > MAX_IMAGE_PIXELS:
         raise ValidationError(
             gettext(
@@ -139,6 +127,29 @@ def check_image(upload: UploadedFile) -> UploadedFile:
         else:
             message = gettext("%(name)s is an image of an unknown kind. Use a PNG, JPEG or WebP file.")
         raise ValidationError(message % {"name": name, "kind": kind})
+    _check_every_pixel(upload, name)
+    upload.seek(0)
+    upload.content_type = IMAGE_TYPES[kind]
+    return upload
+
+
+def _image_header(upload: UploadedFile, name: str, megapixels: int) -> tuple[str, int, int]:
+    """The image's kind and size in pixels, from its header only."""
+    try:
+        with Image.open(upload) as image:
+            return image.format or "", *image.size
+    except Image.DecompressionBombError:  # so many pixels that Pillow will not even open it
+        raise ValidationError(
+            gettext("%(name)s is too large: the most is %(megapixels)s megapixels. Use a smaller image.")
+            % {"name": name, "megapixels": megapixels}
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError(
+            gettext("%(name)s is not an image we can read. Use a PNG, JPEG or WebP file.") % {"name": name}
+        ) from None
+
+
+def _check_every_pixel(upload: UploadedFile, name: str) -> None:
     try:
         upload.seek(0)
         with Image.open(upload) as image:
@@ -153,9 +164,6 @@ def check_image(upload: UploadedFile) -> UploadedFile:
             )
             % {"name": name}
         ) from None
-    upload.seek(0)
-    upload.content_type = IMAGE_TYPES[kind]
-    return upload
 
 
 def decode(upload: UploadedFile) -> None:
