@@ -343,12 +343,81 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify(jobs: dict[str, Kind], run: Run, racer: Racer | None = None) -> dict[str, Any]:
-    """Every check of the run, as figures; `problems` lists what is wrong."""
+def expected_ending(kind: Kind, submits: int, *, adopted: bool) -> tuple[str, str]:
+    """The (state, error code) a job of this kind must end in, given how often it reached the upstream and
+    whether a recovery adopted its upstream task."""
+    if adopted:
+        return (kind.state, kind.code) if kind.made == "failed" else ("succeeded", "")
+    if kind.name == DEADLINE_KIND and submits == 0:
+        # Sent back to the queue before the upstream took it (a 429, a 500) with its clock already
+        # past: the time-out ends it there, never made. Timed out once made would be the bug.
+        return ("timed_out", "timed_out")
+    return (kind.state, kind.code)
+
+
+def archive_mismatch(g: Any) -> str:
+    """What is wrong with a succeeded job's archived file, or "" when it is the simulator's video."""
     from django.conf import settings
+
+    try:
+        stored = sha256_of(Path(g.video.path))
+    except FileNotFoundError:  # deleted by another archiver of the job: the worst mismatch
+        stored = "missing"
+    source = Path(settings.DATA_DIR) / "simulator" / f"{g.upstream_task_id}.mp4"
+    if stored == g.sha256 == sha256_of(source):
+        return ""
+    return f"archived file does not match its sha256 ({stored[:12]})"
+
+
+def verify_ledger(
+    jobs: dict[str, Kind], generations: dict[str, Any], made_upstream: set[str], problems: list[str]
+) -> dict[str, int]:
+    """The ledger's figures: each job reserved once, then charged or released once (charged when the
+    upstream made it), and the credits adding up; what is wrong goes to `problems`."""
     from django.db.models import Sum
 
     from sorastudio.billing.models import LedgerEntry
+    from sorastudio.studio.models import State
+
+    ledger = LedgerEntry.objects.filter(generation__in=list(jobs))
+    per_job = Counter((str(gen), kind) for gen, kind in ledger.values_list("generation", "kind"))
+    charges = releases = released_though_made = 0
+    for pk in jobs:
+        g = generations[pk]
+        reserve, charge, release = (per_job[(pk, k)] for k in ("reserve", "charge", "release"))
+        charges += charge
+        releases += release
+        should_charge = (
+            g.upstream_finished_at is not None
+            or g.state == State.SUCCEEDED
+            or g.error_code == "submit_uncertain"
+        )
+        if reserve != 1 or charge + release != 1 or bool(charge) != should_charge:
+            problems.append(f"{pk}: ledger has {reserve} reserve, {charge} charge, {release} release")
+        if release and g.callback_token in made_upstream:
+            released_though_made += 1
+            problems.append(f"{pk} ({jobs[pk].name}) was given its credits back, but the upstream made it")
+
+    def total(kind: str) -> int:
+        return ledger.filter(kind=kind).aggregate(s=Sum("credits"))["s"] or 0
+
+    reserved, charged, released = total("reserve"), total("charge"), total("release")
+    if reserved != charged + released:
+        problems.append(f"ledger: {reserved} reserved but {charged} charged + {released} released")
+
+    return {
+        "reserved": reserved,
+        "charged": charged,
+        "released": released,
+        "difference": reserved - charged - released,
+        "charges": charges,
+        "releases": releases,
+        "released_though_made": released_though_made,
+    }
+
+
+def verify(jobs: dict[str, Kind], run: Run, racer: Racer | None = None) -> dict[str, Any]:
+    """Every check of the run, as figures; `problems` lists what is wrong."""
     from sorastudio.simulator.models import SimTask
     from sorastudio.studio.models import Event, Generation, State
 
@@ -379,13 +448,7 @@ def verify(jobs: dict[str, Kind], run: Run, racer: Racer | None = None) -> dict[
         submits_max = max(submits_max, submits)
         if submits > 1:
             problems.append(f"{pk} ({kind.name}) was submitted upstream {submits} times")
-        expected = (kind.state, kind.code)
-        if kind.name == DEADLINE_KIND and submits == 0:
-            # Sent back to the queue before the upstream took it (a 429, a 500) with its clock already
-            # past: the time-out ends it there, never made. Timed out once made would be the bug.
-            expected = ("timed_out", "timed_out")
-        if adopted[pk]:
-            expected = (kind.state, kind.code) if kind.made == "failed" else ("succeeded", "")
+        expected = expected_ending(kind, submits, adopted=bool(adopted[pk]))
         if g.error_code == "submit_uncertain" and g.error_message.startswith(KILLED_MID_SUBMIT):
             killed_mid_submit += 1
         elif (g.state, g.error_code) != expected:
@@ -395,43 +458,13 @@ def verify(jobs: dict[str, Kind], run: Run, racer: Racer | None = None) -> dict[
             problems.append(f"{pk} ({kind.name}) has {submits} upstream tasks, not 1")
         if g.state == State.SUCCEEDED:
             checked_files += 1
-            try:
-                stored = sha256_of(Path(g.video.path))
-            except FileNotFoundError:  # deleted by another archiver of the job: the worst mismatch
-                stored = "missing"
-            source = Path(settings.DATA_DIR) / "simulator" / f"{g.upstream_task_id}.mp4"
-            if not (stored == g.sha256 == sha256_of(source)):
+            if mismatch := archive_mismatch(g):
                 mismatched += 1
-                problems.append(f"{pk}: archived file does not match its sha256 ({stored[:12]})")
+                problems.append(f"{pk}: {mismatch}")
     if killed_mid_submit > run.clusters_killed * run.workers_per_cluster:
         problems.append(f"{killed_mid_submit} jobs lost to kills mid-submit, more than workers killed")
 
-    ledger = LedgerEntry.objects.filter(generation__in=list(jobs))
-    per_job = Counter((str(gen), kind) for gen, kind in ledger.values_list("generation", "kind"))
-    charges = releases = released_though_made = 0
-    for pk in jobs:
-        g = generations[pk]
-        reserve, charge, release = (per_job[(pk, k)] for k in ("reserve", "charge", "release"))
-        charges += charge
-        releases += release
-        should_charge = (
-            g.upstream_finished_at is not None
-            or g.state == State.SUCCEEDED
-            or g.error_code == "submit_uncertain"
-        )
-        if reserve != 1 or charge + release != 1 or bool(charge) != should_charge:
-            problems.append(f"{pk}: ledger has {reserve} reserve, {charge} charge, {release} release")
-        if release and g.callback_token in made_upstream:
-            released_though_made += 1
-            problems.append(f"{pk} ({jobs[pk].name}) was given its credits back, but the upstream made it")
-
-    def total(kind: str) -> int:
-        return ledger.filter(kind=kind).aggregate(s=Sum("credits"))["s"] or 0
-
-    reserved, charged, released = total("reserve"), total("charge"), total("release")
-    if reserved != charged + released:
-        problems.append(f"ledger: {reserved} reserved but {charged} charged + {released} released")
-
+    ledger = verify_ledger(jobs, generations, made_upstream, problems)
     events = Counter(Event.objects.filter(generation__in=list(jobs)).values_list("kind", flat=True))
     return {
         "jobs": len(jobs),
@@ -448,15 +481,7 @@ def verify(jobs: dict[str, Kind], run: Run, racer: Racer | None = None) -> dict[
             "deadline_passed_mid_submit": racer.deadlines_passed if racer else 0,
             "archive_taken_over": racer.archives_taken_over if racer else 0,
         },
-        "ledger": {
-            "reserved": reserved,
-            "charged": charged,
-            "released": released,
-            "difference": reserved - charged - released,
-            "charges": charges,
-            "releases": releases,
-            "released_though_made": released_though_made,
-        },
+        "ledger": ledger,
         "events": {k: events[k] for k in ("callback", "retry", "adopted", "link_refreshed") if events[k]},
         "problems": problems,
     }

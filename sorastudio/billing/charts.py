@@ -70,9 +70,7 @@ def stacked_bars(
     totals = [sum(one.values[i] for one in series) for i in range(len(categories))]
     limits = [c for c in [cap, *(caps or [])] if c is not None]
     top = nice_ceiling(max([*totals, *limits, 0]))
-    slot = max(SLOT_MIN, min(SLOT_MAX, 640 // max(1, len(categories))))
-    if 0 < len(categories) <= FEW:  # few bars: room for their whole labels
-        slot = max(slot, min(160, 7 * max(len(c.label) for c in categories) + 12))
+    slot = _slot(categories)
     width = LEFT + slot * max(1, len(categories)) + RIGHT
     legend_top = TOP + HEIGHT + BOTTOM
     entries = [(PALETTE[n % len(PALETTE)], one.name) for n, one in enumerate(series)]
@@ -81,9 +79,6 @@ def stacked_bars(
     legend_rows = _legend_rows(entries, width)
     total_height = legend_top + LEGEND_ROW * len(legend_rows) + 4
 
-    def y(value: float) -> float:
-        return TOP + HEIGHT - HEIGHT * value / top
-
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" role="img" '
         f'viewBox="0 0 {width} {total_height}" width="{width}" height="{total_height}" '
@@ -91,12 +86,49 @@ def stacked_bars(
         f'data-top="{top}">',
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
+        _value_axis(top, width, y_label),
+        _bars(categories, series, totals, caps, cap_label, slot=slot, top=top),
+        f'<text class="axis-label" x="{LEFT + (width - LEFT - RIGHT) / 2}" y="{TOP + HEIGHT + 34}" '
+        f'text-anchor="middle" font-size="12" fill="currentColor" aria-hidden="true">'
+        f"{escape(x_label)}</text>",
     ]
-    # The value axis: four steps, with faint grid lines.
-    out.append('<g class="axis y-axis" aria-hidden="true">')
+    if cap is not None:
+        out.append(_cap_line(cap, cap_label, width=width, top=top))
+    out.append(_legend(legend_rows, legend_top))
+    out.append("</svg>")
+    return mark_safe("".join(out))  # noqa: S308 - every piece of text above is escaped
+
+
+def _cap_line(cap: int, cap_label: str, *, width: int, top: int) -> str:
+    """The limit every bar is held to: a dashed line across the chart, labelled at its right end."""
+    at = _y(cap, top)
+    return (
+        f'<g class="cap" data-cap="{cap}"><line x1="{LEFT}" x2="{width - RIGHT}" y1="{at:.1f}" '
+        f'y2="{at:.1f}" stroke="{CAP_COLOUR}" stroke-width="2" stroke-dasharray="6 3"/>'
+        f'<text x="{width - RIGHT}" y="{at - 4:.1f}" text-anchor="end" font-size="11" '
+        f'fill="{CAP_COLOUR}">{escape(cap_label)} {cap}</text></g>'
+    )
+
+
+def _slot(categories: Sequence[Category]) -> int:
+    """The width given to each category."""
+    slot = max(SLOT_MIN, min(SLOT_MAX, 640 // max(1, len(categories))))
+    if 0 < len(categories) <= FEW:  # few bars: room for their whole labels
+        slot = max(slot, min(160, 7 * max(len(c.label) for c in categories) + 12))
+    return slot
+
+
+def _y(value: float, top: int) -> float:
+    """Where `value` sits on the value axis, which runs from 0 at the bottom to `top`."""
+    return TOP + HEIGHT - HEIGHT * value / top
+
+
+def _value_axis(top: int, width: int, y_label: str) -> str:
+    """The value axis: four steps, with faint grid lines."""
+    out = ['<g class="axis y-axis" aria-hidden="true">']
     for step in range(5):
         value = top * step / 4
-        at = y(value)
+        at = _y(value, top)
         shown = f"{value:g}" if value != int(value) else str(int(value))
         out.append(
             f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{at:.1f}" y2="{at:.1f}" stroke="currentColor" '
@@ -108,7 +140,21 @@ def stacked_bars(
         f'<text class="axis-label" transform="translate(14 {TOP + HEIGHT / 2}) rotate(-90)" '
         f'text-anchor="middle" font-size="12" fill="currentColor">{escape(y_label)}</text></g>'
     )
-    # The bars: one group per category, one rectangle per non-zero segment.
+    return "".join(out)
+
+
+def _bars(
+    categories: Sequence[Category],
+    series: Sequence[Series],
+    totals: Sequence[int],
+    caps: Sequence[int | None] | None,
+    cap_label: str,
+    *,
+    slot: int,
+    top: int,
+) -> str:
+    """The bars: one group per category, one rectangle per non-zero segment, and the category's own cap."""
+    out = []
     every = math.ceil(len(categories) / MAX_LABELS) if categories else 1
     bar_width = max(4, slot * 0.7)
     for i, category in enumerate(categories):
@@ -120,7 +166,7 @@ def stacked_bars(
             if value <= 0:
                 continue
             out.append(
-                f'<rect x="{x:.1f}" y="{y(base + value):.1f}" width="{bar_width:.1f}" '
+                f'<rect x="{x:.1f}" y="{_y(base + value, top):.1f}" width="{bar_width:.1f}" '
                 f'height="{HEIGHT * value / top:.1f}" fill="{PALETTE[number % len(PALETTE)]}" '
                 f'data-series="{escape(one.name)}" data-value="{value}">'
                 f"<title>{escape(category.label)}, {escape(one.name)}: {value}</title></rect>"
@@ -129,8 +175,8 @@ def stacked_bars(
         limit = caps[i] if caps is not None else None
         if limit is not None:
             out.append(
-                f'<line class="cap" x1="{x - 3:.1f}" x2="{x + bar_width + 3:.1f}" y1="{y(limit):.1f}" '
-                f'y2="{y(limit):.1f}" stroke="{CAP_COLOUR}" stroke-width="2" stroke-dasharray="4 2" '
+                f'<line class="cap" x1="{x - 3:.1f}" x2="{x + bar_width + 3:.1f}" y1="{_y(limit, top):.1f}" '
+                f'y2="{_y(limit, top):.1f}" stroke="{CAP_COLOUR}" stroke-width="2" stroke-dasharray="4 2" '
                 f'data-cap="{limit}"><title>{escape(category.label)}: {escape(cap_label)} {limit}</title>'
                 "</line>"
             )
@@ -140,20 +186,7 @@ def stacked_bars(
                 f'<text x="{x + bar_width / 2:.1f}" y="{TOP + HEIGHT + 14}" text-anchor="middle" '
                 f'font-size="11" fill="currentColor" aria-hidden="true">{escape(category.label)}</text>'
             )
-    out.append(
-        f'<text class="axis-label" x="{LEFT + (width - LEFT - RIGHT) / 2}" y="{TOP + HEIGHT + 34}" '
-        f'text-anchor="middle" font-size="12" fill="currentColor" aria-hidden="true">{escape(x_label)}</text>'
-    )
-    if cap is not None:
-        out.append(
-            f'<g class="cap" data-cap="{cap}"><line x1="{LEFT}" x2="{width - RIGHT}" y1="{y(cap):.1f}" '
-            f'y2="{y(cap):.1f}" stroke="{CAP_COLOUR}" stroke-width="2" stroke-dasharray="6 3"/>'
-            f'<text x="{width - RIGHT}" y="{y(cap) - 4:.1f}" text-anchor="end" font-size="11" '
-            f'fill="{CAP_COLOUR}">{escape(cap_label)} {cap}</text></g>'
-        )
-    out.append(_legend(legend_rows, legend_top))
-    out.append("</svg>")
-    return mark_safe("".join(out))  # noqa: S308 - every piece of text above is escaped
+    return "".join(out)
 
 
 def _legend_rows(entries: Sequence[tuple[str, str]], width: int) -> list[list[tuple[str, str]]]:

@@ -62,13 +62,7 @@ def ranged_response(
         byte_range = _requested_range(request, size, quoted_etag)
     except _Unsatisfiable:
         fileobj.close()
-        response: HttpResponseBase = HttpResponse(status=416, content_type="text/plain; charset=utf-8")
-        response.headers["Content-Range"] = f"bytes */{size}"
-        response.headers["Content-Length"] = "0"
-        response.headers["Accept-Ranges"] = "bytes"
-        if quoted_etag:
-            response.headers["ETag"] = quoted_etag
-        return response
+        return _unsatisfiable(size, quoted_etag)
 
     start, end = byte_range if byte_range else (0, size - 1)
     length = end - start + 1 if size else 0
@@ -76,7 +70,7 @@ def ranged_response(
     if request.method == "HEAD":
         fileobj.close()
         # Content-Length is set by hand below; Django only fills it in from the (empty) content if missing.
-        response = HttpResponse(status=status, content_type=content_type)
+        response: HttpResponseBase = HttpResponse(status=status, content_type=content_type)
     else:
         body = _FileRange(fileobj, start, length)
         response = StreamingHttpResponse(body, status=status, content_type=content_type)
@@ -93,6 +87,17 @@ def ranged_response(
         response.headers["Content-Disposition"] = disposition
     elif as_attachment:
         response.headers["Content-Disposition"] = "attachment"
+    return response
+
+
+def _unsatisfiable(size: int, quoted_etag: str | None) -> HttpResponse:
+    """416, with the file's size in Content-Range so the client can ask again within it."""
+    response = HttpResponse(status=416, content_type="text/plain; charset=utf-8")
+    response.headers["Content-Range"] = f"bytes */{size}"
+    response.headers["Content-Length"] = "0"
+    response.headers["Accept-Ranges"] = "bytes"
+    if quoted_etag:
+        response.headers["ETag"] = quoted_etag
     return response
 
 

@@ -113,6 +113,7 @@ def percentile(values: Sequence[float], share: float) -> float | None:
 
 
 def read(team: Team, window: str = DEFAULT_WINDOW, *, now: datetime | None = None) -> Health:
+    # Long: one query per figure of the page, then the Health they fill in; a straight line, no branches.
     now = now or timezone.now()
     if window not in WINDOWS:
         window = DEFAULT_WINDOW

@@ -554,53 +554,64 @@ def archive_claimed(generation: Generation) -> None:
     staleness, and whose job another one took over, changes nothing when it finally gets here."""
     pk = generation.pk
     mine = generation.holds_claim()
-    archiving = (State.ARCHIVING,)
     try:
         with providers.upstream(generation.provider, generation.simulated) as upstream:
             _archive_with_fresh_link(generation, upstream)
     except UpstreamError as exc:
         log.warning("archive of %s failed: %s", pk, exc)
-        if exc.retryable and generation.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
-            generation.retry_later(
-                State.ARCHIVING, backoff(generation.attempts, exc.retry_after), reason=exc.message, where=mine
-            )
-            return
         # A download the guard refused keeps its own code, so the card says why (downloads.CODES).
         code = exc.code if exc.code in ("link_expired", *downloads.CODES) else "archive_failed"
-        outcomes.failed(generation, code, exc.message, from_states=archiving, status=exc.status, where=mine)
+        _retry_or_fail_archive(
+            generation,
+            mine,
+            retryable=exc.retryable,
+            retry_after=exc.retry_after,
+            reason=exc.message,
+            code=code,
+            message=exc.message,
+            status=exc.status,
+        )
     except media.NotAVideo as exc:
         # A CDN can answer 200 with an error page; the made (and paid for) video deserves another download.
-        if generation.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
-            generation.retry_later(
-                State.ARCHIVING,
-                backoff(generation.attempts),
-                reason=f"not a playable video: {exc}",
-                where=mine,
-            )
-            return
-        outcomes.failed(
+        _retry_or_fail_archive(
             generation,
-            "archive_failed",
-            f"The downloaded file is not a playable video: {exc}",
-            from_states=archiving,
-            where=mine,
+            mine,
+            reason=f"not a playable video: {exc}",
+            code="archive_failed",
+            message=f"The downloaded file is not a playable video: {exc}",
         )
     except Exception as exc:
         # A full disk, a storage outage, a file PyAV cannot read: retried within the same budget, then
         # ended plainly, never left holding its claim.
         log.exception("archive of %s failed", pk)
-        if generation.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
-            generation.retry_later(
-                State.ARCHIVING, backoff(generation.attempts), reason=exc.__class__.__name__, where=mine
-            )
-            return
-        outcomes.failed(
+        _retry_or_fail_archive(
             generation,
-            "archive_failed",
-            f"The video could not be stored ({exc.__class__.__name__}).",
-            from_states=archiving,
-            where=mine,
+            mine,
+            reason=exc.__class__.__name__,
+            code="archive_failed",
+            message=f"The video could not be stored ({exc.__class__.__name__}).",
         )
+
+
+def _retry_or_fail_archive(
+    generation: Generation,
+    mine: Q,
+    *,
+    retryable: bool = True,
+    retry_after: float | None = None,
+    reason: str,
+    code: str,
+    message: str,
+    **transition: Any,
+) -> None:
+    """Another try later while the attempts last (and the problem may pass), else the job fails; both only
+    while `mine`, this attempt's claim, still holds."""
+    if retryable and generation.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
+        generation.retry_later(
+            State.ARCHIVING, backoff(generation.attempts, retry_after), reason=reason, where=mine
+        )
+        return
+    outcomes.failed(generation, code, message, from_states=(State.ARCHIVING,), where=mine, **transition)
 
 
 def _archive_with_fresh_link(generation: Generation, upstream: Upstream) -> None:

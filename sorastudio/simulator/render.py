@@ -190,6 +190,8 @@ class _Layout:
         frame_count: int,
         watermark: str = "",
     ) -> _Layout:
+        # Long: one layout pass down the frame; each part is placed against the ones drawn before it and
+        # the digit sprites are cut from the finished image, so the steps share their measures.
         unit = min(width, height)
         margin = max(3, round(unit * 0.05))
         image = Image.fromarray(_background(width, height, prompt))

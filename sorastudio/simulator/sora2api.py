@@ -92,26 +92,46 @@ def _is_url(value: Any) -> bool:
 
 
 def validate_request(body: dict[str, Any]) -> str:
-    """The problem with a generate request, in the upstream's words, or "" when it is acceptable."""
+    """The problem with a generate request, in the upstream's words, or "" when it is acceptable.
+    The checks run in order, and only the first problem found is named."""
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         return "prompt is required"
+    return (
+        _options_problem(body)
+        or _images_problem(body.get("imageUrls"))
+        or _watermark_problem(body.get("watermark"))
+        or _callback_problem(body.get("callBackUrl"))
+    )
+
+
+def _options_problem(body: dict[str, Any]) -> str:
     aspect_ratio = body.get("aspectRatio")
     if aspect_ratio is not None and aspect_ratio not in ASPECT_RATIOS:
         return "aspectRatio must be landscape or portrait"
     quality = body.get("quality")
     if quality is not None and quality not in QUALITIES:
         return "quality must be standard or hd"
-    images = body.get("imageUrls")
-    if images is not None:
-        if not isinstance(images, list):
-            return "imageUrls must be a list of image URLs"
-        if not all(_is_url(image) for image in images):
-            return "Images must be publicly accessible URLs"
-    watermark = body.get("watermark")
+    return ""
+
+
+def _images_problem(images: Any) -> str:
+    if images is None:
+        return ""
+    if not isinstance(images, list):
+        return "imageUrls must be a list of image URLs"
+    if not all(_is_url(image) for image in images):
+        return "Images must be publicly accessible URLs"
+    return ""
+
+
+def _watermark_problem(watermark: Any) -> str:
     if watermark is not None and (not isinstance(watermark, str) or len(watermark) > WATERMARK_MAX_LENGTH):
         return f"watermark must be text of at most {WATERMARK_MAX_LENGTH} characters"
-    callback = body.get("callBackUrl")
+    return ""
+
+
+def _callback_problem(callback: Any) -> str:
     if callback is not None and not _is_url(callback):
         return "callBackUrl must be an http(s) URL"
     return ""

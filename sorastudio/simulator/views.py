@@ -89,11 +89,12 @@ def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
 
 
 def validate_request(body: dict[str, Any]) -> str:
-    """The problem with a /sora/videos request, in the upstream's words, or "" when it is acceptable."""
+    """The problem with a /sora/videos request, in the upstream's words, or "" when it is acceptable.
+    The checks run in order, and only the first problem found is named."""
     model = body.get("model")
-    prompt = body.get("prompt")
     if model not in capabilities.MODELS:
         return f"model must be one of {', '.join(capabilities.MODELS)}"
+    prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         return "prompt is required"
     version = str(body.get("version", "1.0"))
@@ -102,31 +103,54 @@ def validate_request(body: dict[str, Any]) -> str:
     cap = capabilities.capability(capabilities.ACEDATA, version, model)
     if cap is None:
         return f"version must be 1.0 or 2.0, not {body.get('version')!r}"
+    return (
+        _shape_problem(body, cap, f"{model} in version {version}")
+        or _images_problem(body)
+        or _character_problem(body, cap)
+        or _callback_problem(body)
+    )
+
+
+def _shape_problem(body: dict[str, Any], cap: capabilities.Capability, model_and_version: str) -> str:
     duration = body.get("duration", cap.default_duration)
     if not isinstance(duration, int) or duration not in cap.durations:
-        return f"duration {duration!r} is not supported by {model} in version {version}"
+        return f"duration {duration!r} is not supported by {model_and_version}"
     size = body.get("size", cap.default_size)
     if size not in cap.sizes:
-        return f"size {size!r} is not supported by {model} in version {version}"
+        return f"size {size!r} is not supported by {model_and_version}"
     orientation = body.get("orientation")
-    if orientation is not None:
-        if not cap.orientations:
-            return "orientation is only supported in version 1.0"
-        if orientation not in cap.orientations:
-            return f"orientation {orientation!r} is not supported"
+    if orientation is None:
+        return ""
+    if not cap.orientations:
+        return "orientation is only supported in version 1.0"
+    if orientation not in cap.orientations:
+        return f"orientation {orientation!r} is not supported"
+    return ""
+
+
+def _images_problem(body: dict[str, Any]) -> str:
     images = body.get("image_urls", [])
     if not isinstance(images, list) or not all(isinstance(i, str) and _is_image_ref(i) for i in images):
         return "image_urls must be a list of image URLs or base64 images"
-    if "character_url" in body:
-        if not cap.character:
-            return "character_url is only supported in version 1.0"
-        start, end = body.get("character_start"), body.get("character_end")
-        if not isinstance(start, int) or not isinstance(end, int):
-            return "character_start and character_end are required with character_url"
-        if not capabilities.CHARACTER_MIN_SPAN <= end - start <= capabilities.CHARACTER_MAX_SPAN:
-            return "character_end - character_start must be between 1 and 3 seconds"
-        if not str(body["character_url"]).startswith(("http://", "https://")):
-            return "character_url must be a URL"
+    return ""
+
+
+def _character_problem(body: dict[str, Any], cap: capabilities.Capability) -> str:
+    if "character_url" not in body:
+        return ""
+    if not cap.character:
+        return "character_url is only supported in version 1.0"
+    start, end = body.get("character_start"), body.get("character_end")
+    if not isinstance(start, int) or not isinstance(end, int):
+        return "character_start and character_end are required with character_url"
+    if not capabilities.CHARACTER_MIN_SPAN <= end - start <= capabilities.CHARACTER_MAX_SPAN:
+        return "character_end - character_start must be between 1 and 3 seconds"
+    if not str(body["character_url"]).startswith(("http://", "https://")):
+        return "character_url must be a URL"
+    return ""
+
+
+def _callback_problem(body: dict[str, Any]) -> str:
     callback = body.get("callback_url")
     if callback is not None and not str(callback).startswith(("http://", "https://")):
         return "callback_url must be a URL"

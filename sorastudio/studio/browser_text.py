@@ -13,6 +13,7 @@ from django.utils.translation import gettext, pgettext
 
 def browser_text() -> dict[str, str]:
     """Every message the scripts may show, in the active language, by key."""
+    # Long: a table, one entry per message, grouped by the script that shows it.
     return {
         # studio.js: the colour theme button (its text, and what screen readers hear).
         "theme.auto": gettext("Theme: auto"),

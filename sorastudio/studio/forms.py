@@ -36,6 +36,35 @@ class Option:
     reason: str = ""  # why it cannot be chosen; empty when it can
 
 
+@dataclass(frozen=True)
+class _CharacterGiven:
+    """The character's fields as given (or filled in from a saved character), read once before any check:
+    an error added to a field takes it out of cleaned_data, and the checks after it still need its value."""
+
+    url: str
+    upload: UploadedFile | None
+    stored: str
+    name: str
+    start: int | None
+    end: int | None
+
+    @classmethod
+    def read(cls, data: dict[str, Any]) -> _CharacterGiven:
+        return cls(
+            url=data.get("character_url") or "",
+            upload=data.get("character_clip"),
+            stored=data.get("character_stored") or "",
+            name=data.get("character_name") or "",
+            start=data.get("character_start"),
+            end=data.get("character_end"),
+        )
+
+    @property
+    def clip(self) -> bool:
+        """Whether there is a clip at all: an address, an upload or one stored earlier."""
+        return bool(self.url or self.upload or self.stored)
+
+
 class MultipleImageInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -83,19 +112,7 @@ def check_image(upload: UploadedFile) -> UploadedFile:
     check_image_bytes(upload)
     name = upload.name or gettext("the file")
     megapixels = MAX_IMAGE_PIXELS // 1_000_000
-    try:
-        with Image.open(upload) as image:
-            kind = image.format or ""
-            width, height = image.size
-    except Image.DecompressionBombError:  # so many pixels that Pillow will not even open it
-        raise ValidationError(
-            gettext("%(name)s is too large: the most is %(megapixels)s megapixels. Use a smaller image.")
-            % {"name": name, "megapixels": megapixels}
-        ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationError(
-            gettext("%(name)s is not an image we can read. Use a PNG, JPEG or WebP file.") % {"name": name}
-        ) from None
+    kind, width, height = _image_header(upload, name, megapixels)
     if width * height > MAX_IMAGE_PIXELS:
         raise ValidationError(
             gettext(
@@ -110,6 +127,29 @@ def check_image(upload: UploadedFile) -> UploadedFile:
         else:
             message = gettext("%(name)s is an image of an unknown kind. Use a PNG, JPEG or WebP file.")
         raise ValidationError(message % {"name": name, "kind": kind})
+    _check_every_pixel(upload, name)
+    upload.seek(0)
+    upload.content_type = IMAGE_TYPES[kind]
+    return upload
+
+
+def _image_header(upload: UploadedFile, name: str, megapixels: int) -> tuple[str, int, int]:
+    """The image's kind and size in pixels, from its header only."""
+    try:
+        with Image.open(upload) as image:
+            return image.format or "", *image.size
+    except Image.DecompressionBombError:  # so many pixels that Pillow will not even open it
+        raise ValidationError(
+            gettext("%(name)s is too large: the most is %(megapixels)s megapixels. Use a smaller image.")
+            % {"name": name, "megapixels": megapixels}
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError(
+            gettext("%(name)s is not an image we can read. Use a PNG, JPEG or WebP file.") % {"name": name}
+        ) from None
+
+
+def _check_every_pixel(upload: UploadedFile, name: str) -> None:
     try:
         upload.seek(0)
         with Image.open(upload) as image:
@@ -124,9 +164,6 @@ def check_image(upload: UploadedFile) -> UploadedFile:
             )
             % {"name": name}
         ) from None
-    upload.seek(0)
-    upload.content_type = IMAGE_TYPES[kind]
-    return upload
 
 
 def decode(upload: UploadedFile) -> None:
@@ -482,30 +519,38 @@ class GenerationForm(forms.Form):
         if not (saved or data.get("character_url") or data.get("character_clip")):
             kept = self.kept_clip()
             data["character_stored"] = kept.character_clip.name if kept else ""
-        url, upload = data.get("character_url"), data.get("character_clip")
-        name = data.get("character_name") or ""
-        start, end = data.get("character_start"), data.get("character_end")
-        if not (url or upload or data.get("character_stored")):
-            if start is not None or end is not None:
-                self.add_error(
-                    "character_url",
-                    gettext("Add the character clip (an address or a file), or clear the times."),
-                )
-            if name:
-                self.add_error("character_name", gettext("Add the character's clip to save it under a name."))
-            data["character_start"] = data["character_end"] = None
+        given = _CharacterGiven.read(data)
+        if not given.clip:
+            self._refuse_character_without_clip(given, data)
             return
-        clip_field = "character" if saved else "character_clip" if upload else "character_url"
+        clip_field = "character" if saved else "character_clip" if given.upload else "character_url"
         if not cap.character:
             self.add_error(
                 clip_field, gettext("Characters are only available with AceDataCloud version 1.0.")
             )
             return
-        if url and upload:
+        self._check_character_clip(given, clip_field)
+        if given.name:
+            self._check_character_name(saved, given.name)
+        self._check_character_times(given)
+
+    def _refuse_character_without_clip(self, given: _CharacterGiven, data: dict[str, Any]) -> None:
+        """Times or a name typed for a character whose clip is missing; the times are dropped."""
+        if given.start is not None or given.end is not None:
+            self.add_error(
+                "character_url",
+                gettext("Add the character clip (an address or a file), or clear the times."),
+            )
+        if given.name:
+            self.add_error("character_name", gettext("Add the character's clip to save it under a name."))
+        data["character_start"] = data["character_end"] = None
+
+    def _check_character_clip(self, given: _CharacterGiven, clip_field: str) -> None:
+        if given.url and given.upload:
             self.add_error(
                 "character_clip", gettext("Give the clip's address or pick a file, not both: clear one.")
             )
-        if (upload or data.get("character_stored")) and not _reachable():
+        if (given.upload or given.stored) and not _reachable():
             self.add_error(
                 clip_field,
                 gettext(
@@ -513,20 +558,23 @@ class GenerationForm(forms.Form):
                     "Give the clip's address instead, or ask an admin to set PUBLIC_BASE_URL."
                 ),
             )
-        if name:
-            if saved:
-                self.add_error(
-                    "character_name",
-                    gettext("“%(name)s” is already saved: clear the name, or choose no saved character.")
-                    % {"name": saved.name},
-                )
-            elif characters.name_taken(self.team, name):
-                self.add_error("character_name", characters.name_taken_message(name))
-            elif self.team is None:
-                self.add_error(
-                    "character_name", gettext("Characters can only be saved from the studio's page.")
-                )
-        if upload and end is not None and self.clip_seconds and end > self.clip_seconds + 0.5:
+
+    def _check_character_name(self, saved: Any, name: str) -> None:
+        """A name saves the clip as a new character: not for a saved one, nor under a name already taken."""
+        if saved:
+            self.add_error(
+                "character_name",
+                gettext("“%(name)s” is already saved: clear the name, or choose no saved character.")
+                % {"name": saved.name},
+            )
+        elif characters.name_taken(self.team, name):
+            self.add_error("character_name", characters.name_taken_message(name))
+        elif self.team is None:
+            self.add_error("character_name", gettext("Characters can only be saved from the studio's page."))
+
+    def _check_character_times(self, given: _CharacterGiven) -> None:
+        start, end = given.start, given.end
+        if given.upload and end is not None and self.clip_seconds and end > self.clip_seconds + 0.5:
             self.add_error(
                 "character_end",
                 gettext(
@@ -540,14 +588,15 @@ class GenerationForm(forms.Form):
             )
         if end is None:
             self.add_error("character_end", gettext("Say where the character stops appearing (in seconds)."))
-        if start is not None and end is not None:
-            span = end - start
-            if span < capabilities.CHARACTER_MIN_SPAN or span > capabilities.CHARACTER_MAX_SPAN:
-                self.add_error(
-                    "character_end",
-                    gettext("The character's part of the clip must last 1 to 3 seconds (it is %(span)s now).")
-                    % {"span": span},
-                )
+        if start is None or end is None:
+            return
+        span = end - start
+        if span < capabilities.CHARACTER_MIN_SPAN or span > capabilities.CHARACTER_MAX_SPAN:
+            self.add_error(
+                "character_end",
+                gettext("The character's part of the clip must last 1 to 3 seconds (it is %(span)s now).")
+                % {"span": span},
+            )
 
     def _saved_character(self, data: dict[str, Any]) -> Any:
         """The saved character chosen, whose clip and times replace the ones typed; None if none."""

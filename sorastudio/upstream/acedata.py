@@ -8,7 +8,7 @@ can help.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import http
@@ -116,50 +116,46 @@ def parse_task(record: dict[str, Any], task_id: str = "") -> TaskStatus:
     if not isinstance(response, dict):
         return TaskStatus(task_id, "pending", trace_id=trace_id, created_at=created_at, raw=record)
     trace_id = str(response.get("trace_id") or trace_id)
+    processing = TaskStatus(task_id, "processing", trace_id=trace_id, created_at=created_at, raw=record)
     success = response.get("success")
-    items = response.get("data") if isinstance(response.get("data"), list) else []
-    first = items[0] if items and isinstance(items[0], dict) else {}
     if success is True:
-        state = str(first.get("state") or "succeeded")
-        video_url = str(first.get("video_url") or "")
-        if state == "failed":
-            return TaskStatus(
-                task_id,
-                "failed",
-                error_code="generation_failed",
-                error_message="The upstream reported the video as failed.",
-                trace_id=trace_id,
-                created_at=created_at,
-                finished_at=finished_at,
-                raw=record,
-            )
-        if state in ("pending", "processing") or not video_url:
-            return TaskStatus(task_id, "processing", trace_id=trace_id, created_at=created_at, raw=record)
-        return TaskStatus(
-            task_id,
-            "succeeded",
-            video_url=video_url,
-            trace_id=trace_id,
-            created_at=created_at,
-            finished_at=finished_at,
-            raw=record,
-        )
+        items = response.get("data") if isinstance(response.get("data"), list) else []
+        first = items[0] if items and isinstance(items[0], dict) else {}
+        return _delivered(processing, first, finished_at)
     if success is False:
-        error = response.get("error")
-        if not isinstance(error, dict):
-            error = {}
-        message = str(error.get("message") or "")
-        return TaskStatus(
-            task_id,
-            "failed",
-            error_code=refusal_or(str(error.get("code") or "failed"), message),
-            error_message=message or "The upstream could not make this video.",
-            trace_id=trace_id,
-            created_at=created_at,
+        return _refused(processing, response.get("error"), finished_at)
+    return processing
+
+
+def _delivered(processing: TaskStatus, first: dict[str, Any], finished_at: float | None) -> TaskStatus:
+    """A response with `success` true, read from its first video: made once it has a link."""
+    state = str(first.get("state") or "succeeded")
+    video_url = str(first.get("video_url") or "")
+    if state == "failed":
+        return replace(
+            processing,
+            phase="failed",
+            error_code="generation_failed",
+            error_message="The upstream reported the video as failed.",
             finished_at=finished_at,
-            raw=record,
         )
-    return TaskStatus(task_id, "processing", trace_id=trace_id, created_at=created_at, raw=record)
+    if state in ("pending", "processing") or not video_url:
+        return processing
+    return replace(processing, phase="succeeded", video_url=video_url, finished_at=finished_at)
+
+
+def _refused(processing: TaskStatus, error: Any, finished_at: float | None) -> TaskStatus:
+    """A response with `success` false: the task failed, for the reason its `error` gives."""
+    if not isinstance(error, dict):
+        error = {}
+    message = str(error.get("message") or "")
+    return replace(
+        processing,
+        phase="failed",
+        error_code=refusal_or(str(error.get("code") or "failed"), message),
+        error_message=message or "The upstream could not make this video.",
+        finished_at=finished_at,
+    )
 
 
 def _float_or_none(value: Any) -> float | None:

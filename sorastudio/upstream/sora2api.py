@@ -129,6 +129,7 @@ def parse_record(data: dict[str, Any], task_id: str = "") -> RecordInfo:
     of them as final. A record without successFlag is the older callback shape (`resultUrls`): a link
     means success, an envelope `code` other than 200 means failure. An empty record → unknown.
     """
+    # Long: the vendor's reading rules, one short branch each, kept side by side to be checked as a whole.
     raw = data if isinstance(data, dict) else {}
     record = raw
     envelope_code: int | None = None

@@ -31,6 +31,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, addr: str, no_demo: bool, **options: Any) -> None:
+        self._prepare(no_demo)
+        base = f"http://{addr}"
+        web, worker = _start(addr, base)
+        self._announce(base, no_demo)
+        _run_until_stopped(web, worker)
+
+    def _prepare(self, no_demo: bool) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready.")
         if not settings.DEBUG:
@@ -42,33 +49,7 @@ class Command(BaseCommand):
                 # A first start: the demo teams and their videos, so the gallery has something to show.
                 call_command("seed_demo")
 
-        base = f"http://{addr}"
-        env = dict(os.environ)
-        # On one machine the studio is its own simulator and can receive its own callbacks.
-        env.setdefault("SIMULATOR_BASE_URL", base)
-        env.setdefault("PUBLIC_BASE_URL", base)
-        python = sys.executable
-        web = subprocess.Popen(
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "sorastudio.wsgi",
-                "--bind",
-                addr,
-                "--workers",
-                "1",
-                "--threads",
-                "16",
-                "--timeout",
-                "330",
-                "--graceful-timeout",
-                "5",
-            ],
-            env=env,
-            cwd=settings.BASE_DIR,  # where gunicorn finds gunicorn.conf.py
-        )
-        worker = subprocess.Popen([python, "manage.py", "qcluster"], env=env, cwd=settings.BASE_DIR)
+    def _announce(self, base: str, no_demo: bool) -> None:
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Sora Studio is running at {base}/"))
         if not no_demo:
@@ -79,24 +60,59 @@ class Command(BaseCommand):
         self.stdout.write(f"Videos are made by {provider}. Press Ctrl-C to stop.")
         self.stdout.flush()
 
-        def stop(*_: object) -> None:
-            for process in (web, worker):
-                if process.poll() is None:
-                    process.terminate()
 
-        signal.signal(signal.SIGTERM, stop)
-        try:
-            while web.poll() is None and worker.poll() is None:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            stop()
-            for process in (web, worker):
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+def _start(addr: str, base: str) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]:
+    """The web server and a queue worker."""
+    env = dict(os.environ)
+    # On one machine the studio is its own simulator and can receive its own callbacks.
+    env.setdefault("SIMULATOR_BASE_URL", base)
+    env.setdefault("PUBLIC_BASE_URL", base)
+    python = sys.executable
+    web = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "gunicorn",
+            "sorastudio.wsgi",
+            "--bind",
+            addr,
+            "--workers",
+            "1",
+            "--threads",
+            "16",
+            "--timeout",
+            "330",
+            "--graceful-timeout",
+            "5",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,  # where gunicorn finds gunicorn.conf.py
+    )
+    worker = subprocess.Popen([python, "manage.py", "qcluster"], env=env, cwd=settings.BASE_DIR)
+    return web, worker
+
+
+def _run_until_stopped(web: subprocess.Popen[bytes], worker: subprocess.Popen[bytes]) -> None:
+    """Until Ctrl-C, SIGTERM or either process ending; then both are stopped, killed if they linger."""
+
+    def stop(*_: object) -> None:
+        for process in (web, worker):
+            if process.poll() is None:
+                process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while web.poll() is None and worker.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for process in (web, worker):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def ensure_demo_login() -> None:
