@@ -392,7 +392,7 @@ class GenerationForm(forms.Form):
         if duration in (None, ""):
             data["duration"] = cap.default_duration
         elif duration not in cap.durations:
-            self.add_error("duration", sentence(cap.why_not_duration(int(duration))))
+            self.add_error("duration", sentence(cap.why_not_duration(int(str(duration)))))
         self._clean_shape(cap, data)
         self._clean_prompts(data)
         self._clean_images(cap, data)

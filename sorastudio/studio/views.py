@@ -534,7 +534,7 @@ def download_zip(request: StudioRequest) -> HttpResponseBase:
         return _back(request)
     response = StreamingHttpResponse(gallery.zip_stream(ready), content_type="application/zip")
     filename = f"sora-studio-{timezone.localdate():%Y-%m-%d}.zip"
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    response["Content-Disposition"] = str(content_disposition_header(as_attachment=True, filename=filename))
     response["Cache-Control"] = "private, no-store"
     return response
 

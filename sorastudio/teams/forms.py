@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import UserCreationForm, UsernameField
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from .models import Invitation, Membership, Team
@@ -21,8 +22,10 @@ class SignUpForm(UserCreationForm):
         help_text=_("Optional: notifications are mailed here when the studio can send mail."),
     )
 
-    class Meta(UserCreationForm.Meta):
+    class Meta:
+        model = User
         fields = ("username", "email")
+        field_classes = {"username": UsernameField}
 
 
 class AccountForm(SignUpForm):
