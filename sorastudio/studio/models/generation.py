@@ -1,3 +1,6 @@
+"""A video and its life: what was asked, its states and their transitions, its review state, its trash,
+its reference images and its timeline (Event)."""
+
 from __future__ import annotations
 
 import base64
@@ -14,17 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Lower
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.text import Truncator, slugify
+from django.utils.text import slugify
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django_q.tasks import async_task
 
 from sorastudio.lib import capabilities
 from sorastudio.teams.models import Membership, Team
@@ -32,6 +32,8 @@ from sorastudio.upstream.errors import REFUSAL_CODE
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+    from .review import Comment
 
 
 class State(models.TextChoices):
@@ -199,6 +201,8 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
 
     def with_flags_for(self, user: Any) -> GenerationQuerySet:
         """Each video's per-person and count facts for the gallery's cards, in the same query."""
+        from .review import Comment, Favourite
+
         favourite = Favourite.objects.filter(generation=models.OuterRef("pk"), user=user)
         open_comments = (
             Comment.objects.filter(generation=models.OuterRef("pk"), resolved_at__isnull=True)
@@ -252,6 +256,8 @@ PURGE_BATCH = 200
 
 def _files_in_use(names: set[str]) -> set[str]:
     """Which of these stored files a row (a video, its reference images, a saved character) still names."""
+    from .characters import Character
+
     used: set[str] = set()
     chosen = sorted(names)
     for start in range(0, len(chosen), PURGE_BATCH):
@@ -717,6 +723,8 @@ class Generation(models.Model):
         """Point the job at the files this archive attempt stored: only while the attempt's claim is still
         the job's. An archiver whose claim went stale and was taken over loses here (and deletes what it
         stored), whichever of the two finishes first."""
+        from .notifications import Notification
+
         now = timezone.now()
         with transaction.atomic():
             won = self._transition(
@@ -754,6 +762,8 @@ class Generation(models.Model):
         """End the job as failed (or timed out) from one of `from_states`, which the caller names: each path
         that fails a job knows which states it may end (a submit's failure ends only its own submitting
         claim, a status read only a running job), so none ends a job another path is in the middle of."""
+        from .notifications import Notification
+
         now = timezone.now()
         with transaction.atomic():
             won = self._transition(
@@ -812,6 +822,8 @@ class Generation(models.Model):
 
     def comment_threads(self) -> list[Comment]:
         """The comments in order, each with its replies (threads are one level deep)."""
+        from .review import Comment
+
         replies = models.Prefetch("replies", queryset=Comment.objects.select_related("author"))
         return list(
             self.comments.filter(parent=None)
@@ -821,6 +833,8 @@ class Generation(models.Model):
 
     def ask_for_review(self, by: Any, reviewer: Any = None) -> None:
         """Ask a reviewer (or, with none named, every reviewer of the team) to look at this video."""
+        from .notifications import Notification
+
         if not self.succeeded or self.deleted_at:
             raise ReviewError(gettext("Only a finished video can be reviewed."))
         if reviewer is not None and reviewer == self.created_by:
@@ -869,6 +883,9 @@ class Generation(models.Model):
         """A reviewer's decision, with the comment that explains it (required unless approving). The
         decision applies only to the review state this reviewer saw (`seen`, by default the one this
         object was loaded with): a decision made meanwhile by someone else is not silently overwritten."""
+        from .notifications import Notification
+        from .review import Comment
+
         if decision not in DECISIONS:
             raise ReviewError(gettext("Choose approve, request changes or reject."))
         if not self.succeeded or self.deleted_at:
@@ -1076,281 +1093,3 @@ class Event(models.Model):
         """The moment of the video this event is about (a pinned comment or decision), if any."""
         value = self.detail.get("at_seconds")
         return float(value) if isinstance(value, int | float) else None
-
-
-class Character(models.Model):
-    """A character saved by a team, to reuse by name: a clip (an address, or a file in our storage) and the
-    whole seconds of it where the character appears."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="characters")
-    name = models.CharField(max_length=80)
-    clip_url = models.URLField(max_length=2000, blank=True)
-    clip = models.FileField(upload_to="characters/%Y/%m/", blank=True, max_length=300)
-    start = models.PositiveSmallIntegerField()
-    end = models.PositiveSmallIntegerField()
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="characters"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(Lower("name"), "team", name="one_character_name_per_team"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def preview_url(self) -> str:
-        """Where the creator's browser can play the clip: a stored one through the team's own view, never
-        its signed link, which opens it for a week without a login (that one is for the video service)."""
-        return reverse("studio:saved_clip", args=[self.pk]) if self.clip else self.clip_url
-
-
-class Comment(models.Model):
-    """A comment on a video, pinned to a moment of it when `at_seconds` is set. A reply has a `parent`
-    (threads are one level deep); a reviewer's decision comes with the comment that explains it."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments")
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
-    )
-    body = models.TextField()
-    at_seconds = models.FloatField(null=True, blank=True)
-    decision = models.CharField(max_length=20, choices=ReviewState.choices, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["generation", "created_at"], name="comment_generation")]
-
-    def __str__(self) -> str:
-        return f"comment by {self.author} on {self.generation_id}"
-
-    @classmethod
-    def add(
-        cls,
-        generation: Generation,
-        author: Any,
-        body: str,
-        *,
-        at_seconds: float | None = None,
-        parent: Comment | None = None,
-    ) -> Comment:
-        """A new comment, or a reply to `parent`; it goes on the video's timeline and is told to the
-        video's creator and, for a reply, to the author of the comment answered."""
-        body = body.strip()
-        if not body:
-            raise ReviewError(gettext("Write the comment first."), field="body")
-        if parent is not None and (parent.generation_id != generation.pk or parent.parent_id is not None):
-            raise ReviewError(
-                gettext("Reply to the first comment of the thread: replies go one level deep."), field="body"
-            )
-        with transaction.atomic():
-            comment = cls.objects.create(
-                generation=generation, author=author, parent=parent, body=body, at_seconds=at_seconds
-            )
-            generation.log("commented", actor=author, at_seconds=at_seconds)
-            Notification.send(
-                [generation.created_by, parent.author if parent else None],
-                team=generation.team,
-                kind=Notification.Kind.COMMENT,
-                generation=generation,
-                actor=author,
-                comment=str(comment.pk),
-                at_seconds=at_seconds,
-            )
-        return comment
-
-    def may_resolve(self, membership: Membership) -> bool:
-        """Its author, the video's creator, and the team's reviewers and admins."""
-        return membership.can_review or membership.user_id in (self.author_id, self.generation.created_by_id)
-
-    def resolve(self, by: Any) -> bool:
-        """Mark the thread as dealt with; False when someone already had."""
-        now = timezone.now()
-        won = Comment.objects.filter(pk=self.pk, resolved_at__isnull=True).update(
-            resolved_at=now, resolved_by=by
-        )
-        if won:
-            self.resolved_at, self.resolved_by = now, by
-            self.generation.log("comment_resolved", actor=by, at_seconds=self.at_seconds)
-        return won == 1
-
-    def reopen(self, by: Any) -> bool:
-        """Open a resolved thread again; False when it was open."""
-        won = Comment.objects.filter(pk=self.pk, resolved_at__isnull=False).update(
-            resolved_at=None, resolved_by=None
-        )
-        if won:
-            self.resolved_at = self.resolved_by = None
-            self.generation.log("comment_reopened", actor=by, at_seconds=self.at_seconds)
-        return won == 1
-
-
-class Favourite(models.Model):
-    """A video someone marked for themselves; each person has their own."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites")
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="favourites")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "generation"], name="one_favourite_each")]
-
-    def __str__(self) -> str:
-        return f"{self.user} likes {self.generation_id}"
-
-
-class NotificationQuerySet(models.QuerySet["Notification"]):
-    def for_user(self, user: Any) -> NotificationQuerySet:
-        """A person's notifications from the teams they still belong to: the news of a team they have left
-        is no longer theirs to read."""
-        return self.filter(user=user, team__memberships__user=user)
-
-    def unread(self) -> NotificationQuerySet:
-        return self.filter(read_at__isnull=True)
-
-
-class Notification(models.Model):
-    """Something a person should know about, shown under the bell (and mailed when SMTP is set up)."""
-
-    class Kind(models.TextChoices):
-        READY = "ready", _("Video ready")
-        FAILED = "failed", _("Video failed")
-        REVIEW_REQUESTED = "review_requested", _("Review requested")
-        REVIEW_RETURNED = "review_returned", _("Review came back")
-        COMMENT = "comment", _("New comment")
-        QUOTA_WARNING = "quota_warning", _("Quota nearly used")
-        PROVIDER_PAUSED = "provider_paused", _("Video service out of credit")
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="notifications")
-    generation = models.ForeignKey(
-        Generation, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-    # Set by the one mail task that sent it, so a task run twice mails once.
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    objects = NotificationQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} for {self.user}"
-
-    @property
-    def text(self) -> str:
-        """The notification as one sentence in the reader's language, naming who and which video."""
-        if self.kind == self.Kind.REVIEW_RETURNED:
-            sentence = REVIEW_RETURNED_TEXTS.get(self.detail.get("decision", ""), REVIEW_RETURNED_TEXT)
-        else:
-            sentence = NOTIFICATION_TEXTS.get(self.kind, self.get_kind_display())
-        prompt = " ".join(self.generation.prompt.split()) if self.generation else ""
-        actor = self.actor.get_username() if self.actor else gettext("Someone")
-        # A few words of the prompt; a language without spaces between words is cut by length.
-        prompt = Truncator(Truncator(prompt).words(8)).chars(60)
-        service = capabilities.PROVIDERS.get(self.detail.get("provider", ""), gettext("A video service"))
-        return str(sentence) % {"actor": actor, "prompt": prompt, "service": service}
-
-    @property
-    def url(self) -> str:
-        """Where the notification leads: its video, or the gallery once the video is in the trash."""
-        if self.generation is not None and self.generation.deleted_at is None:
-            return self.generation.get_absolute_url()
-        return reverse("studio:index")
-
-    @classmethod
-    def send(
-        cls,
-        users: Any,
-        *,
-        team: Team,
-        kind: str,
-        generation: Generation | None = None,
-        actor: Any = None,
-        **detail: Any,
-    ) -> list[Notification]:
-        """One notification per person (never to the person who caused it), mailed after the
-        transaction commits when an SMTP server is configured."""
-        recipients = {user.pk: user for user in users if user is not None and user != actor}
-        created = cls.objects.bulk_create(
-            [
-                cls(user=user, team=team, kind=kind, generation=generation, actor=actor, detail=detail)
-                for user in recipients.values()
-            ]
-        )
-        if created and settings.EMAIL_HOST:
-            ids = [str(n.pk) for n in created]
-            transaction.on_commit(lambda: _email_later(ids))
-        return created
-
-
-NOTIFICATION_TEXTS: dict[str, StrOrPromise] = {
-    Notification.Kind.READY: _("Your video is ready: “%(prompt)s”"),
-    Notification.Kind.FAILED: _("Your video failed: “%(prompt)s”"),
-    Notification.Kind.REVIEW_REQUESTED: _("%(actor)s asked you to review “%(prompt)s”"),
-    Notification.Kind.COMMENT: _("%(actor)s commented on “%(prompt)s”"),
-    Notification.Kind.QUOTA_WARNING: _("%(actor)s went past a quota's warning level with “%(prompt)s”"),
-    Notification.Kind.PROVIDER_PAUSED: _(
-        "%(service)s is out of credit: its videos wait until the studio's operator tops it up and resumes it"
-    ),
-}
-REVIEW_RETURNED_TEXT = _("%(actor)s reviewed your video “%(prompt)s”")
-REVIEW_RETURNED_TEXTS: dict[str, StrOrPromise] = {
-    ReviewState.APPROVED: _("%(actor)s approved your video “%(prompt)s”"),
-    ReviewState.CHANGES_REQUESTED: _("%(actor)s asked for changes to your video “%(prompt)s”"),
-    ReviewState.REJECTED: _("%(actor)s rejected your video “%(prompt)s”"),
-}
-
-
-def _email_later(ids: list[str]) -> None:
-    async_task(email_notifications, ids, group="email_notifications")
-
-
-def email_notifications(ids: list[str]) -> None:
-    """Mail each notification to its person, if they gave an address. Each is claimed by a conditional
-    UPDATE first, so a task delivered twice mails once; a mail that fails is logged and not retried (the
-    notification is still under the bell)."""
-    waiting = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).exclude(user__email="")
-    for notification in waiting.select_related("user", "team", "generation", "actor"):
-        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True)
-        if not claimed.update(emailed_at=timezone.now()):
-            continue
-        try:
-            send_mail(
-                subject=f"{notification.team.name}: {notification.text}",
-                message=_email_body(notification),
-                from_email=None,
-                recipient_list=[notification.user.email],
-            )
-        except Exception as exc:  # any SMTP or network failure: the bell still has it
-            # The class name only: an SMTP error can quote the server's reply to our login.
-            logger.warning("mailing notification %s failed: %s", notification.pk, exc.__class__.__name__)
-
-
-def _email_body(notification: Notification) -> str:
-    lines = [notification.text]
-    if settings.PUBLIC_BASE_URL:
-        path = reverse("studio:open_notification", args=[notification.pk])
-        lines += ["", gettext("Open it in the studio: %(link)s") % {"link": settings.PUBLIC_BASE_URL + path}]
-    lines += ["", "-- ", gettext("Sora Studio, team %(team)s") % {"team": notification.team.name}]
-    return "\n".join(lines) + "\n"
