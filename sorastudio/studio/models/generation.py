@@ -8,11 +8,8 @@ import functools
 import logging
 import re
 import secrets
-import statistics
-import time
 import uuid
 from datetime import timedelta
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -23,16 +20,13 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import slugify
-from django.utils.translation import gettext, pgettext, pgettext_lazy
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, pgettext_lazy
 
 from sorastudio.lib import capabilities
 from sorastudio.teams.models import Membership, Team
 from sorastudio.upstream.errors import REFUSAL_CODE
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
-
     from .review import Comment
 
 
@@ -64,54 +58,11 @@ REVIEWING_ROLES = (Membership.Role.REVIEWER, Membership.Role.ADMIN)
 LIVE_STATES = (State.QUEUED, State.SUBMITTING, State.RUNNING, State.ARCHIVING)
 FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.TIMED_OUT)
 
-# Plain words for the error codes creators meet most; anything else falls back to the upstream's message
-# (which is shown as it came, untranslated). The keys are the upstream's codes, except that a refusal is
-# stored as REFUSAL_CODE whatever code it came with (see upstream.errors.is_refusal).
-ERROR_EXPLANATIONS: dict[str, StrOrPromise] = {
-    REFUSAL_CODE: _(
-        "The video was refused because the prompt or a reference seems to show a real person or a "
-        "protected brand. Describe an invented character instead and try again."
-    ),
-    "used_up": _("The studio's account with the video service has run out of credit. Tell an admin."),
-    "invalid_token": _("The studio's API key was refused by the video service. Tell an admin."),
-    "token_expired": _("The studio's API key has expired. Tell an admin."),
-    "bad_request": _("The video service did not accept these settings."),
-    "too_many_requests": _("The video service was busy for too long. Try again in a few minutes."),
-    "api_error": _("The video service had an internal problem while making this video. Try again."),
-    "generation_failed": _("The video service could not finish this video. Try again or change the prompt."),
-    "link_expired": _("The finished video could no longer be downloaded from the video service."),
-    "archive_failed": _("The video was made but could not be saved to the studio's storage."),
-    "download_refused": _(
-        "The video service's link to the finished video pointed somewhere the studio does not download "
-        "from, so the video was not saved."
-    ),
-    "download_too_large": _("The finished video was larger than the studio accepts, so it was not saved."),
-    "download_too_slow": _("The finished video took too long to download, so it was not saved."),
-    "timed_out": _("The video service took too long, so the studio gave up waiting."),
-    "submit_failed": _("The studio could not reach the video service to start this video."),
-    "submit_uncertain": _(
-        "The video service did not confirm that it received this video, so the studio did not send it "
-        "again (that could make and charge it twice). Use Re-run to try once more."
-    ),
-}
-
-# Orientations by name: capitalised on a video's page, lower case in its one-line summary.
-ORIENTATION_NAMES: dict[str, StrOrPromise] = {"landscape": _("Landscape"), "portrait": _("Portrait")}
-ORIENTATION_WORDS: dict[str, StrOrPromise] = {
-    "landscape": pgettext_lazy("orientation, in a line of settings", "landscape"),
-    "portrait": pgettext_lazy("orientation, in a line of settings", "portrait"),
-}
-
 
 logger = logging.getLogger(__name__)
 
-_TYPICAL_CACHE: dict[tuple[Any, ...], tuple[float, float]] = {}
 # The fields that make two jobs alike in how long they take.
 TYPICAL_KIND = ("provider", "simulated", "model", "version", "duration")
-
-
-def _alike(kind: tuple[Any, ...]) -> Q:
-    return Q(**dict(zip(TYPICAL_KIND, kind, strict=True)))
 
 
 def _followed(task_id: str, trace_id: str) -> dict[str, Any]:
@@ -126,11 +77,6 @@ def _followed(task_id: str, trace_id: str) -> dict[str, Any]:
         "attempts": 0,
         "next_attempt_at": None,
     }
-
-
-def _known_typical(kind: tuple[Any, ...]) -> float | None:
-    cached = _TYPICAL_CACHE.get(kind)
-    return cached[1] if cached and cached[0] > time.monotonic() else None
 
 
 # What a gallery card shows of its video (GenerationQuerySet.for_cards).
@@ -445,96 +391,13 @@ class Generation(models.Model):
         return self.state in (State.FAILED, State.TIMED_OUT)
 
     @property
-    def model_label(self) -> str:
-        return capabilities.MODELS.get(self.model, self.model)
-
-    @property
-    def size_label(self) -> str:
-        return str(capabilities.SIZE_LABELS.get(self.size, self.size))
-
-    @property
-    def orientation_label(self) -> str:
-        return str(ORIENTATION_NAMES.get(self.orientation, self.orientation.capitalize()))
-
-    @property
     def refused(self) -> bool:
         """Failed because the upstream would not make what it shows: only a changed request can work."""
         return self.failed and self.error_code == REFUSAL_CODE
 
-    @property
-    def explanation(self) -> str:
-        """What went wrong, in plain words, and whether the upstream had the job."""
-        if self.error_code in ERROR_EXPLANATIONS:
-            return str(ERROR_EXPLANATIONS[self.error_code])
-        return self.error_message or gettext("Something went wrong while making this video.")
-
     def elapsed(self, now: Any = None) -> timedelta:
         end = self.finished_at or now or timezone.now()
         return max(end - self.created_at, timedelta(0))
-
-    @property
-    def timing_kind(self) -> tuple[Any, ...]:
-        """What makes jobs take alike long: the values of TYPICAL_KIND, in that order."""
-        return tuple(getattr(self, name) for name in TYPICAL_KIND)
-
-    def typical_seconds(self) -> float:
-        """How long a job like this usually takes, from this studio's own history when it has some.
-        Every live card asks this every two seconds, so the answer is kept for a minute per kind of job."""
-        known = _known_typical(self.timing_kind)
-        if known is not None:
-            return known
-        recent = (
-            Generation.objects.filter(
-                _alike(self.timing_kind), state=State.SUCCEEDED, upstream_finished_at__isnull=False
-            )
-            .order_by("-created_at")
-            .values_list("created_at", "upstream_finished_at")[:20]
-        )
-        return self._remember_typical([(done - start).total_seconds() for start, done in recent if done])
-
-    @classmethod
-    def prime_typical_seconds(cls, generations: list[Generation]) -> None:
-        """Work out how long each kind of job among these live ones usually takes, in one query for them
-        all: a page of live cards then costs one query (once a minute), not one per kind."""
-        kinds = {g.timing_kind: g for g in generations if g.is_live and _known_typical(g.timing_kind) is None}
-        if not kinds:
-            return
-        same_kind = Q()
-        for kind in kinds:
-            same_kind |= _alike(kind)
-        recent = (
-            Generation.objects.filter(same_kind, state=State.SUCCEEDED, upstream_finished_at__isnull=False)
-            .annotate(
-                rank=models.Window(
-                    models.functions.RowNumber(),
-                    partition_by=[F(name) for name in TYPICAL_KIND],
-                    order_by=F("created_at").desc(),
-                )
-            )
-            .filter(rank__lte=20)
-            .values_list(*TYPICAL_KIND, "created_at", "upstream_finished_at")
-        )
-        spans: dict[tuple[Any, ...], list[float]] = {kind: [] for kind in kinds}
-        for *kind, start, done in recent:
-            spans[tuple(kind)].append((done - start).total_seconds())
-        for kind, example in kinds.items():
-            example._remember_typical(spans[kind])
-
-    def _remember_typical(self, spans: list[float]) -> float:
-        if len(spans) >= 3:
-            typical = max(5.0, statistics.median(spans))
-        elif self.simulated:
-            typical = max(5.0, settings.SIMULATOR_SECONDS + 3)
-        else:
-            typical = float(capabilities.TYPICAL_SECONDS.get((self.model, self.duration), 120))
-        _TYPICAL_CACHE[self.timing_kind] = (time.monotonic() + 60, typical)
-        return typical
-
-    def progress(self, now: Any = None) -> dict[str, Any]:
-        elapsed = self.elapsed(now).total_seconds()
-        typical = self.typical_seconds()
-        percent = 99 if self.state == State.ARCHIVING else min(95, int(100 * elapsed / typical))
-        return {"percent": max(percent, 2), "slow": elapsed > 1.5 * typical, "typical": typical}
 
     def download_name(self) -> str:
         stem = slugify(self.prompt)[:60].strip("-") or "video"
@@ -564,36 +427,6 @@ class Generation(models.Model):
         if self.provider == capabilities.SORA2API:
             initial["aspect_ratio"] = initial.pop("orientation")
         return initial
-
-    @property
-    def summary(self) -> str:
-        """The settings in a line, the way a creator reads them."""
-        parts = [self.model_label if self.provider == capabilities.ACEDATA else self.provider_label]
-        if self.version and self.provider == capabilities.ACEDATA:
-            parts.append(f"v{self.version}")
-        parts.append(gettext("%(seconds)s s") % {"seconds": self.duration})
-        if self.size:
-            parts.append(self.size_label)
-        if self.quality:
-            parts.append(self.quality_label)
-        if self.orientation:
-            parts.append(str(ORIENTATION_WORDS.get(self.orientation, self.orientation)))
-        if self.watermark:
-            parts.append(gettext("watermark “%(text)s”") % {"text": self.watermark})
-        return pgettext("between the settings in a line", " · ").join(parts)
-
-    @property
-    def provider_label(self) -> str:
-        return capabilities.provider_label(self.provider)
-
-    @property
-    def character_clip_label(self) -> str:
-        """An uploaded character clip's file name, for the video's page."""
-        return PurePosixPath(self.character_clip.name or "").name
-
-    @property
-    def quality_label(self) -> str:
-        return str(capabilities.QUALITY_LABELS.get(self.quality, self.quality))
 
     # --- Changing state -----------------------------------------------------------------------------------
     # Every transition is a conditional UPDATE on the states it moves from (named by each verb, never "any
@@ -1021,44 +854,6 @@ class GenerationImage(models.Model):
         return base + reverse("reference_image", args=[token])
 
 
-# The timeline's words for each kind of event; the keys are the kinds stored in Event.kind.
-EVENT_LABELS: dict[str, StrOrPromise] = {
-    "created": pgettext_lazy("event in a video's timeline", "Asked for"),
-    "submitted": pgettext_lazy("event in a video's timeline", "Sent to the video service"),
-    "callback": pgettext_lazy("event in a video's timeline", "Called back by the video service"),
-    "adopted": pgettext_lazy("event in a video's timeline", "Found at the video service after a restart"),
-    "polled": pgettext_lazy("event in a video's timeline", "Progress read from the video service"),
-    "resync": pgettext_lazy("event in a video's timeline", "Re-read from the video service"),
-    "retry": pgettext_lazy("event in a video's timeline", "Will try again"),
-    "upstream_succeeded": pgettext_lazy("event in a video's timeline", "Made by the video service"),
-    "link_refreshed": pgettext_lazy("event in a video's timeline", "Fetched a fresh download link"),
-    "archived": pgettext_lazy("event in a video's timeline", "Saved to the studio's storage"),
-    "charged": pgettext_lazy("event in a video's timeline", "Credits charged"),
-    "released": pgettext_lazy("event in a video's timeline", "Credits given back"),
-    "rerun": pgettext_lazy("event in a video's timeline", "Rerun"),
-    "failed": pgettext_lazy("event in a video's timeline", "Failed"),
-    "timed_out": pgettext_lazy("event in a video's timeline", "Timed out"),
-    "review_requested": pgettext_lazy("event in a video's timeline", "Asked for a review"),
-    "approved": pgettext_lazy("event in a video's timeline", "Approved"),
-    "changes_requested": pgettext_lazy("event in a video's timeline", "Asked for changes"),
-    "rejected": pgettext_lazy("event in a video's timeline", "Rejected"),
-    "commented": pgettext_lazy("event in a video's timeline", "Commented"),
-    "comment_resolved": pgettext_lazy("event in a video's timeline", "Resolved a comment"),
-    "comment_reopened": pgettext_lazy("event in a video's timeline", "Reopened a comment"),
-    "deleted": pgettext_lazy("event in a video's timeline", "Moved to the trash"),
-    "restored": pgettext_lazy("event in a video's timeline", "Restored from the trash"),
-}
-
-# The upstream's own word for a job's progress, as the timeline and "Resync from provider" show it.
-PHASE_LABELS: dict[str, StrOrPromise] = {
-    "pending": pgettext_lazy("a job's phase at the video service", "waiting to start"),
-    "processing": pgettext_lazy("a job's phase at the video service", "being made"),
-    "succeeded": pgettext_lazy("a job's phase at the video service", "made"),
-    "failed": pgettext_lazy("a job's phase at the video service", "failed"),
-    "unknown": pgettext_lazy("a job's phase at the video service", "not known to the service (yet)"),
-}
-
-
 class Event(models.Model):
     """One line of a job's timeline: submitted, called back, retried, archived, failed."""
 
@@ -1078,15 +873,6 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.at:%H:%M:%S}"
-
-    @property
-    def label(self) -> str:
-        return str(EVENT_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize()))
-
-    @property
-    def phase_label(self) -> str:
-        phase = str(self.detail.get("phase") or "")
-        return str(PHASE_LABELS.get(phase, phase))
 
     @property
     def moment(self) -> float | None:
