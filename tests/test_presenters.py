@@ -1,5 +1,5 @@
-"""The words pages use for a video and its timeline: the presenters, and the template filters and tag that
-hand them to the templates."""
+"""The words pages use for a video, its timeline and the audit trail: the presenters, and the template
+filters and tag that hand them to the templates."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from sorastudio.studio import presenters
 from sorastudio.studio.models import Event, Generation, State
+from sorastudio.teams import presenters as audit
+from sorastudio.teams.models import AuditEntry
 from tests.helpers import TeamTestCase
 
 
@@ -126,3 +128,21 @@ class FilterTests(TeamTestCase):
             "Sora 2|Standard|Portrait|AceDataCloud|Sora 2 · v1.0 · 10 s · Standard · portrait|"
             "Progress read from the video service|being made|2",
         )
+
+    def test_the_audit_filters_say_who_did_what(self) -> None:
+        entry = AuditEntry.record(
+            AuditEntry.Kind.ROLE_CHANGED,
+            team=self.studio,
+            actor=self.dana,
+            subject=self.alice,
+            before="creator",
+            after="reviewer",
+        )
+        paused = AuditEntry(kind=AuditEntry.Kind.SERVICE_PAUSED, details={"provider": "acedata"})
+        page = Template("{% load audit_tags %}{{ e|audit_who }}: {{ e|audit_text }}")
+        self.assertEqual(page.render(Context({"e": entry})), "dana: alice: Creator → Reviewer")
+        self.assertEqual(
+            page.render(Context({"e": paused})),
+            "The studio: AceDataCloud paused: the studio’s account is out of credit",
+        )
+        self.assertEqual(audit.who(AuditEntry(kind=AuditEntry.Kind.CREDIT_GRANTED)), "The command line")
