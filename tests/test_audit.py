@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sorastudio.billing.models import Combination, LedgerEntry, Period, PriceOverride, ProviderPause, Quota
+from sorastudio.teams import presenters
 from sorastudio.teams.models import AuditEntry, Invitation, Membership
 from tests.helpers import TeamTestCase
 
@@ -43,7 +44,7 @@ class RecordingTests(AuditTestCase):
             ],
         )
         self.assertEqual(entries[0].details, {"before": "creator", "after": "reviewer"})
-        self.assertEqual(entries[0].text, "alice: Creator → Reviewer")
+        self.assertEqual(presenters.text(entries[0]), "alice: Creator → Reviewer")
 
     def test_an_action_refused_leaves_no_entry(self) -> None:
         self.client.post(
@@ -100,8 +101,8 @@ class RecordingTests(AuditTestCase):
         )
         self.assertEqual(entries[0].details["credits"], 4)
         self.assertEqual(entries[1].subject_name, "alice")
-        self.assertEqual(entries[3].who, "The command line")
-        self.assertIn("50 credits granted to alice: launch week", entries[3].text)
+        self.assertEqual(presenters.who(entries[3]), "The command line")
+        self.assertIn("50 credits granted to alice: launch week", presenters.text(entries[3]))
 
     def test_a_price_saved_unchanged_is_not_recorded(self) -> None:
         combination = Combination("acedata", "1.0", "sora-2", "small", "", 10)
@@ -115,7 +116,7 @@ class RecordingTests(AuditTestCase):
         pause.resume(self.dana)
         entries = list(AuditEntry.objects.order_by("created_at", "id"))
         self.assertEqual(
-            [(e.kind, e.team, e.who) for e in entries],
+            [(e.kind, e.team, presenters.who(e)) for e in entries],
             [
                 (AuditEntry.Kind.SERVICE_PAUSED, None, "The studio"),
                 (AuditEntry.Kind.SERVICE_RESUMED, None, "dana"),

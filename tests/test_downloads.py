@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from sorastudio.billing.models import LedgerEntry
 from sorastudio.pipeline import providers, tasks
+from sorastudio.studio import presenters
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
 from sorastudio.upstream import downloads
@@ -315,7 +316,7 @@ class ArchiveTests(TestCase):
             tasks.start(generation)
         generation.refresh_from_db()
         self.assertEqual((generation.state, generation.error_code), (State.FAILED, "download_too_large"))
-        self.assertIn("larger than the studio accepts", generation.explanation)
+        self.assertIn("larger than the studio accepts", presenters.explanation(generation))
 
     @override_settings(DOWNLOAD_MAX_MB=3, DOWNLOAD_TIMEOUT=7.5, SIMULATOR_BASE_URL="http://sim.local:8000")
     def test_the_settings_reach_the_guard_and_only_simulated_jobs_may_use_the_simulator(self) -> None:

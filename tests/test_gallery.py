@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from sorastudio.studio import models
+from sorastudio.studio import presenters
 from sorastudio.studio.models import (
     Comment,
     Favourite,
@@ -445,7 +445,7 @@ class QueryCountTests(GalleryTestCase):
                 Comment.objects.create(generation=video, author=self.bob, body="Nice")
 
     def queries(self, params: dict[str, str] | None = None) -> list[str]:
-        models._TYPICAL_CACHE.clear()  # as cold as a page can be: every live card's kind to be looked up
+        presenters._TYPICAL_CACHE.clear()  # as cold as a page can be: every live card's kind to be looked up
         with CaptureQueriesContext(connection) as queries:
             response = self.client.get(INDEX, params or {})
         self.assertEqual(response.status_code, 200)
@@ -471,10 +471,10 @@ class QueryCountTests(GalleryTestCase):
     def test_the_next_page_costs_the_same_as_the_first(self) -> None:
         self.add_videos(60)
         first = self.client.get(INDEX)
-        models._TYPICAL_CACHE.clear()
+        presenters._TYPICAL_CACHE.clear()
         with CaptureQueriesContext(connection) as queries:
             self.client.get(hx_more_link(first), headers=HTMX_MORE)
-        models._TYPICAL_CACHE.clear()
+        presenters._TYPICAL_CACHE.clear()
         with CaptureQueriesContext(connection) as first_queries:
             self.client.get(VIEW, headers=HTMX_VIEW)
         self.assertEqual(len(queries), len(first_queries))

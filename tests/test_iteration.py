@@ -10,6 +10,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from sorastudio.simulator.models import SimTask
+from sorastudio.studio import presenters
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
 from tests.helpers import make_member
@@ -76,7 +77,7 @@ class Sora2APITests(IterationTestCase):
         generation = Generation.objects.get()
         self.assertEqual(generation.state, State.FAILED)
         self.assertTrue(generation.error_after_submit)
-        self.assertIn("real person", generation.explanation)
+        self.assertIn("real person", presenters.explanation(generation))
 
     def test_it_refuses_a_long_watermark_and_version_one_options(self) -> None:
         response = self.post({**S2, "watermark": "x" * 51})

@@ -312,8 +312,8 @@ class EmailTests(NotificationTestCase):
     def test_a_failing_smtp_server_is_logged_without_secrets_and_the_notification_stays(self) -> None:
         refusal = smtplib.SMTPAuthenticationError(535, b"5.7.8 login alice / hunter2-secret refused")
         with (
-            mock.patch("sorastudio.studio.models.send_mail", side_effect=refusal),
-            self.assertLogs("sorastudio.studio.models", "WARNING") as logs,
+            mock.patch("sorastudio.studio.models.notifications.send_mail", side_effect=refusal),
+            self.assertLogs("sorastudio.studio.models.notifications", "WARNING") as logs,
         ):
             (notification,) = self.send(self.alice)
         self.assertIn("SMTPAuthenticationError", logs.output[0])

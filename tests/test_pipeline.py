@@ -20,6 +20,7 @@ from sorastudio.billing.models import LedgerEntry
 from sorastudio.pipeline import outcomes, providers, tasks
 from sorastudio.pipeline.models import PollLease
 from sorastudio.simulator.models import SimTask
+from sorastudio.studio import presenters
 from sorastudio.studio.models import Event, Generation, Notification, State
 from sorastudio.teams.models import Team
 from sorastudio.upstream.errors import UpstreamError
@@ -180,7 +181,7 @@ class FollowingTests(PipelineTestCase):
         self.assertIn("real person", generation.error_message)
         self.assertTrue(generation.trace_id)
         self.assertTrue(generation.error_after_submit)
-        self.assertIn("real person", generation.explanation)
+        self.assertIn("real person", presenters.explanation(generation))
 
     def test_a_failed_poll_changes_nothing_and_is_reported(self) -> None:
         generation = self.make()
@@ -203,7 +204,7 @@ class FollowingTests(PipelineTestCase):
         tasks.step()
         generation.refresh_from_db()
         self.assertEqual((generation.state, generation.error_code), (State.TIMED_OUT, "timed_out"))
-        self.assertIn("took too long", generation.explanation)
+        self.assertIn("took too long", presenters.explanation(generation))
 
     def test_the_follower_lease_lets_one_poller_run_at_a_time(self) -> None:
         self.assertTrue(PollLease.acquire("acedata", "worker-a", seconds=30))
@@ -959,7 +960,7 @@ class NoDoubleChargeTests(PipelineTestCase):
                     (generation.state, generation.error_code), (State.FAILED, "submit_uncertain")
                 )
                 self.assertEqual(len(recorder.calls("/sora/videos")), 1)
-                self.assertIn("did not send it again", str(generation.explanation))
+                self.assertIn("did not send it again", str(presenters.explanation(generation)))
 
     def test_a_duplicate_submit_task_waits_for_the_backoff(self) -> None:
         generation = self.make()

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from sorastudio.pipeline import tasks
 from sorastudio.simulator.models import SimTask
+from sorastudio.studio import presenters
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
 from sorastudio.upstream import acedata, sora2api
@@ -187,8 +188,8 @@ class PipelineTests(TestCase):
         self.assertEqual((generation.state, generation.error_code), (State.FAILED, REFUSAL_CODE))
         self.assertTrue(generation.refused)
         self.assertIn("rejected by the content policy", generation.error_message)
-        self.assertIn("refused because the prompt", generation.explanation)
-        self.assertNotIn("internal problem", generation.explanation)
+        self.assertIn("refused because the prompt", presenters.explanation(generation))
+        self.assertNotIn("internal problem", presenters.explanation(generation))
 
     def test_the_sora2api_simulator_refuses_under_a_generic_error_code(self) -> None:
         job = make_job(
@@ -203,13 +204,13 @@ class PipelineTests(TestCase):
         generation = self.run_job(job)
         self.assertEqual((generation.state, generation.error_code), (State.FAILED, REFUSAL_CODE))
         self.assertIn("violates our content policy", generation.error_message)
-        self.assertIn("refused because the prompt", generation.explanation)
+        self.assertIn("refused because the prompt", presenters.explanation(generation))
 
     def test_an_internal_error_is_still_one(self) -> None:
         generation = self.run_job(make_job(self.team, self.alice, "[sim:error] a harbour"))
         self.assertEqual(generation.error_code, "api_error")
         self.assertFalse(generation.refused)
-        self.assertIn("internal problem", generation.explanation)
+        self.assertIn("internal problem", presenters.explanation(generation))
 
 
 class CardTests(TestCase):

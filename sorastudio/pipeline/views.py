@@ -16,7 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from sorastudio.studio.models import PHASE_LABELS, Generation, State
+from sorastudio.studio import presenters
+from sorastudio.studio.models import Generation, State
 from sorastudio.teams.decorators import admin_required
 from sorastudio.teams.http import StudioRequest
 
@@ -69,7 +70,7 @@ def _report(found: tasks.Resynced) -> str:
         return gettext(
             "The video service could not be read (%(problem)s). Nothing changed; try again in a moment."
         ) % {"problem": found.problem}
-    said = str(PHASE_LABELS.get(found.phase, found.phase))
+    said = presenters.phase_label(found.phase)
     if found.error_code:
         said = f"{said} ({found.error_code})"
     if found.moved:

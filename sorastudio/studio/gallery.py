@@ -24,6 +24,7 @@ from sorastudio.lib import capabilities, storage
 from sorastudio.pipeline import providers
 from sorastudio.teams.models import Membership
 
+from . import presenters
 from .models import LIVE_STATES, Generation, GenerationQuerySet, ReviewState, State
 
 PAGE_SIZE = 24
@@ -188,7 +189,7 @@ def page_of(generations: GenerationQuerySet, cursor: str = "") -> Page:
         if row.group is None or row.group != shown[-1].group:
             break
         shown.append(row)
-    Generation.prime_typical_seconds(shown)
+    presenters.prime_typical_seconds(shown)
     return Page(gallery_items(shown), _cursor_after(shown[-1]) if len(rows) > len(shown) else "")
 
 

@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from sorastudio.lib.admin import ReadOnlyAdmin
 
+from . import presenters
 from .models import AuditEntry, Invitation, Membership, Team
 
 
@@ -59,3 +60,6 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["team"]
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def text(self, entry: AuditEntry) -> str:
+        return presenters.text(entry)

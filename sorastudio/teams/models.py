@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -14,11 +14,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-
-from sorastudio.lib import capabilities
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
 
 
 class Team(models.Model):
@@ -338,57 +333,5 @@ class AuditEntry(models.Model):
         )
 
     @property
-    def who(self) -> str:
-        if self.actor_name:
-            return self.actor_name
-        if self.kind == self.Kind.SERVICE_PAUSED:
-            return gettext("The studio")
-        return gettext("The command line")
-
-    @property
-    def text(self) -> str:
-        """What happened, in a sentence of the reader's language."""
-        d = self.details
-        role = {value: str(label) for value, label in Membership.Role.choices}
-        values = {
-            "subject": self.subject_name,
-            "before": role.get(d.get("before", ""), d.get("before", "")),
-            "after": role.get(d.get("after", ""), d.get("after", "")),
-            "role": role.get(d.get("role", ""), d.get("role", "")),
-            "service": capabilities.PROVIDERS.get(d.get("provider", ""), d.get("provider", "")),
-            "what": d.get("what", ""),
-            "credits": d.get("credits", ""),
-            "period": str(PERIOD_NAMES.get(d.get("period", ""), d.get("period", ""))),
-            "reason": d.get("reason", ""),
-            "changes": ", ".join(
-                f"{name}: {old} → {new}" for name, (old, new) in d.get("changes", {}).items()
-            ),
-        }
-        template = AUDIT_TEXTS.get(self.kind, "%(subject)s")
-        if self.kind == self.Kind.PRICE_CHANGED and d.get("credits") is None:
-            template = _("%(what)s back to the default price")
-        if self.kind in (self.Kind.LIMIT_SET, self.Kind.LIMIT_REMOVED, self.Kind.CREDIT_GRANTED):
-            values["subject"] = self.subject_name or gettext("the whole team")
-        return str(template) % values
-
-    @property
     def studio_wide(self) -> bool:
         return self.team_id is None
-
-
-PERIOD_NAMES: dict[str, StrOrPromise] = {"daily": _("Daily"), "monthly": _("Monthly")}
-AUDIT_TEXTS: dict[str, StrOrPromise] = {
-    AuditEntry.Kind.ROLE_CHANGED: _("%(subject)s: %(before)s → %(after)s"),
-    AuditEntry.Kind.MEMBER_REMOVED: _("%(subject)s removed from the team (was %(role)s)"),
-    AuditEntry.Kind.ACCOUNT_DEACTIVATED: _("%(subject)s’s account deactivated (was %(role)s)"),
-    AuditEntry.Kind.ACCOUNT_CREATED: _("Account %(subject)s made, as %(role)s"),
-    AuditEntry.Kind.INVITATION_MADE: _("Invitation link to join as %(role)s"),
-    AuditEntry.Kind.INVITATION_REVOKED: _("Invitation link to join as %(role)s revoked"),
-    AuditEntry.Kind.SETTINGS_CHANGED: _("Team settings: %(changes)s"),
-    AuditEntry.Kind.PRICE_CHANGED: _("%(what)s now costs %(credits)s credits"),
-    AuditEntry.Kind.LIMIT_SET: _("%(period)s limit of %(subject)s: %(credits)s credits"),
-    AuditEntry.Kind.LIMIT_REMOVED: _("%(period)s limit of %(subject)s removed"),
-    AuditEntry.Kind.CREDIT_GRANTED: _("%(credits)s credits granted to %(subject)s: %(reason)s"),
-    AuditEntry.Kind.SERVICE_PAUSED: _("%(service)s paused: the studio’s account is out of credit"),
-    AuditEntry.Kind.SERVICE_RESUMED: _("%(service)s resumed"),
-}

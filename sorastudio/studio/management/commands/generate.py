@@ -16,6 +16,7 @@ from sorastudio.billing.costs import cost_of, outcome_of
 from sorastudio.billing.models import ProviderPause, QuotaExceeded
 from sorastudio.lib import capabilities
 from sorastudio.pipeline import providers, submit, tasks
+from sorastudio.studio import presenters
 from sorastudio.studio.forms import GenerationForm
 from sorastudio.studio.models import Generation
 from sorastudio.teams.middleware import personal_team_if_allowed
@@ -161,10 +162,13 @@ class Command(BaseCommand):
 
 
 def describe(generation: Generation) -> dict[str, Any]:
+    error = (
+        f"{generation.error_code}: {presenters.explanation(generation)}" if generation.error_code else None
+    )
     return {
         "id": str(generation.pk),
         "state": generation.state,
-        "error": (generation.error_code and f"{generation.error_code}: {generation.explanation}") or None,
+        "error": error,
         # The upstream's own words, which say what a refusal objected to; the plain `error` cannot.
         "upstream_message": (generation.failed and generation.error_message) or None,
         "refused": generation.refused,

@@ -1,3 +1,6 @@
+"""A video and its life: what was asked, its states and their transitions, its review state, its trash,
+its reference images and its timeline (Event)."""
+
 from __future__ import annotations
 
 import base64
@@ -5,33 +8,26 @@ import functools
 import logging
 import re
 import secrets
-import statistics
-import time
 import uuid
 from datetime import timedelta
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Lower
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.text import Truncator, slugify
-from django.utils.translation import gettext, pgettext, pgettext_lazy
-from django.utils.translation import gettext_lazy as _
-from django_q.tasks import async_task
+from django.utils.text import slugify
+from django.utils.translation import gettext, pgettext_lazy
 
 from sorastudio.lib import capabilities
 from sorastudio.teams.models import Membership, Team
 from sorastudio.upstream.errors import REFUSAL_CODE
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    from .review import Comment
 
 
 class State(models.TextChoices):
@@ -62,54 +58,11 @@ REVIEWING_ROLES = (Membership.Role.REVIEWER, Membership.Role.ADMIN)
 LIVE_STATES = (State.QUEUED, State.SUBMITTING, State.RUNNING, State.ARCHIVING)
 FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.TIMED_OUT)
 
-# Plain words for the error codes creators meet most; anything else falls back to the upstream's message
-# (which is shown as it came, untranslated). The keys are the upstream's codes, except that a refusal is
-# stored as REFUSAL_CODE whatever code it came with (see upstream.errors.is_refusal).
-ERROR_EXPLANATIONS: dict[str, StrOrPromise] = {
-    REFUSAL_CODE: _(
-        "The video was refused because the prompt or a reference seems to show a real person or a "
-        "protected brand. Describe an invented character instead and try again."
-    ),
-    "used_up": _("The studio's account with the video service has run out of credit. Tell an admin."),
-    "invalid_token": _("The studio's API key was refused by the video service. Tell an admin."),
-    "token_expired": _("The studio's API key has expired. Tell an admin."),
-    "bad_request": _("The video service did not accept these settings."),
-    "too_many_requests": _("The video service was busy for too long. Try again in a few minutes."),
-    "api_error": _("The video service had an internal problem while making this video. Try again."),
-    "generation_failed": _("The video service could not finish this video. Try again or change the prompt."),
-    "link_expired": _("The finished video could no longer be downloaded from the video service."),
-    "archive_failed": _("The video was made but could not be saved to the studio's storage."),
-    "download_refused": _(
-        "The video service's link to the finished video pointed somewhere the studio does not download "
-        "from, so the video was not saved."
-    ),
-    "download_too_large": _("The finished video was larger than the studio accepts, so it was not saved."),
-    "download_too_slow": _("The finished video took too long to download, so it was not saved."),
-    "timed_out": _("The video service took too long, so the studio gave up waiting."),
-    "submit_failed": _("The studio could not reach the video service to start this video."),
-    "submit_uncertain": _(
-        "The video service did not confirm that it received this video, so the studio did not send it "
-        "again (that could make and charge it twice). Use Re-run to try once more."
-    ),
-}
-
-# Orientations by name: capitalised on a video's page, lower case in its one-line summary.
-ORIENTATION_NAMES: dict[str, StrOrPromise] = {"landscape": _("Landscape"), "portrait": _("Portrait")}
-ORIENTATION_WORDS: dict[str, StrOrPromise] = {
-    "landscape": pgettext_lazy("orientation, in a line of settings", "landscape"),
-    "portrait": pgettext_lazy("orientation, in a line of settings", "portrait"),
-}
-
 
 logger = logging.getLogger(__name__)
 
-_TYPICAL_CACHE: dict[tuple[Any, ...], tuple[float, float]] = {}
 # The fields that make two jobs alike in how long they take.
 TYPICAL_KIND = ("provider", "simulated", "model", "version", "duration")
-
-
-def _alike(kind: tuple[Any, ...]) -> Q:
-    return Q(**dict(zip(TYPICAL_KIND, kind, strict=True)))
 
 
 def _followed(task_id: str, trace_id: str) -> dict[str, Any]:
@@ -124,11 +77,6 @@ def _followed(task_id: str, trace_id: str) -> dict[str, Any]:
         "attempts": 0,
         "next_attempt_at": None,
     }
-
-
-def _known_typical(kind: tuple[Any, ...]) -> float | None:
-    cached = _TYPICAL_CACHE.get(kind)
-    return cached[1] if cached and cached[0] > time.monotonic() else None
 
 
 # What a gallery card shows of its video (GenerationQuerySet.for_cards).
@@ -199,6 +147,8 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
 
     def with_flags_for(self, user: Any) -> GenerationQuerySet:
         """Each video's per-person and count facts for the gallery's cards, in the same query."""
+        from .review import Comment, Favourite
+
         favourite = Favourite.objects.filter(generation=models.OuterRef("pk"), user=user)
         open_comments = (
             Comment.objects.filter(generation=models.OuterRef("pk"), resolved_at__isnull=True)
@@ -252,6 +202,8 @@ PURGE_BATCH = 200
 
 def _files_in_use(names: set[str]) -> set[str]:
     """Which of these stored files a row (a video, its reference images, a saved character) still names."""
+    from .characters import Character
+
     used: set[str] = set()
     chosen = sorted(names)
     for start in range(0, len(chosen), PURGE_BATCH):
@@ -439,96 +391,13 @@ class Generation(models.Model):
         return self.state in (State.FAILED, State.TIMED_OUT)
 
     @property
-    def model_label(self) -> str:
-        return capabilities.MODELS.get(self.model, self.model)
-
-    @property
-    def size_label(self) -> str:
-        return str(capabilities.SIZE_LABELS.get(self.size, self.size))
-
-    @property
-    def orientation_label(self) -> str:
-        return str(ORIENTATION_NAMES.get(self.orientation, self.orientation.capitalize()))
-
-    @property
     def refused(self) -> bool:
         """Failed because the upstream would not make what it shows: only a changed request can work."""
         return self.failed and self.error_code == REFUSAL_CODE
 
-    @property
-    def explanation(self) -> str:
-        """What went wrong, in plain words, and whether the upstream had the job."""
-        if self.error_code in ERROR_EXPLANATIONS:
-            return str(ERROR_EXPLANATIONS[self.error_code])
-        return self.error_message or gettext("Something went wrong while making this video.")
-
     def elapsed(self, now: Any = None) -> timedelta:
         end = self.finished_at or now or timezone.now()
         return max(end - self.created_at, timedelta(0))
-
-    @property
-    def timing_kind(self) -> tuple[Any, ...]:
-        """What makes jobs take alike long: the values of TYPICAL_KIND, in that order."""
-        return tuple(getattr(self, name) for name in TYPICAL_KIND)
-
-    def typical_seconds(self) -> float:
-        """How long a job like this usually takes, from this studio's own history when it has some.
-        Every live card asks this every two seconds, so the answer is kept for a minute per kind of job."""
-        known = _known_typical(self.timing_kind)
-        if known is not None:
-            return known
-        recent = (
-            Generation.objects.filter(
-                _alike(self.timing_kind), state=State.SUCCEEDED, upstream_finished_at__isnull=False
-            )
-            .order_by("-created_at")
-            .values_list("created_at", "upstream_finished_at")[:20]
-        )
-        return self._remember_typical([(done - start).total_seconds() for start, done in recent if done])
-
-    @classmethod
-    def prime_typical_seconds(cls, generations: list[Generation]) -> None:
-        """Work out how long each kind of job among these live ones usually takes, in one query for them
-        all: a page of live cards then costs one query (once a minute), not one per kind."""
-        kinds = {g.timing_kind: g for g in generations if g.is_live and _known_typical(g.timing_kind) is None}
-        if not kinds:
-            return
-        same_kind = Q()
-        for kind in kinds:
-            same_kind |= _alike(kind)
-        recent = (
-            Generation.objects.filter(same_kind, state=State.SUCCEEDED, upstream_finished_at__isnull=False)
-            .annotate(
-                rank=models.Window(
-                    models.functions.RowNumber(),
-                    partition_by=[F(name) for name in TYPICAL_KIND],
-                    order_by=F("created_at").desc(),
-                )
-            )
-            .filter(rank__lte=20)
-            .values_list(*TYPICAL_KIND, "created_at", "upstream_finished_at")
-        )
-        spans: dict[tuple[Any, ...], list[float]] = {kind: [] for kind in kinds}
-        for *kind, start, done in recent:
-            spans[tuple(kind)].append((done - start).total_seconds())
-        for kind, example in kinds.items():
-            example._remember_typical(spans[kind])
-
-    def _remember_typical(self, spans: list[float]) -> float:
-        if len(spans) >= 3:
-            typical = max(5.0, statistics.median(spans))
-        elif self.simulated:
-            typical = max(5.0, settings.SIMULATOR_SECONDS + 3)
-        else:
-            typical = float(capabilities.TYPICAL_SECONDS.get((self.model, self.duration), 120))
-        _TYPICAL_CACHE[self.timing_kind] = (time.monotonic() + 60, typical)
-        return typical
-
-    def progress(self, now: Any = None) -> dict[str, Any]:
-        elapsed = self.elapsed(now).total_seconds()
-        typical = self.typical_seconds()
-        percent = 99 if self.state == State.ARCHIVING else min(95, int(100 * elapsed / typical))
-        return {"percent": max(percent, 2), "slow": elapsed > 1.5 * typical, "typical": typical}
 
     def download_name(self) -> str:
         stem = slugify(self.prompt)[:60].strip("-") or "video"
@@ -558,36 +427,6 @@ class Generation(models.Model):
         if self.provider == capabilities.SORA2API:
             initial["aspect_ratio"] = initial.pop("orientation")
         return initial
-
-    @property
-    def summary(self) -> str:
-        """The settings in a line, the way a creator reads them."""
-        parts = [self.model_label if self.provider == capabilities.ACEDATA else self.provider_label]
-        if self.version and self.provider == capabilities.ACEDATA:
-            parts.append(f"v{self.version}")
-        parts.append(gettext("%(seconds)s s") % {"seconds": self.duration})
-        if self.size:
-            parts.append(self.size_label)
-        if self.quality:
-            parts.append(self.quality_label)
-        if self.orientation:
-            parts.append(str(ORIENTATION_WORDS.get(self.orientation, self.orientation)))
-        if self.watermark:
-            parts.append(gettext("watermark “%(text)s”") % {"text": self.watermark})
-        return pgettext("between the settings in a line", " · ").join(parts)
-
-    @property
-    def provider_label(self) -> str:
-        return capabilities.provider_label(self.provider)
-
-    @property
-    def character_clip_label(self) -> str:
-        """An uploaded character clip's file name, for the video's page."""
-        return PurePosixPath(self.character_clip.name or "").name
-
-    @property
-    def quality_label(self) -> str:
-        return str(capabilities.QUALITY_LABELS.get(self.quality, self.quality))
 
     # --- Changing state -----------------------------------------------------------------------------------
     # Every transition is a conditional UPDATE on the states it moves from (named by each verb, never "any
@@ -717,6 +556,8 @@ class Generation(models.Model):
         """Point the job at the files this archive attempt stored: only while the attempt's claim is still
         the job's. An archiver whose claim went stale and was taken over loses here (and deletes what it
         stored), whichever of the two finishes first."""
+        from .notifications import Notification
+
         now = timezone.now()
         with transaction.atomic():
             won = self._transition(
@@ -754,6 +595,8 @@ class Generation(models.Model):
         """End the job as failed (or timed out) from one of `from_states`, which the caller names: each path
         that fails a job knows which states it may end (a submit's failure ends only its own submitting
         claim, a status read only a running job), so none ends a job another path is in the middle of."""
+        from .notifications import Notification
+
         now = timezone.now()
         with transaction.atomic():
             won = self._transition(
@@ -812,6 +655,8 @@ class Generation(models.Model):
 
     def comment_threads(self) -> list[Comment]:
         """The comments in order, each with its replies (threads are one level deep)."""
+        from .review import Comment
+
         replies = models.Prefetch("replies", queryset=Comment.objects.select_related("author"))
         return list(
             self.comments.filter(parent=None)
@@ -821,6 +666,8 @@ class Generation(models.Model):
 
     def ask_for_review(self, by: Any, reviewer: Any = None) -> None:
         """Ask a reviewer (or, with none named, every reviewer of the team) to look at this video."""
+        from .notifications import Notification
+
         if not self.succeeded or self.deleted_at:
             raise ReviewError(gettext("Only a finished video can be reviewed."))
         if reviewer is not None and reviewer == self.created_by:
@@ -869,6 +716,9 @@ class Generation(models.Model):
         """A reviewer's decision, with the comment that explains it (required unless approving). The
         decision applies only to the review state this reviewer saw (`seen`, by default the one this
         object was loaded with): a decision made meanwhile by someone else is not silently overwritten."""
+        from .notifications import Notification
+        from .review import Comment
+
         if decision not in DECISIONS:
             raise ReviewError(gettext("Choose approve, request changes or reject."))
         if not self.succeeded or self.deleted_at:
@@ -1004,44 +854,6 @@ class GenerationImage(models.Model):
         return base + reverse("reference_image", args=[token])
 
 
-# The timeline's words for each kind of event; the keys are the kinds stored in Event.kind.
-EVENT_LABELS: dict[str, StrOrPromise] = {
-    "created": pgettext_lazy("event in a video's timeline", "Asked for"),
-    "submitted": pgettext_lazy("event in a video's timeline", "Sent to the video service"),
-    "callback": pgettext_lazy("event in a video's timeline", "Called back by the video service"),
-    "adopted": pgettext_lazy("event in a video's timeline", "Found at the video service after a restart"),
-    "polled": pgettext_lazy("event in a video's timeline", "Progress read from the video service"),
-    "resync": pgettext_lazy("event in a video's timeline", "Re-read from the video service"),
-    "retry": pgettext_lazy("event in a video's timeline", "Will try again"),
-    "upstream_succeeded": pgettext_lazy("event in a video's timeline", "Made by the video service"),
-    "link_refreshed": pgettext_lazy("event in a video's timeline", "Fetched a fresh download link"),
-    "archived": pgettext_lazy("event in a video's timeline", "Saved to the studio's storage"),
-    "charged": pgettext_lazy("event in a video's timeline", "Credits charged"),
-    "released": pgettext_lazy("event in a video's timeline", "Credits given back"),
-    "rerun": pgettext_lazy("event in a video's timeline", "Rerun"),
-    "failed": pgettext_lazy("event in a video's timeline", "Failed"),
-    "timed_out": pgettext_lazy("event in a video's timeline", "Timed out"),
-    "review_requested": pgettext_lazy("event in a video's timeline", "Asked for a review"),
-    "approved": pgettext_lazy("event in a video's timeline", "Approved"),
-    "changes_requested": pgettext_lazy("event in a video's timeline", "Asked for changes"),
-    "rejected": pgettext_lazy("event in a video's timeline", "Rejected"),
-    "commented": pgettext_lazy("event in a video's timeline", "Commented"),
-    "comment_resolved": pgettext_lazy("event in a video's timeline", "Resolved a comment"),
-    "comment_reopened": pgettext_lazy("event in a video's timeline", "Reopened a comment"),
-    "deleted": pgettext_lazy("event in a video's timeline", "Moved to the trash"),
-    "restored": pgettext_lazy("event in a video's timeline", "Restored from the trash"),
-}
-
-# The upstream's own word for a job's progress, as the timeline and "Resync from provider" show it.
-PHASE_LABELS: dict[str, StrOrPromise] = {
-    "pending": pgettext_lazy("a job's phase at the video service", "waiting to start"),
-    "processing": pgettext_lazy("a job's phase at the video service", "being made"),
-    "succeeded": pgettext_lazy("a job's phase at the video service", "made"),
-    "failed": pgettext_lazy("a job's phase at the video service", "failed"),
-    "unknown": pgettext_lazy("a job's phase at the video service", "not known to the service (yet)"),
-}
-
-
 class Event(models.Model):
     """One line of a job's timeline: submitted, called back, retried, archived, failed."""
 
@@ -1063,294 +875,7 @@ class Event(models.Model):
         return f"{self.kind} at {self.at:%H:%M:%S}"
 
     @property
-    def label(self) -> str:
-        return str(EVENT_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize()))
-
-    @property
-    def phase_label(self) -> str:
-        phase = str(self.detail.get("phase") or "")
-        return str(PHASE_LABELS.get(phase, phase))
-
-    @property
     def moment(self) -> float | None:
         """The moment of the video this event is about (a pinned comment or decision), if any."""
         value = self.detail.get("at_seconds")
         return float(value) if isinstance(value, int | float) else None
-
-
-class Character(models.Model):
-    """A character saved by a team, to reuse by name: a clip (an address, or a file in our storage) and the
-    whole seconds of it where the character appears."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="characters")
-    name = models.CharField(max_length=80)
-    clip_url = models.URLField(max_length=2000, blank=True)
-    clip = models.FileField(upload_to="characters/%Y/%m/", blank=True, max_length=300)
-    start = models.PositiveSmallIntegerField()
-    end = models.PositiveSmallIntegerField()
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="characters"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(Lower("name"), "team", name="one_character_name_per_team"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def preview_url(self) -> str:
-        """Where the creator's browser can play the clip: a stored one through the team's own view, never
-        its signed link, which opens it for a week without a login (that one is for the video service)."""
-        return reverse("studio:saved_clip", args=[self.pk]) if self.clip else self.clip_url
-
-
-class Comment(models.Model):
-    """A comment on a video, pinned to a moment of it when `at_seconds` is set. A reply has a `parent`
-    (threads are one level deep); a reviewer's decision comes with the comment that explains it."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments")
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
-    )
-    body = models.TextField()
-    at_seconds = models.FloatField(null=True, blank=True)
-    decision = models.CharField(max_length=20, choices=ReviewState.choices, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["generation", "created_at"], name="comment_generation")]
-
-    def __str__(self) -> str:
-        return f"comment by {self.author} on {self.generation_id}"
-
-    @classmethod
-    def add(
-        cls,
-        generation: Generation,
-        author: Any,
-        body: str,
-        *,
-        at_seconds: float | None = None,
-        parent: Comment | None = None,
-    ) -> Comment:
-        """A new comment, or a reply to `parent`; it goes on the video's timeline and is told to the
-        video's creator and, for a reply, to the author of the comment answered."""
-        body = body.strip()
-        if not body:
-            raise ReviewError(gettext("Write the comment first."), field="body")
-        if parent is not None and (parent.generation_id != generation.pk or parent.parent_id is not None):
-            raise ReviewError(
-                gettext("Reply to the first comment of the thread: replies go one level deep."), field="body"
-            )
-        with transaction.atomic():
-            comment = cls.objects.create(
-                generation=generation, author=author, parent=parent, body=body, at_seconds=at_seconds
-            )
-            generation.log("commented", actor=author, at_seconds=at_seconds)
-            Notification.send(
-                [generation.created_by, parent.author if parent else None],
-                team=generation.team,
-                kind=Notification.Kind.COMMENT,
-                generation=generation,
-                actor=author,
-                comment=str(comment.pk),
-                at_seconds=at_seconds,
-            )
-        return comment
-
-    def may_resolve(self, membership: Membership) -> bool:
-        """Its author, the video's creator, and the team's reviewers and admins."""
-        return membership.can_review or membership.user_id in (self.author_id, self.generation.created_by_id)
-
-    def resolve(self, by: Any) -> bool:
-        """Mark the thread as dealt with; False when someone already had."""
-        now = timezone.now()
-        won = Comment.objects.filter(pk=self.pk, resolved_at__isnull=True).update(
-            resolved_at=now, resolved_by=by
-        )
-        if won:
-            self.resolved_at, self.resolved_by = now, by
-            self.generation.log("comment_resolved", actor=by, at_seconds=self.at_seconds)
-        return won == 1
-
-    def reopen(self, by: Any) -> bool:
-        """Open a resolved thread again; False when it was open."""
-        won = Comment.objects.filter(pk=self.pk, resolved_at__isnull=False).update(
-            resolved_at=None, resolved_by=None
-        )
-        if won:
-            self.resolved_at = self.resolved_by = None
-            self.generation.log("comment_reopened", actor=by, at_seconds=self.at_seconds)
-        return won == 1
-
-
-class Favourite(models.Model):
-    """A video someone marked for themselves; each person has their own."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites")
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="favourites")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "generation"], name="one_favourite_each")]
-
-    def __str__(self) -> str:
-        return f"{self.user} likes {self.generation_id}"
-
-
-class NotificationQuerySet(models.QuerySet["Notification"]):
-    def for_user(self, user: Any) -> NotificationQuerySet:
-        """A person's notifications from the teams they still belong to: the news of a team they have left
-        is no longer theirs to read."""
-        return self.filter(user=user, team__memberships__user=user)
-
-    def unread(self) -> NotificationQuerySet:
-        return self.filter(read_at__isnull=True)
-
-
-class Notification(models.Model):
-    """Something a person should know about, shown under the bell (and mailed when SMTP is set up)."""
-
-    class Kind(models.TextChoices):
-        READY = "ready", _("Video ready")
-        FAILED = "failed", _("Video failed")
-        REVIEW_REQUESTED = "review_requested", _("Review requested")
-        REVIEW_RETURNED = "review_returned", _("Review came back")
-        COMMENT = "comment", _("New comment")
-        QUOTA_WARNING = "quota_warning", _("Quota nearly used")
-        PROVIDER_PAUSED = "provider_paused", _("Video service out of credit")
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="notifications")
-    generation = models.ForeignKey(
-        Generation, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-    # Set by the one mail task that sent it, so a task run twice mails once.
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    objects = NotificationQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} for {self.user}"
-
-    @property
-    def text(self) -> str:
-        """The notification as one sentence in the reader's language, naming who and which video."""
-        if self.kind == self.Kind.REVIEW_RETURNED:
-            sentence = REVIEW_RETURNED_TEXTS.get(self.detail.get("decision", ""), REVIEW_RETURNED_TEXT)
-        else:
-            sentence = NOTIFICATION_TEXTS.get(self.kind, self.get_kind_display())
-        prompt = " ".join(self.generation.prompt.split()) if self.generation else ""
-        actor = self.actor.get_username() if self.actor else gettext("Someone")
-        # A few words of the prompt; a language without spaces between words is cut by length.
-        prompt = Truncator(Truncator(prompt).words(8)).chars(60)
-        service = capabilities.PROVIDERS.get(self.detail.get("provider", ""), gettext("A video service"))
-        return str(sentence) % {"actor": actor, "prompt": prompt, "service": service}
-
-    @property
-    def url(self) -> str:
-        """Where the notification leads: its video, or the gallery once the video is in the trash."""
-        if self.generation is not None and self.generation.deleted_at is None:
-            return self.generation.get_absolute_url()
-        return reverse("studio:index")
-
-    @classmethod
-    def send(
-        cls,
-        users: Any,
-        *,
-        team: Team,
-        kind: str,
-        generation: Generation | None = None,
-        actor: Any = None,
-        **detail: Any,
-    ) -> list[Notification]:
-        """One notification per person (never to the person who caused it), mailed after the
-        transaction commits when an SMTP server is configured."""
-        recipients = {user.pk: user for user in users if user is not None and user != actor}
-        created = cls.objects.bulk_create(
-            [
-                cls(user=user, team=team, kind=kind, generation=generation, actor=actor, detail=detail)
-                for user in recipients.values()
-            ]
-        )
-        if created and settings.EMAIL_HOST:
-            ids = [str(n.pk) for n in created]
-            transaction.on_commit(lambda: _email_later(ids))
-        return created
-
-
-NOTIFICATION_TEXTS: dict[str, StrOrPromise] = {
-    Notification.Kind.READY: _("Your video is ready: “%(prompt)s”"),
-    Notification.Kind.FAILED: _("Your video failed: “%(prompt)s”"),
-    Notification.Kind.REVIEW_REQUESTED: _("%(actor)s asked you to review “%(prompt)s”"),
-    Notification.Kind.COMMENT: _("%(actor)s commented on “%(prompt)s”"),
-    Notification.Kind.QUOTA_WARNING: _("%(actor)s went past a quota's warning level with “%(prompt)s”"),
-    Notification.Kind.PROVIDER_PAUSED: _(
-        "%(service)s is out of credit: its videos wait until the studio's operator tops it up and resumes it"
-    ),
-}
-REVIEW_RETURNED_TEXT = _("%(actor)s reviewed your video “%(prompt)s”")
-REVIEW_RETURNED_TEXTS: dict[str, StrOrPromise] = {
-    ReviewState.APPROVED: _("%(actor)s approved your video “%(prompt)s”"),
-    ReviewState.CHANGES_REQUESTED: _("%(actor)s asked for changes to your video “%(prompt)s”"),
-    ReviewState.REJECTED: _("%(actor)s rejected your video “%(prompt)s”"),
-}
-
-
-def _email_later(ids: list[str]) -> None:
-    async_task(email_notifications, ids, group="email_notifications")
-
-
-def email_notifications(ids: list[str]) -> None:
-    """Mail each notification to its person, if they gave an address. Each is claimed by a conditional
-    UPDATE first, so a task delivered twice mails once; a mail that fails is logged and not retried (the
-    notification is still under the bell)."""
-    waiting = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).exclude(user__email="")
-    for notification in waiting.select_related("user", "team", "generation", "actor"):
-        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True)
-        if not claimed.update(emailed_at=timezone.now()):
-            continue
-        try:
-            send_mail(
-                subject=f"{notification.team.name}: {notification.text}",
-                message=_email_body(notification),
-                from_email=None,
-                recipient_list=[notification.user.email],
-            )
-        except Exception as exc:  # any SMTP or network failure: the bell still has it
-            # The class name only: an SMTP error can quote the server's reply to our login.
-            logger.warning("mailing notification %s failed: %s", notification.pk, exc.__class__.__name__)
-
-
-def _email_body(notification: Notification) -> str:
-    lines = [notification.text]
-    if settings.PUBLIC_BASE_URL:
-        path = reverse("studio:open_notification", args=[notification.pk])
-        lines += ["", gettext("Open it in the studio: %(link)s") % {"link": settings.PUBLIC_BASE_URL + path}]
-    lines += ["", "-- ", gettext("Sora Studio, team %(team)s") % {"team": notification.team.name}]
-    return "\n".join(lines) + "\n"

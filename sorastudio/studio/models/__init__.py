@@ -1,0 +1,71 @@
+"""The studio's models, by subject: a video and its life (generation), saved characters, comments and
+favourites (review), and notifications with their mail.
+
+This package re-exports every model and the names other code imports from `sorastudio.studio.models`:
+Django's app registry finds an app's models by importing this module, and the rest of the studio (and
+tasks already on the queue, which name `sorastudio.studio.models.email_notifications`) import from here.
+The submodules import one way only: generation first, then the others from it; the few places where a
+video needs a later model import it where it is used."""
+
+from .characters import Character
+from .generation import (
+    CARD_COLUMNS,
+    CARD_FLAGS,
+    CARD_LINKS,
+    DECISIONS,
+    DECISIONS_NEEDING_A_REASON,
+    FINAL_STATES,
+    LIVE_STATES,
+    PARAM_FIELDS,
+    PURGE_BATCH,
+    REVIEWING_ROLES,
+    TYPICAL_KIND,
+    Event,
+    Generation,
+    GenerationImage,
+    GenerationQuerySet,
+    ReviewError,
+    ReviewState,
+    State,
+    address_of,
+)
+from .notifications import (
+    NOTIFICATION_TEXTS,
+    REVIEW_RETURNED_TEXT,
+    REVIEW_RETURNED_TEXTS,
+    Notification,
+    NotificationQuerySet,
+    email_notifications,
+)
+from .review import Comment, Favourite
+
+__all__ = [
+    "CARD_COLUMNS",
+    "CARD_FLAGS",
+    "CARD_LINKS",
+    "DECISIONS",
+    "DECISIONS_NEEDING_A_REASON",
+    "FINAL_STATES",
+    "LIVE_STATES",
+    "NOTIFICATION_TEXTS",
+    "PARAM_FIELDS",
+    "PURGE_BATCH",
+    "REVIEWING_ROLES",
+    "REVIEW_RETURNED_TEXT",
+    "REVIEW_RETURNED_TEXTS",
+    "TYPICAL_KIND",
+    "Character",
+    "Comment",
+    "Event",
+    "Favourite",
+    "Generation",
+    "GenerationImage",
+    "GenerationQuerySet",
+    "Notification",
+    "NotificationQuerySet",
+    "ReviewError",
+    "ReviewState",
+    "State",
+    "address_of",
+    "email_notifications",
+]

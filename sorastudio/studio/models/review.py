@@ -1,0 +1,118 @@
+"""A video's review around the video itself: comments (pinned to a moment, one level of replies) and each
+person's favourites. The review's state and decisions are the video's own (generation.Generation)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from sorastudio.teams.models import Membership
+
+from .generation import Generation, ReviewError, ReviewState
+from .notifications import Notification
+
+
+class Comment(models.Model):
+    """A comment on a video, pinned to a moment of it when `at_seconds` is set. A reply has a `parent`
+    (threads are one level deep); a reviewer's decision comes with the comment that explains it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    body = models.TextField()
+    at_seconds = models.FloatField(null=True, blank=True)
+    decision = models.CharField(max_length=20, choices=ReviewState.choices, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["generation", "created_at"], name="comment_generation")]
+
+    def __str__(self) -> str:
+        return f"comment by {self.author} on {self.generation_id}"
+
+    @classmethod
+    def add(
+        cls,
+        generation: Generation,
+        author: Any,
+        body: str,
+        *,
+        at_seconds: float | None = None,
+        parent: Comment | None = None,
+    ) -> Comment:
+        """A new comment, or a reply to `parent`; it goes on the video's timeline and is told to the
+        video's creator and, for a reply, to the author of the comment answered."""
+        body = body.strip()
+        if not body:
+            raise ReviewError(gettext("Write the comment first."), field="body")
+        if parent is not None and (parent.generation_id != generation.pk or parent.parent_id is not None):
+            raise ReviewError(
+                gettext("Reply to the first comment of the thread: replies go one level deep."), field="body"
+            )
+        with transaction.atomic():
+            comment = cls.objects.create(
+                generation=generation, author=author, parent=parent, body=body, at_seconds=at_seconds
+            )
+            generation.log("commented", actor=author, at_seconds=at_seconds)
+            Notification.send(
+                [generation.created_by, parent.author if parent else None],
+                team=generation.team,
+                kind=Notification.Kind.COMMENT,
+                generation=generation,
+                actor=author,
+                comment=str(comment.pk),
+                at_seconds=at_seconds,
+            )
+        return comment
+
+    def may_resolve(self, membership: Membership) -> bool:
+        """Its author, the video's creator, and the team's reviewers and admins."""
+        return membership.can_review or membership.user_id in (self.author_id, self.generation.created_by_id)
+
+    def resolve(self, by: Any) -> bool:
+        """Mark the thread as dealt with; False when someone already had."""
+        now = timezone.now()
+        won = Comment.objects.filter(pk=self.pk, resolved_at__isnull=True).update(
+            resolved_at=now, resolved_by=by
+        )
+        if won:
+            self.resolved_at, self.resolved_by = now, by
+            self.generation.log("comment_resolved", actor=by, at_seconds=self.at_seconds)
+        return won == 1
+
+    def reopen(self, by: Any) -> bool:
+        """Open a resolved thread again; False when it was open."""
+        won = Comment.objects.filter(pk=self.pk, resolved_at__isnull=False).update(
+            resolved_at=None, resolved_by=None
+        )
+        if won:
+            self.resolved_at = self.resolved_by = None
+            self.generation.log("comment_reopened", actor=by, at_seconds=self.at_seconds)
+        return won == 1
+
+
+class Favourite(models.Model):
+    """A video someone marked for themselves; each person has their own."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites")
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "generation"], name="one_favourite_each")]
+
+    def __str__(self) -> str:
+        return f"{self.user} likes {self.generation_id}"
