@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, TestCase
 from django.urls import reverse
 
+from sorastudio.lib import media
 from sorastudio.simulator.models import SimTask
 from sorastudio.simulator.render import render_video
 from sorastudio.studio import characters
@@ -160,7 +161,7 @@ class UploadedClipTests(CharacterTestCase):
         upload = self.clip()
         upload.size = 51 * 1024 * 1024
         with (
-            mock.patch.object(characters.media, "probe_video") as probe,
+            mock.patch.object(media, "probe_video") as probe,
             self.assertRaisesMessage(ValidationError, "fox.mp4 is larger than 50 MB"),
         ):
             characters.check_clip(upload)

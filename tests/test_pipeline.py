@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from sorastudio.billing.costs import outcome_of
 from sorastudio.billing.models import LedgerEntry
+from sorastudio.lib import media
 from sorastudio.pipeline import outcomes, providers, tasks
 from sorastudio.pipeline.models import PollLease
 from sorastudio.simulator.models import SimTask
@@ -571,7 +572,7 @@ class StaleArchiverTests(PipelineTestCase):
 
     def while_archiving(self, meanwhile: Any) -> None:
         """Archive the job, running `meanwhile` once, after the download, as another worker would."""
-        real = tasks.media.write_poster
+        real = media.write_poster
         calls: list[object] = []
 
         def write_poster(video: Path, poster: Path) -> None:
@@ -580,7 +581,7 @@ class StaleArchiverTests(PipelineTestCase):
                 meanwhile()
             real(video, poster)
 
-        with mock.patch.object(tasks.media, "write_poster", write_poster):
+        with mock.patch.object(media, "write_poster", write_poster):
             tasks.archive(str(self.job.pk))
 
     def take_over(self) -> Generation:
@@ -1007,7 +1008,7 @@ class NoDoubleChargeTests(PipelineTestCase):
         generation = self.make()
         with (
             self.settings(ARCHIVE_MAX_ATTEMPTS=2),
-            mock.patch.object(tasks.media, "probe_video", side_effect=PermissionError("disk says no")),
+            mock.patch.object(media, "probe_video", side_effect=PermissionError("disk says no")),
             self.assertLogs("sorastudio.pipeline.tasks", "ERROR"),
         ):
             tasks.start(generation)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from typing import Any
 from unittest import mock
 
+import httpx
 from django.conf import settings
 from django.test import TestCase, override_settings
 from django.utils import timezone
@@ -181,7 +183,7 @@ class CallbackDeliveryTests(SimulatorTestCase):
                 VIDEOS, {"model": "sora-2", "prompt": "p", "callback_url": "http://testserver/cb/x/"}
             ).json()["task_id"]
         with (
-            mock.patch.object(callbacks.httpx, "post") as post,
+            mock.patch.object(httpx, "post") as post,
             mock.patch.object(callbacks, "close_old_connections"),
         ):
             simulator._deliver_callback(task_id)
@@ -197,7 +199,7 @@ class CallbackDeliveryTests(SimulatorTestCase):
                 VIDEOS, {"model": "sora-2", "prompt": "p", "callback_url": "http://169.254.169.254/latest/"}
             ).json()["task_id"]
         with (
-            mock.patch.object(callbacks.httpx, "post") as post,
+            mock.patch.object(httpx, "post") as post,
             mock.patch.object(callbacks, "close_old_connections"),
         ):
             simulator._deliver_callback(task_id)
@@ -270,7 +272,7 @@ class FaultTests(SimulatorTestCase):
         task_id = self.submit().json()["task_id"]
         with (
             override_settings(SIMULATOR_FAULTS={"timeout": 1.0}),
-            mock.patch.object(faults.time, "sleep") as sleep,
+            mock.patch.object(time, "sleep") as sleep,
         ):
             self.read(task_id)
         sleep.assert_called_once()
@@ -280,7 +282,7 @@ class FaultTests(SimulatorTestCase):
         malformed = self.submit("a boat [sim:malformed]")
         with self.assertRaises(json.JSONDecodeError):
             json.loads(malformed.content)
-        with mock.patch.object(faults.time, "sleep") as sleep:
+        with mock.patch.object(time, "sleep") as sleep:
             late = self.submit("a boat [sim:timeout]")
         sleep.assert_called_once()
         self.assertEqual(late.status_code, 504)
@@ -309,7 +311,7 @@ class FaultTests(SimulatorTestCase):
         with mock.patch.object(simulator, "_schedule_callback"):
             task_id = self.submit(callback_url="http://testserver/callbacks/acedata/tok/").json()["task_id"]
         with (
-            mock.patch.object(callbacks.httpx, "post") as post,
+            mock.patch.object(httpx, "post") as post,
             mock.patch.object(callbacks, "close_old_connections"),
         ):
             simulator._forge_callback(task_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from sorastudio.simulator import faults, slots
+from sorastudio.simulator import slots
 from sorastudio.simulator import sora2api as sora2api_simulator
 from sorastudio.simulator import views as acedata_simulator
 from sorastudio.simulator.models import SimTask
@@ -69,7 +70,7 @@ class KeyTests(AccessTestCase):
         self.assertEqual(SimTask.objects.count(), 0)
 
     def test_it_refuses_a_blocking_submit_without_its_key_and_holds_nothing(self) -> None:
-        with mock.patch.object(acedata_simulator.time, "sleep") as sleep:
+        with mock.patch.object(time, "sleep") as sleep:
             response = self.post(f"{ACEDATA}/videos", VIDEO, {"Authorization": "Bearer anything"})
         self.assertEqual(response.status_code, 401)
         sleep.assert_not_called()
@@ -133,7 +134,7 @@ class FileTests(AccessTestCase):
 class HoldTests(AccessTestCase):
     @override_settings(SIMULATOR_MAX_HOLDS=2, SIMULATOR_SECONDS=600)
     def test_a_blocking_submit_beyond_the_holds_answers_at_once(self) -> None:
-        with taken(slots.holding, 2), mock.patch.object(acedata_simulator.time, "sleep") as sleep:
+        with taken(slots.holding, 2), mock.patch.object(time, "sleep") as sleep:
             response = self.post(f"{ACEDATA}/videos", VIDEO, KEY)
         sleep.assert_not_called()
         self.assertEqual(response.status_code, 200)
@@ -150,7 +151,7 @@ class HoldTests(AccessTestCase):
             with slots.holding() as left:  # another request meanwhile: no slot for it
                 during.append(left)
 
-        with mock.patch.object(acedata_simulator.time, "sleep", side_effect=sleep):
+        with mock.patch.object(time, "sleep", side_effect=sleep):
             body = self.post(f"{ACEDATA}/videos", VIDEO, KEY).json()
         self.assertEqual(during, [7, None])
         self.assertEqual(set(body), {"task_id", "trace_id"})  # not finished within the hold
@@ -160,14 +161,14 @@ class HoldTests(AccessTestCase):
     @override_settings(SIMULATOR_MAX_HOLDS=1, SIMULATOR_SECONDS=600)
     def test_a_stream_beyond_the_holds_ends_at_once(self) -> None:
         headers = {**KEY, "Accept": "application/x-ndjson"}
-        with taken(slots.holding, 1), mock.patch.object(acedata_simulator.time, "sleep") as sleep:
+        with taken(slots.holding, 1), mock.patch.object(time, "sleep") as sleep:
             lines = read_body(self.post(f"{ACEDATA}/videos", VIDEO, headers)).decode().splitlines()
         sleep.assert_not_called()
         self.assertEqual([json.loads(line)["data"][0]["state"] for line in lines], ["pending"])
 
     @override_settings(SIMULATOR_MAX_HOLDS=1)
     def test_a_timeout_marker_beyond_the_holds_answers_at_once_and_stays_uncertain(self) -> None:
-        with taken(slots.holding, 1), mock.patch.object(faults.time, "sleep") as sleep:
+        with taken(slots.holding, 1), mock.patch.object(time, "sleep") as sleep:
             acedata = self.post(
                 f"{ACEDATA}/videos", {**VIDEO, "prompt": "x [sim:timeout]", "async": True}, KEY
             )
@@ -181,7 +182,7 @@ class HoldTests(AccessTestCase):
 
     @override_settings(SIMULATOR_MAX_HOLDS=1, SIMULATOR_FAULTS={"timeout": 1.0})
     def test_a_timeout_fault_beyond_the_holds_answers_normally(self) -> None:
-        with taken(slots.holding, 1), mock.patch.object(faults.time, "sleep") as sleep:
+        with taken(slots.holding, 1), mock.patch.object(time, "sleep") as sleep:
             response = self.post(f"{ACEDATA}/tasks", {"id": "nope", "action": "retrieve"}, KEY)
         sleep.assert_not_called()
         self.assertEqual((response.status_code, response.json()), (200, {}))

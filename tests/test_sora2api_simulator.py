@@ -9,6 +9,7 @@ from typing import Any
 from unittest import mock
 
 import av
+import httpx
 import numpy as np
 from django.conf import settings
 from django.test import TestCase, override_settings
@@ -223,7 +224,7 @@ class CallbackDeliveryTests(SimulatorTestCase):
 
     def deliver(self, task_id: str, times: int = 1) -> Any:
         with (
-            mock.patch.object(callbacks.httpx, "post") as post,
+            mock.patch.object(httpx, "post") as post,
             mock.patch.object(callbacks, "close_old_connections"),
         ):
             for _ in range(times):

@@ -17,12 +17,12 @@ from sorastudio.teams.models import AuditEntry, Membership
 from .models import Combination, LedgerEntry, PriceOverride, ProviderPause, Quota
 
 
-def _check_member(form: forms.ModelForm, team: Any, user: Any) -> None:
+def _check_member(form: forms.ModelForm[Any], team: Any, user: Any) -> None:
     if team and user and not Membership.objects.filter(team=team, user=user).exists():
         form.add_error("user", f"{user} is not a member of {team}.")
 
 
-class QuotaForm(forms.ModelForm):
+class QuotaForm(forms.ModelForm[Quota]):
     class Meta:
         model = Quota
         fields = ["team", "user", "period", "hard_cap", "soft_limit"]
@@ -34,7 +34,7 @@ class QuotaForm(forms.ModelForm):
 
 
 @admin.register(Quota)
-class QuotaAdmin(admin.ModelAdmin):
+class QuotaAdmin(admin.ModelAdmin[Quota]):
     form = QuotaForm
     list_display = ["team", "member", "period", "hard_cap", "soft_limit", "updated_by", "updated_at"]
     list_filter = ["period", "team"]
@@ -78,7 +78,7 @@ class QuotaAdmin(admin.ModelAdmin):
 
 
 @admin.register(PriceOverride)
-class PriceOverrideAdmin(admin.ModelAdmin):
+class PriceOverrideAdmin(admin.ModelAdmin[PriceOverride]):
     list_display = [
         "team",
         "provider",
@@ -109,7 +109,7 @@ class PriceOverrideAdmin(admin.ModelAdmin):
             )
 
 
-class GrantForm(forms.ModelForm):
+class GrantForm(forms.ModelForm[LedgerEntry]):
     """The one kind of line added by hand: extra credit, for a member or (no user) the whole team."""
 
     class Meta:
@@ -127,7 +127,7 @@ class GrantForm(forms.ModelForm):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(admin.ModelAdmin[LedgerEntry]):
     list_display = [
         "created_at",
         "kind",
@@ -174,7 +174,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProviderPause)
-class ProviderPauseAdmin(admin.ModelAdmin):
+class ProviderPauseAdmin(admin.ModelAdmin[ProviderPause]):
     list_display = ["provider", "paused_at", "paused_by", "resumed_at", "resumed_by", "reason"]
     list_filter = ["provider"]
     readonly_fields = ["provider", "reason", "paused_at", "paused_by", "resumed_at", "resumed_by"]

@@ -14,7 +14,8 @@ from .models import LedgerEntry, ProviderPause
 def cost_of(generation: Generation) -> int | None:
     """The credits reserved for a job when it was asked for (None for jobs from before the ledger)."""
     if hasattr(generation, "reserved_credits"):  # read with the page's query (with_charges)
-        return generation.reserved_credits
+        reserved: int | None = generation.reserved_credits
+        return reserved
     return (
         LedgerEntry.objects.filter(generation=generation, kind=LedgerEntry.Kind.RESERVE)
         .values_list("credits", flat=True)

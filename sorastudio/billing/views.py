@@ -96,10 +96,10 @@ def resume_provider(request: StudioRequest, provider: str) -> HttpResponseBase:
     return redirect("studio:costs")
 
 
-class MemberField(forms.ModelChoiceField):
+class MemberField(forms.ModelChoiceField[Membership]):
     """The team's members by name; the value is the membership's key, as in the members page's addresses."""
 
-    def label_from_instance(self, obj: Any) -> str:
+    def label_from_instance(self, obj: Membership) -> str:
         return str(obj.user.get_username())
 
 

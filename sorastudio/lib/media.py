@@ -77,7 +77,7 @@ def write_poster(
         stream = _video_stream(container)
         try:
             frame = _frame_at(container, stream, max(0.0, at_seconds))
-            image = frame.to_image()
+            image = frame.to_image()  # type: ignore[no-untyped-call]  # PyAV leaves it unannotated
         except av.FFmpegError as exc:
             raise NotAVideo(_describe(exc)) from None
     if image.width > max_width:

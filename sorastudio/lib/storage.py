@@ -27,7 +27,7 @@ from storages.backends.s3 import S3Storage
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 
-class StaticFiles(CompressedManifestStaticFilesStorage):
+class StaticFiles(CompressedManifestStaticFilesStorage):  # type: ignore[misc]  # whitenoise has no types
     """Static files compressed and under hashed names once collectstatic has run. Before, under their own
     names, served from the source folders (settings.WHITENOISE_USE_FINDERS): a fresh checkout's pages work
     instead of failing on a missing manifest."""
@@ -72,7 +72,7 @@ def store_file(name: str, path: Path) -> str:
         return default_storage.save(name, File(fh, name=os.path.basename(name)))
 
 
-class _TempFile(File):
+class _TempFile(File[bytes]):
     def temporary_file_path(self) -> str:
         return str(self.name)
 

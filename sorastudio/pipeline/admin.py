@@ -10,12 +10,12 @@ from .models import PollLease, UpstreamCall
 
 
 @admin.register(PollLease)
-class PollLeaseAdmin(ReadOnlyAdmin):
+class PollLeaseAdmin(ReadOnlyAdmin[PollLease]):
     list_display = ["provider", "holder", "expires_at", "last_poll_at", "last_error"]
 
 
 @admin.register(UpstreamCall)
-class UpstreamCallAdmin(ReadOnlyAdmin):
+class UpstreamCallAdmin(ReadOnlyAdmin[UpstreamCall]):
     list_display = [
         "at",
         "provider",

@@ -47,7 +47,7 @@ DOWNLOAD_CHUNK = 1024 * 1024
 def backoff(attempt: int, hint: float | None = None) -> float:
     """Seconds to wait before attempt number `attempt + 1`: exponential with jitter, never below the
     upstream's own Retry-After."""
-    delay = min(300.0, 5.0 * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
+    delay = min(300.0, 5.0 * 2.0 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
     return max(delay, hint or 0.0)
 
 

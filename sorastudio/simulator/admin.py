@@ -8,7 +8,7 @@ from .models import SimTask
 
 
 @admin.register(SimTask)
-class SimTaskAdmin(admin.ModelAdmin):
+class SimTaskAdmin(admin.ModelAdmin[SimTask]):
     list_display = [
         "id",
         "provider",

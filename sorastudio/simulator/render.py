@@ -495,7 +495,8 @@ def _disc(size: int) -> np.ndarray:
     radius = size / 2
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
     distance = np.hypot(xx - radius, yy - radius)
-    return np.clip(radius - distance, 0.0, 1.0).astype(np.float32)
+    mask: np.ndarray = np.clip(radius - distance, 0.0, 1.0).astype(np.float32)
+    return mask
 
 
 def _even(value: float) -> int:

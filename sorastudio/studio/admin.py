@@ -38,7 +38,7 @@ PIPELINE_FIELDS = [
 
 
 @admin.register(Generation)
-class GenerationAdmin(admin.ModelAdmin):
+class GenerationAdmin(admin.ModelAdmin[Generation]):
     list_display = [
         "short_prompt",
         "team",
@@ -79,7 +79,7 @@ class GenerationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Character)
-class CharacterAdmin(admin.ModelAdmin):
+class CharacterAdmin(admin.ModelAdmin[Character]):
     list_display = ["name", "team", "start", "end", "created_by", "created_at"]
     list_filter = ["team"]
     search_fields = ["name", "team__name"]
@@ -88,7 +88,7 @@ class CharacterAdmin(admin.ModelAdmin):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(admin.ModelAdmin[Comment]):
     list_display = ["short_body", "author", "generation", "decision", "created_at", "resolved_at"]
     list_filter = ["decision"]
     search_fields = ["body", "author__username"]
@@ -101,7 +101,7 @@ class CommentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Favourite)
-class FavouriteAdmin(admin.ModelAdmin):
+class FavouriteAdmin(admin.ModelAdmin[Favourite]):
     list_display = ["user", "generation", "created_at"]
     search_fields = ["user__username"]
     list_select_related = ["user", "generation"]
@@ -109,7 +109,7 @@ class FavouriteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(admin.ModelAdmin[Notification]):
     list_display = ["text", "user", "team", "kind", "created_at", "read_at", "emailed_at"]
     list_filter = ["kind", "team"]
     search_fields = ["user__username"]
@@ -119,7 +119,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(admin.ModelAdmin[Event]):
     list_display = ["kind", "generation", "actor", "at"]
     list_filter = ["kind"]
     list_select_related = ["generation", "actor"]
@@ -128,7 +128,7 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(GenerationImage)
-class GenerationImageAdmin(admin.ModelAdmin):
+class GenerationImageAdmin(admin.ModelAdmin[GenerationImage]):
     list_display = ["generation", "position", "content_type", "file"]
     list_select_related = ["generation"]
     raw_id_fields = ["generation"]

@@ -128,7 +128,7 @@ def _container(path: str) -> str:
 # --- Storing and linking ----------------------------------------------------------------------------------
 
 
-def store_clip(upload: File) -> str:
+def store_clip(upload: File[bytes]) -> str:
     """Keep the clip in the studio's storage; return its storage name."""
     path = PurePosixPath(upload.name or "clip.mp4")
     stem = get_valid_filename(path.stem)[:60] or "clip"

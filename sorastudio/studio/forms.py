@@ -345,7 +345,7 @@ class GenerationForm(forms.Form):
         return str(provider)
 
     def clean_prompt(self) -> str:
-        prompt = self.cleaned_data["prompt"].strip()
+        prompt = str(self.cleaned_data["prompt"]).strip()
         if not prompt:
             raise ValidationError(gettext("Describe the video you want."))
         return prompt
@@ -376,7 +376,7 @@ class GenerationForm(forms.Form):
         return url
 
     def clean_character_clip(self) -> UploadedFile | None:
-        upload = self.cleaned_data.get("character_clip")
+        upload: UploadedFile | None = self.cleaned_data.get("character_clip")
         if not upload:
             return None
         self.clip_seconds = characters.check_clip(upload)

@@ -113,7 +113,7 @@ class PasswordResetView(auth_views.PasswordResetView):  # login_not_required, as
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    def form_valid(self, form: auth_forms.SetPasswordForm) -> HttpResponse:
+    def form_valid(self, form: auth_forms.SetPasswordForm[Any]) -> HttpResponse:
         response = super().form_valid(form)
         # Proving the mailbox is as good as knowing the password: lift any lockout of the account.
         reset_lockout(username=form.user.get_username())

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import Invitation, Membership, Team
 
 
-class SignUpForm(UserCreationForm):
+class SignUpForm(UserCreationForm[User]):
     """A new account: a username, an optional email address (for notifications) and a password that
     Django's password validators accept, typed twice."""
 
@@ -42,7 +42,7 @@ class AccountForm(SignUpForm):
         self.fields["username"].widget.attrs.pop("autofocus", None)
 
 
-class InvitationForm(forms.ModelForm):
+class InvitationForm(forms.ModelForm[Invitation]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "invitation_%s")
         super().__init__(*args, **kwargs)
@@ -54,7 +54,7 @@ class InvitationForm(forms.ModelForm):
         help_texts = {"note": _("Optional: who the link is for, to recognise it in the list.")}
 
 
-class TeamSettingsForm(forms.ModelForm):
+class TeamSettingsForm(forms.ModelForm[Team]):
     trash_days = forms.IntegerField(
         label=_("Days in the trash"),
         min_value=1,

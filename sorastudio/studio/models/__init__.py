@@ -4,18 +4,15 @@ favourites (review), and notifications with their mail.
 This package re-exports every model and the names other code imports from `sorastudio.studio.models`:
 Django's app registry finds an app's models by importing this module, and the rest of the studio (and
 tasks already on the queue, which name `sorastudio.studio.models.email_notifications`) import from here.
-The submodules import one way only: generation first, then the others from it; the few places where a
-video needs a later model import it where it is used."""
+The submodules import one way only: states (what they all agree on) first, then characters,
+notifications and review, then generation, which uses them all; a model that points back at a video names it
+"studio.Generation" and imports it for type checking only."""
 
 from .characters import Character
 from .generation import (
     CARD_COLUMNS,
     CARD_FLAGS,
     CARD_LINKS,
-    DECISIONS,
-    DECISIONS_NEEDING_A_REASON,
-    FINAL_STATES,
-    LIVE_STATES,
     PARAM_FIELDS,
     PURGE_BATCH,
     REVIEWING_ROLES,
@@ -24,9 +21,6 @@ from .generation import (
     Generation,
     GenerationImage,
     GenerationQuerySet,
-    ReviewError,
-    ReviewState,
-    State,
     address_of,
 )
 from .notifications import (
@@ -38,6 +32,15 @@ from .notifications import (
     email_notifications,
 )
 from .review import Comment, Favourite
+from .states import (
+    DECISIONS,
+    DECISIONS_NEEDING_A_REASON,
+    FINAL_STATES,
+    LIVE_STATES,
+    ReviewError,
+    ReviewState,
+    State,
+)
 
 __all__ = [
     "CARD_COLUMNS",

@@ -10,7 +10,7 @@ import re
 import secrets
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -20,43 +20,26 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import slugify
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext
 
 from sorastudio.lib import capabilities
 from sorastudio.teams.models import Membership, Team
 from sorastudio.upstream.errors import REFUSAL_CODE
 
-if TYPE_CHECKING:
-    from .review import Comment
+from .characters import Character
+from .notifications import Notification
+from .review import Comment, Favourite
+from .states import (
+    DECISIONS,
+    DECISIONS_NEEDING_A_REASON,
+    LIVE_STATES,
+    ReviewError,
+    ReviewState,
+    State,
+)
 
-
-class State(models.TextChoices):
-    QUEUED = "queued", pgettext_lazy("state of a video", "Queued")
-    SUBMITTING = "submitting", pgettext_lazy("state of a video", "Submitting")
-    RUNNING = "running", pgettext_lazy("state of a video", "Generating")
-    ARCHIVING = "archiving", pgettext_lazy("state of a video", "Saving")
-    SUCCEEDED = "succeeded", pgettext_lazy("state of a video", "Ready")
-    FAILED = "failed", pgettext_lazy("state of a video", "Failed")
-    TIMED_OUT = "timed_out", pgettext_lazy("state of a video", "Timed out")
-
-
-class ReviewState(models.TextChoices):
-    NEW = "new", pgettext_lazy("review state", "New")
-    IN_REVIEW = "in_review", pgettext_lazy("review state", "In review")
-    APPROVED = "approved", pgettext_lazy("review state", "Approved")
-    CHANGES_REQUESTED = "changes_requested", pgettext_lazy("review state", "Changes requested")
-    REJECTED = "rejected", pgettext_lazy("review state", "Rejected")
-
-
-# A reviewer's decisions, and the ones that need a comment saying why.
-DECISIONS = (ReviewState.APPROVED, ReviewState.CHANGES_REQUESTED, ReviewState.REJECTED)
-DECISIONS_NEEDING_A_REASON = (ReviewState.CHANGES_REQUESTED, ReviewState.REJECTED)
 # The roles whose members decide on videos (Membership.can_review), as a query needs them.
 REVIEWING_ROLES = (Membership.Role.REVIEWER, Membership.Role.ADMIN)
-
-
-LIVE_STATES = (State.QUEUED, State.SUBMITTING, State.RUNNING, State.ARCHIVING)
-FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.TIMED_OUT)
 
 
 logger = logging.getLogger(__name__)
@@ -106,15 +89,6 @@ def address_of(name: str, pk: uuid.UUID) -> str:
     return pattern.replace(str(_KEY_STAND_IN), str(pk))
 
 
-class ReviewError(ValueError):
-    """A review action that cannot be done, with the reason in words for the person who tried it, and the
-    form field the reason is about (if any), so that a page can show it next to that field."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 class GenerationQuerySet(models.QuerySet["Generation"]):
     def for_team(self, team: Team | None) -> GenerationQuerySet:
         """The team's videos, without the ones in its trash: what every page of the studio works on."""
@@ -147,8 +121,6 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
 
     def with_flags_for(self, user: Any) -> GenerationQuerySet:
         """Each video's per-person and count facts for the gallery's cards, in the same query."""
-        from .review import Comment, Favourite
-
         favourite = Favourite.objects.filter(generation=models.OuterRef("pk"), user=user)
         open_comments = (
             Comment.objects.filter(generation=models.OuterRef("pk"), resolved_at__isnull=True)
@@ -202,8 +174,6 @@ PURGE_BATCH = 200
 
 def _files_in_use(names: set[str]) -> set[str]:
     """Which of these stored files a row (a video, its reference images, a saved character) still names."""
-    from .characters import Character
-
     used: set[str] = set()
     chosen = sorted(names)
     for start in range(0, len(chosen), PURGE_BATCH):
@@ -556,8 +526,6 @@ class Generation(models.Model):
         """Point the job at the files this archive attempt stored: only while the attempt's claim is still
         the job's. An archiver whose claim went stale and was taken over loses here (and deletes what it
         stored), whichever of the two finishes first."""
-        from .notifications import Notification
-
         now = timezone.now()
         with transaction.atomic():
             won = self._transition(
@@ -595,8 +563,6 @@ class Generation(models.Model):
         """End the job as failed (or timed out) from one of `from_states`, which the caller names: each path
         that fails a job knows which states it may end (a submit's failure ends only its own submitting
         claim, a status read only a running job), so none ends a job another path is in the middle of."""
-        from .notifications import Notification
-
         now = timezone.now()
         with transaction.atomic():
             won = self._transition(
@@ -655,8 +621,6 @@ class Generation(models.Model):
 
     def comment_threads(self) -> list[Comment]:
         """The comments in order, each with its replies (threads are one level deep)."""
-        from .review import Comment
-
         replies = models.Prefetch("replies", queryset=Comment.objects.select_related("author"))
         return list(
             self.comments.filter(parent=None)
@@ -666,8 +630,6 @@ class Generation(models.Model):
 
     def ask_for_review(self, by: Any, reviewer: Any = None) -> None:
         """Ask a reviewer (or, with none named, every reviewer of the team) to look at this video."""
-        from .notifications import Notification
-
         if not self.succeeded or self.deleted_at:
             raise ReviewError(gettext("Only a finished video can be reviewed."))
         if reviewer is not None and reviewer == self.created_by:
@@ -716,23 +678,8 @@ class Generation(models.Model):
         """A reviewer's decision, with the comment that explains it (required unless approving). The
         decision applies only to the review state this reviewer saw (`seen`, by default the one this
         object was loaded with): a decision made meanwhile by someone else is not silently overwritten."""
-        from .notifications import Notification
-        from .review import Comment
-
-        if decision not in DECISIONS:
-            raise ReviewError(gettext("Choose approve, request changes or reject."))
-        if not self.succeeded or self.deleted_at:
-            raise ReviewError(gettext("Only a finished video can be reviewed."))
-        membership = self.team.memberships.filter(user=by).first()
-        if membership is None or not membership.can_review:
-            raise ReviewError(gettext("Only the team's reviewers and admins decide on videos."))
-        if by == self.created_by and not membership.is_admin:
-            raise ReviewError(gettext("You made this video, so another reviewer decides on it."))
         comment = comment.strip()
-        if decision in DECISIONS_NEEDING_A_REASON and not comment:
-            raise ReviewError(
-                gettext("Say why in a comment, so the creator knows what to change."), field="comment"
-            )
+        self._check_decision(by, decision, comment)
         now = timezone.now()
         with transaction.atomic():
             won = (
@@ -763,6 +710,22 @@ class Generation(models.Model):
                 decision=decision,
             )
         return note
+
+    def _check_decision(self, by: Any, decision: str, comment: str) -> None:
+        """ReviewError, with the reason, unless `by` may make this decision on this video now."""
+        if decision not in DECISIONS:
+            raise ReviewError(gettext("Choose approve, request changes or reject."))
+        if not self.succeeded or self.deleted_at:
+            raise ReviewError(gettext("Only a finished video can be reviewed."))
+        membership = self.team.memberships.filter(user=by).first()
+        if membership is None or not membership.can_review:
+            raise ReviewError(gettext("Only the team's reviewers and admins decide on videos."))
+        if by == self.created_by and not membership.is_admin:
+            raise ReviewError(gettext("You made this video, so another reviewer decides on it."))
+        if decision in DECISIONS_NEEDING_A_REASON and not comment:
+            raise ReviewError(
+                gettext("Say why in a comment, so the creator knows what to change."), field="comment"
+            )
 
     # --- Trash --------------------------------------------------------------------------------------------
 

@@ -19,10 +19,12 @@ from django_q.tasks import async_task
 from sorastudio.lib import capabilities
 from sorastudio.teams.models import Team
 
-from .generation import Generation, ReviewState
+from .states import ReviewState
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+    from .generation import Generation
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ class Notification(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="notifications")
     generation = models.ForeignKey(
-        Generation, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        "studio.Generation", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -109,9 +111,11 @@ class Notification(models.Model):
         """One notification per person (never to the person who caused it), mailed after the
         transaction commits when an SMTP server is configured."""
         recipients = {user.pk: user for user in users if user is not None and user != actor}
-        created = cls.objects.bulk_create(
+        created: list[Notification] = Notification.objects.bulk_create(
             [
-                cls(user=user, team=team, kind=kind, generation=generation, actor=actor, detail=detail)
+                Notification(
+                    user=user, team=team, kind=kind, generation=generation, actor=actor, detail=detail
+                )
                 for user in recipients.values()
             ]
         )

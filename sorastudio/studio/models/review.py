@@ -4,7 +4,7 @@ person's favourites. The review's state and decisions are the video's own (gener
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -13,8 +13,11 @@ from django.utils.translation import gettext
 
 from sorastudio.teams.models import Membership
 
-from .generation import Generation, ReviewError, ReviewState
 from .notifications import Notification
+from .states import ReviewError, ReviewState
+
+if TYPE_CHECKING:
+    from .generation import Generation
 
 
 class Comment(models.Model):
@@ -22,7 +25,7 @@ class Comment(models.Model):
     (threads are one level deep); a reviewer's decision comes with the comment that explains it."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="comments")
+    generation = models.ForeignKey("studio.Generation", on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments")
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
@@ -108,7 +111,7 @@ class Favourite(models.Model):
     """A video someone marked for themselves; each person has their own."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites")
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="favourites")
+    generation = models.ForeignKey("studio.Generation", on_delete=models.CASCADE, related_name="favourites")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -69,7 +69,7 @@ def gallery_card(context: template.Context, generation: Any) -> SafeString:
     may_delete = request.membership.is_admin or generation.created_by_id == request.user.pk
     facts = (generation.card_facts(), naturaltime(generation.created_at), get_language(), may_delete)
     key = "card:" + hashlib.blake2b(repr(facts).encode(), digest_size=20).hexdigest()
-    kept = caches["template_fragments"].get(key)
+    kept: str | None = caches["template_fragments"].get(key)
     if kept is None:
         kept = _render_card(context, generation, TOKEN_STAND_IN)
         caches["template_fragments"].set(key, str(kept))
