@@ -3,7 +3,7 @@ apart from granting extra credit) and the out-of-credit pauses, which can be res
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,12 +12,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from sorastudio.lib.admin import staff_user
 from sorastudio.teams.models import AuditEntry, Membership
 
 from .models import Combination, LedgerEntry, PriceOverride, ProviderPause, Quota
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def _check_member(form: forms.ModelForm[Any], team: Any, user: Any) -> None:
+
+def _check_member(form: forms.ModelForm[Any], team: Any, user: User | None) -> None:
     if team and user and not Membership.objects.filter(team=team, user=user).exists():
         form.add_error("user", f"{user} is not a member of {team}.")
 
@@ -47,13 +51,13 @@ class QuotaAdmin(admin.ModelAdmin[Quota]):
         return obj.user.get_username() if obj.user else "(the whole team)"
 
     def save_model(self, request: HttpRequest, obj: Quota, form: Any, change: bool) -> None:
-        obj.updated_by_id = request.user.pk
+        obj.updated_by_id = staff_user(request).pk
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             AuditEntry.record(
                 AuditEntry.Kind.LIMIT_SET,
                 team=obj.team,
-                actor=request.user,
+                actor=staff_user(request),
                 subject=obj.user,
                 period=obj.period,
                 credits=obj.hard_cap,
@@ -65,7 +69,7 @@ class QuotaAdmin(admin.ModelAdmin[Quota]):
             AuditEntry.record(
                 AuditEntry.Kind.LIMIT_REMOVED,
                 team=obj.team,
-                actor=request.user,
+                actor=staff_user(request),
                 subject=obj.user,
                 period=obj.period,
             )
@@ -95,14 +99,14 @@ class PriceOverrideAdmin(admin.ModelAdmin[PriceOverride]):
     readonly_fields = ["updated_by"]
 
     def save_model(self, request: HttpRequest, obj: PriceOverride, form: Any, change: bool) -> None:
-        obj.updated_by_id = request.user.pk
+        obj.updated_by_id = staff_user(request).pk
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             combination = Combination.of(obj.__dict__)
             AuditEntry.record(
                 AuditEntry.Kind.PRICE_CHANGED,
                 team=obj.team,
-                actor=request.user,
+                actor=staff_user(request),
                 what=f"{combination.family} · {combination.shape} · {combination.duration} s",
                 key=combination.key,
                 credits=obj.credits,
@@ -166,7 +170,7 @@ class LedgerEntryAdmin(admin.ModelAdmin[LedgerEntry]):
 
     def save_model(self, request: HttpRequest, obj: LedgerEntry, form: Any, change: bool) -> None:
         obj.kind = LedgerEntry.Kind.GRANT
-        obj.actor_id = request.user.pk
+        obj.actor_id = staff_user(request).pk
         obj.counts_on = timezone.localdate()
         with transaction.atomic():
             super().save_model(request, obj, form, change)
@@ -185,5 +189,5 @@ class ProviderPauseAdmin(admin.ModelAdmin[ProviderPause]):
 
     @admin.action(description="Resume the chosen video services")
     def resume(self, request: HttpRequest, queryset: QuerySet[ProviderPause]) -> None:
-        resumed = [pause.provider for pause in queryset if pause.resume(request.user)]
+        resumed = [pause.provider for pause in queryset if pause.resume(staff_user(request))]
         self.message_user(request, f"Resumed: {', '.join(resumed) or 'none'}.", messages.SUCCESS)

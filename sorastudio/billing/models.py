@@ -23,7 +23,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -38,6 +38,9 @@ from django.utils.translation import gettext_lazy as _
 from sorastudio.lib import capabilities
 from sorastudio.studio.models import Generation, Notification, State
 from sorastudio.teams.models import AuditEntry, Membership, Team
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +194,7 @@ class PriceOverride(models.Model):
         return [PriceRow(c, overrides.get(c.key)) for c in combinations()]
 
     @classmethod
-    def set_price(cls, team: Team, combination: Combination, credits: int | None, *, by: Any) -> None:
+    def set_price(cls, team: Team, combination: Combination, credits: int | None, *, by: User | None) -> None:
         """Override the default (None: back to the default)."""
         with transaction.atomic():
             rows = cls.objects.filter(team=team, **combination.fields())
@@ -272,12 +275,12 @@ class Quota(models.Model):
     def set_limit(
         cls,
         team: Team,
-        user: Any,
+        user: User | None,
         period: str,
         hard_cap: int,
         soft_limit: int | None = None,
         *,
-        by: Any = None,
+        by: User | None = None,
     ) -> Quota:
         """Set (or change) a limit; the soft threshold defaults to 80 % of the cap."""
         if soft_limit is None:
@@ -303,7 +306,7 @@ class Quota(models.Model):
         return quota
 
     @classmethod
-    def clear(cls, team: Team, user: Any, period: str, *, by: Any = None) -> bool:
+    def clear(cls, team: Team, user: User | None, period: str, *, by: User | None = None) -> bool:
         with transaction.atomic():
             deleted, _by_model = cls.objects.filter(team=team, user=user, period=period).delete()
             if deleted:
@@ -368,7 +371,7 @@ class LedgerEntry(models.Model):
         return f"{self.kind} {self.credits} for {self.team_id} on {self.counts_on}"
 
     @classmethod
-    def reserve(cls, generation: Generation, *, by: Any) -> LedgerEntry:
+    def reserve(cls, generation: Generation, *, by: User) -> LedgerEntry:
         """Set aside a new job's price, or raise QuotaExceeded. Call inside the transaction that creates the
         job: the team's row stays locked until it commits."""
         credits = PriceOverride.price_of(generation.team, generation.params())
@@ -439,7 +442,9 @@ class LedgerEntry(models.Model):
         return sum(cls.settle(g) for g in Generation.objects.filter(pk__in=list(pending[:500])))
 
     @classmethod
-    def grant(cls, team: Team, credits: int, *, reason: str, by: Any = None, user: Any = None) -> LedgerEntry:
+    def grant(
+        cls, team: Team, credits: int, *, reason: str, by: User | None = None, user: User | None = None
+    ) -> LedgerEntry:
         """Extra credit for this day and month: for one member, or (no user) for the whole team."""
         if credits <= 0:
             raise ValueError(gettext("Grant a positive number of credits."))
@@ -540,12 +545,12 @@ class Budget:
     """The limits that apply to one member of a team today."""
 
     team: Team
-    user: Any
+    user: User
     day: date
     limits: list[Limit]
 
     @classmethod
-    def of(cls, team: Team, user: Any) -> Budget:
+    def of(cls, team: Team, user: User) -> Budget:
         day = timezone.localdate()
         quotas = list(Quota.objects.filter(team=team).filter(Q(user=user) | Q(user__isnull=True)))
         if not quotas:
@@ -572,7 +577,7 @@ class Budget:
         return cls(team, user, day, limits)
 
     @classmethod
-    def hold(cls, team: Team, user: Any, credits: int) -> Budget:
+    def hold(cls, team: Team, user: User, credits: int) -> Budget:
         """Lock the team's row until the transaction ends, then check that `credits` more fit every limit:
         the budget as it stands, or QuotaExceeded. Reservations made under the lock see each other."""
         list(Team.objects.select_for_update(no_key=_no_key()).filter(pk=team.pk).values_list("pk"))
@@ -597,7 +602,7 @@ def _no_key() -> bool:
     return bool(connection.features.has_select_for_no_key_update)
 
 
-def _sums(user: Any, day: date) -> dict[str, Any]:
+def _sums(user: User, day: date) -> dict[str, Any]:
     """Reserved, released and granted credits this month and today, for the member and for the team."""
     scopes = {
         "member_monthly": Q(user=user),
@@ -657,7 +662,7 @@ class Quote:
     budget: Budget
 
     @classmethod
-    def of(cls, team: Team, user: Any, params: Mapping[str, Any], jobs: int) -> Quote:
+    def of(cls, team: Team, user: User, params: Mapping[str, Any], jobs: int) -> Quote:
         return cls(PriceOverride.price_of(team, params), jobs, Budget.of(team, user))
 
     @property
@@ -774,7 +779,7 @@ class ProviderPause(models.Model):
         return cls.active().filter(provider=provider).exists()
 
     @classmethod
-    def pause(cls, provider: str, reason: str, *, by: Any = None) -> ProviderPause | None:
+    def pause(cls, provider: str, reason: str, *, by: User | None = None) -> ProviderPause | None:
         """Stop submitting to `provider` and tell every team's admins and the operators, once: None when it
         already was."""
         try:
@@ -808,7 +813,7 @@ class ProviderPause(models.Model):
                 )
         return pause
 
-    def resume(self, by: Any) -> bool:
+    def resume(self, by: User) -> bool:
         """Send to the provider again; its waiting jobs go to the queue at once."""
         now = timezone.now()
         with transaction.atomic():

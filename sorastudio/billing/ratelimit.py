@@ -10,7 +10,7 @@ in the transaction that creates the jobs, under a lock on the person's row, so s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,8 +19,11 @@ from django.db import connection
 from sorastudio.lib.ratelimit import RateLimited, Window
 from sorastudio.studio.models import Generation
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def check(user: Any, jobs: int) -> RateLimited | None:
+
+def check(user: User, jobs: int) -> RateLimited | None:
     """None if ``user`` may ask for ``jobs`` more jobs now; otherwise why not, and until when."""
     window = Window.of(settings.SUBMIT_RATE_LIMIT)
     if window is None:
@@ -29,7 +32,7 @@ def check(user: Any, jobs: int) -> RateLimited | None:
     return window.refusal(jobs, recent.count, lambda n: recent.values_list("created_at", flat=True)[n])
 
 
-def hold(user: Any, jobs: int) -> None:
+def hold(user: User, jobs: int) -> None:
     """Lock the person's row until the transaction ends, then check that `jobs` more fit the limit, or raise
     RateLimited. Call it inside the transaction that creates the jobs, before Budget.hold.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.db import models
 from django.http import HttpRequest
 
@@ -22,3 +23,9 @@ class ReadOnlyAdmin(admin.ModelAdmin[Record]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Record | None = None) -> bool:
         return False
+
+
+def staff_user(request: HttpRequest) -> User:
+    """The person using Django's admin, which lets in logged-in staff alone."""
+    assert isinstance(request.user, User), "the admin is behind Django's staff login"
+    return request.user

@@ -4,7 +4,7 @@ in the transaction that makes it. The queue then sends each one upstream (tasks.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -13,11 +13,14 @@ from sorastudio.billing.models import Budget, LedgerEntry, PriceOverride
 from sorastudio.studio.models import Generation, GenerationImage
 from sorastudio.teams.models import Team
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # An image a job is to be made from: the stored file's name and its content type.
 Image = tuple[str, str]
 
 
-def create_job(*, team: Team, user: Any, simulated: bool, **params: Any) -> Generation:
+def create_job(*, team: Team, user: User, simulated: bool, **params: Any) -> Generation:
     """A new job, its price reserved in the same transaction (QuotaExceeded: nothing is created)."""
     with transaction.atomic():
         generation = Generation.objects.create(team=team, created_by=user, simulated=simulated, **params)
@@ -29,7 +32,7 @@ def create_job(*, team: Team, user: Any, simulated: bool, **params: Any) -> Gene
 def create_jobs(
     *,
     team: Team,
-    user: Any,
+    user: User,
     simulated: bool,
     params: dict[str, Any],
     prompts: list[str],
@@ -70,7 +73,7 @@ def create_jobs(
     return created
 
 
-def rerun(original: Generation, user: Any, *, simulated: bool) -> Generation:
+def rerun(original: Generation, user: User, *, simulated: bool) -> Generation:
     """The same request again, by `user`, linked to the original; its images are shared, not copied.
     RateLimited or QuotaExceeded: nothing is created."""
     with transaction.atomic():

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -39,6 +39,9 @@ from sorastudio.upstream.errors import UpstreamError
 from . import providers
 from .models import PollLease, UpstreamCall
 from .providers import Status, Upstream
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 DOWNLOAD_CHUNK = 1024 * 1024
@@ -499,7 +502,7 @@ class Resynced:
         return self.state_before != self.state_after
 
 
-def resync(pk: str, *, by: Any = None) -> Resynced:
+def resync(pk: str, *, by: User | None = None) -> Resynced:
     """Re-read one job's task from its upstream now: the video page's "Resync from provider".
 
     What is read is applied as a callback's refresh applies it (apply_status), so only a running job can

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 from django import forms
@@ -36,6 +36,9 @@ from sorastudio.lib.ranged import ranged_response
 from sorastudio.teams.models import Team
 
 from .models import Character
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 CLIP_MAX_BYTES = 50 * 1024 * 1024
 CLIP_MAX_SECONDS = 60
@@ -203,7 +206,7 @@ def name_taken_message(name: str) -> str:
     ) % {"name": name}
 
 
-def attach(form: forms.Form, *, team: Team, user: Any) -> dict[str, Any] | None:
+def attach(form: forms.Form, *, team: Team, user: User) -> dict[str, Any] | None:
     """After the form is valid: store an uploaded clip and save the character under its name if one was
     given. Returns the jobs' extra parameters, or None (with the reason on the form) when the name was
     taken in the meantime."""

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .models import Notification
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @dataclass
@@ -17,7 +20,7 @@ class Bell:
     newest: Notification | None = None
 
 
-def bell_for(user: Any, seen: int | None = None) -> Bell:
+def bell_for(user: User, seen: int | None = None) -> Bell:
     """The bell for every page is one COUNT query. Its refreshes say what they showed before (`seen`), and
     only when the count rose is the newest unread notification looked up too."""
     unread = Notification.objects.for_user(user).unread()

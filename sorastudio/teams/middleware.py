@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import resolve_url
@@ -81,7 +82,8 @@ class CurrentTeamMiddleware:
 
 
 def current_membership(request: HttpRequest) -> Membership | None:
-    user: Any = request.user
+    user = request.user
+    assert isinstance(user, User), "only for a logged-in person"
     memberships = list(Membership.objects.filter(user=user).select_related("team").order_by("created_at"))
     if not memberships:
         team = personal_team_if_allowed(user)
@@ -95,7 +97,7 @@ def current_membership(request: HttpRequest) -> Membership | None:
     return membership
 
 
-def personal_team_if_allowed(user: Any) -> Team | None:
+def personal_team_if_allowed(user: User) -> Team | None:
     """A team of their own for someone in none, where the installation allows it (PERSONAL_TEAMS), and for
     the first account of an installation that has no team at all (say, made with createsuperuser), who
     has nobody to be invited by."""
@@ -109,7 +111,7 @@ def switch_team(request: HttpRequest, team: Team) -> None:
     request.session["team_id"] = str(team.pk)
 
 
-def ensure_personal_team(user: Any) -> Team:
+def ensure_personal_team(user: User) -> Team:
     team = Team.objects.filter(personal_for=user).first()
     if team is None:
         name = base = f"{user.get_username()}'s studio"

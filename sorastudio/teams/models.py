@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -14,6 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Team(models.Model):
@@ -73,7 +76,7 @@ class Membership(models.Model):
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
 
-    def change_role(self, role: str, *, by: Any = None) -> None:
+    def change_role(self, role: str, *, by: User | None = None) -> None:
         """Give this member another role. A team always keeps an admin: the last one stays one."""
         with transaction.atomic():
             if role != self.Role.ADMIN:
@@ -91,7 +94,7 @@ class Membership(models.Model):
                 )
         self.role = role
 
-    def remove(self, *, by: Any = None) -> None:
+    def remove(self, *, by: User | None = None) -> None:
         """Take this person out of the team (their videos stay the team's, and their jobs already asked for
         carry on: the team paid for them), unless they are its last admin."""
         with transaction.atomic():
@@ -101,7 +104,7 @@ class Membership(models.Model):
             )
             self.delete()
 
-    def deactivate_account(self, *, by: Any) -> None:
+    def deactivate_account(self, *, by: User | None) -> None:
         """Take the person out of the team and close their account: they can no longer log in, and every
         session they have open ends. Only for an account that this team alone holds: someone also in
         another team is that team's too, so they are only removed from this one."""
@@ -150,7 +153,7 @@ class Membership(models.Model):
             )
 
 
-def end_sessions(user: Any) -> int:
+def end_sessions(user: User) -> int:
     """Delete every session logged in as `user`. Sessions in the database are read one by one (they are not
     indexed by person); with any other session store an inactive account's session is refused anyway by
     the authentication backend at its next request."""
@@ -213,7 +216,7 @@ class Invitation(models.Model):
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
-    def accept(self, user: Any) -> Membership | None:
+    def accept(self, user: User) -> Membership | None:
         """Join `user` to the team, once: a second use of the link (or a used, revoked or expired one)
         gets None. Someone already in the team keeps the role they have."""
         now = timezone.now()
@@ -232,7 +235,7 @@ class Invitation(models.Model):
         self.accepted_by, self.accepted_at = user, now
         return membership
 
-    def revoke(self, *, by: Any = None) -> bool:
+    def revoke(self, *, by: User | None = None) -> bool:
         """Close the link before anyone uses it; False when it was already used or revoked."""
         now = timezone.now()
         with transaction.atomic():
@@ -319,13 +322,19 @@ class AuditEntry(models.Model):
 
     @classmethod
     def record(
-        cls, kind: str, *, team: Team | None, actor: Any = None, subject: Any = None, **details: Any
+        cls,
+        kind: str,
+        *,
+        team: Team | None,
+        actor: User | None = None,
+        subject: User | None = None,
+        **details: Any,
     ) -> AuditEntry:
         """Write the entry; the caller holds the action's transaction."""
         return cls.objects.create(
             team=team,
             actor=actor if getattr(actor, "pk", None) else None,
-            actor_name=actor.get_username() if getattr(actor, "pk", None) else "",
+            actor_name=actor.get_username() if actor is not None and actor.pk else "",
             kind=kind,
             subject=subject,
             subject_name=subject.get_username() if subject is not None else "",

@@ -10,7 +10,7 @@ import re
 import secrets
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -37,6 +37,9 @@ from .states import (
     ReviewState,
     State,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # The roles whose members decide on videos (Membership.can_review), as a query needs them.
 REVIEWING_ROLES = (Membership.Role.REVIEWER, Membership.Role.ADMIN)
@@ -101,7 +104,7 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
             return self.none()
         return self.filter(team=team, deleted_at__isnull=False)
 
-    def waiting_for(self, user: Any) -> GenerationQuerySet:
+    def waiting_for(self, user: User) -> GenerationQuerySet:
         """In review and asked of `user` (or of any reviewer), and not their own video."""
         return (
             self.filter(review_state=ReviewState.IN_REVIEW)
@@ -109,7 +112,7 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
             .exclude(created_by=user)
         )
 
-    def came_back_to(self, user: Any) -> GenerationQuerySet:
+    def came_back_to(self, user: User) -> GenerationQuerySet:
         """`user`'s videos that a reviewer has decided on."""
         return self.filter(created_by=user, review_state__in=DECISIONS)
 
@@ -119,7 +122,7 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
         tests/test_gallery.py counts a page's queries.)"""
         return self.select_related("created_by").only(*CARD_COLUMNS, "created_by__username")
 
-    def with_flags_for(self, user: Any) -> GenerationQuerySet:
+    def with_flags_for(self, user: User) -> GenerationQuerySet:
         """Each video's per-person and count facts for the gallery's cards, in the same query."""
         favourite = Favourite.objects.filter(generation=models.OuterRef("pk"), user=user)
         open_comments = (
@@ -586,7 +589,7 @@ class Generation(models.Model):
                 )
         return won
 
-    def log(self, kind: str, *, actor: Any = None, **detail: Any) -> None:
+    def log(self, kind: str, *, actor: User | None = None, **detail: Any) -> None:
         """A line on the video's timeline; `actor` is the person who did it (none for the pipeline)."""
         Event.objects.create(generation=self, kind=kind, actor=actor, detail=detail)
 
@@ -628,7 +631,7 @@ class Generation(models.Model):
             .prefetch_related(replies)
         )
 
-    def ask_for_review(self, by: Any, reviewer: Any = None) -> None:
+    def ask_for_review(self, by: User, reviewer: Any = None) -> None:
         """Ask a reviewer (or, with none named, every reviewer of the team) to look at this video."""
         if not self.succeeded or self.deleted_at:
             raise ReviewError(gettext("Only a finished video can be reviewed."))
@@ -668,7 +671,7 @@ class Generation(models.Model):
 
     def decide(
         self,
-        by: Any,
+        by: User,
         decision: str,
         *,
         comment: str = "",
@@ -711,7 +714,7 @@ class Generation(models.Model):
             )
         return note
 
-    def _check_decision(self, by: Any, decision: str, comment: str) -> None:
+    def _check_decision(self, by: User, decision: str, comment: str) -> None:
         """ReviewError, with the reason, unless `by` may make this decision on this video now."""
         if decision not in DECISIONS:
             raise ReviewError(gettext("Choose approve, request changes or reject."))
@@ -729,7 +732,7 @@ class Generation(models.Model):
 
     # --- Trash --------------------------------------------------------------------------------------------
 
-    def soft_delete(self, by: Any) -> bool:
+    def soft_delete(self, by: User) -> bool:
         """Move a finished video to the team's trash (a live one must finish first)."""
         if self.is_live:
             return False
@@ -745,7 +748,7 @@ class Generation(models.Model):
             self.log("deleted", actor=by)
         return won
 
-    def restore(self, by: Any) -> bool:
+    def restore(self, by: User) -> bool:
         """Take a video back out of the trash, while the team's retention period lasts."""
         if self.deleted_at is None or self.purge_after() <= timezone.now():
             return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from sorastudio.teams.models import Team
 from .states import ReviewState
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
     from django_stubs_ext import StrOrPromise
 
     from .generation import Generation
@@ -30,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
-    def for_user(self, user: Any) -> NotificationQuerySet:
+    def for_user(self, user: User) -> NotificationQuerySet:
         """A person's notifications from the teams they still belong to: the news of a team they have left
         is no longer theirs to read."""
         return self.filter(user=user, team__memberships__user=user)
@@ -100,12 +102,12 @@ class Notification(models.Model):
     @classmethod
     def send(
         cls,
-        users: Any,
+        users: Iterable[User | None],
         *,
         team: Team,
         kind: str,
         generation: Generation | None = None,
-        actor: Any = None,
+        actor: User | None = None,
         **detail: Any,
     ) -> list[Notification]:
         """One notification per person (never to the person who caused it), mailed after the

@@ -4,7 +4,7 @@ person's favourites. The review's state and decisions are the video's own (gener
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models, transaction
@@ -17,6 +17,8 @@ from .notifications import Notification
 from .states import ReviewError, ReviewState
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
     from .generation import Generation
 
 
@@ -50,7 +52,7 @@ class Comment(models.Model):
     def add(
         cls,
         generation: Generation,
-        author: Any,
+        author: User,
         body: str,
         *,
         at_seconds: float | None = None,
@@ -85,7 +87,7 @@ class Comment(models.Model):
         """Its author, the video's creator, and the team's reviewers and admins."""
         return membership.can_review or membership.user_id in (self.author_id, self.generation.created_by_id)
 
-    def resolve(self, by: Any) -> bool:
+    def resolve(self, by: User) -> bool:
         """Mark the thread as dealt with; False when someone already had."""
         now = timezone.now()
         won = Comment.objects.filter(pk=self.pk, resolved_at__isnull=True).update(
@@ -96,7 +98,7 @@ class Comment(models.Model):
             self.generation.log("comment_resolved", actor=by, at_seconds=self.at_seconds)
         return won == 1
 
-    def reopen(self, by: Any) -> bool:
+    def reopen(self, by: User) -> bool:
         """Open a resolved thread again; False when it was open."""
         won = Comment.objects.filter(pk=self.pk, resolved_at__isnull=False).update(
             resolved_at=None, resolved_by=None

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sorastudio.billing.models import Budget, LedgerEntry, Period, Quota
 from sorastudio.teams.models import Membership, Team
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 OFF = "off"
 
@@ -80,7 +83,7 @@ class Command(BaseCommand):
             raise CommandError(f"{username} is in these teams: {names}. Choose one with --team.")
         return teams[0], user
 
-    def _show(self, team: Team, user: Any) -> None:
+    def _show(self, team: Team, user: User) -> None:
         who = f"{user.get_username()} in {team.name}" if user else f"the whole of {team.name}"
         limits = [lim for lim in Budget.of(team, user).limits if lim.member == (user is not None)]
         if not limits:
