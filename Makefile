@@ -14,7 +14,7 @@ run: install
 # `make test` runs every test twice: on SQLite with the database as the queue's broker (what `make run`
 # uses), then on the local PostgreSQL and Redis, which scripts/test-services starts if they are down.
 # `make test-sqlite` or `make test-postgres` runs one of the two; PYTEST_ARGS adds pytest's options,
-# e.g. `make test-postgres PYTEST_ARGS="tests/test_gallery.py -x"`.
+# e.g. `make test-postgres PYTEST_ARGS="tests/studio/test_gallery.py -x"`.
 # --no-loadscope-reorder keeps the order tests/conftest.py sets (the long browser modules first) instead of
 # xdist's "most tests first", which left the few-but-slow browser modules for the end, on one worker.
 PYTEST := $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q

@@ -612,7 +612,7 @@ def report_text(
 and the simulator on loopback; {s["clusters"]} `qcluster` processes of {s["workers"]} workers; a fresh
 {s["database"]} database) while the simulator misbehaves and queue workers are killed with SIGKILL, then
 checks that nothing was lost, made twice, corrupted or mis-billed. The pytest version is smaller and opt-in:
-`.venv/bin/python -m pytest -m soak tests/test_soak.py` (the default run leaves it out).
+`.venv/bin/python -m pytest -m soak tests/pipeline/test_soak.py` (the default run leaves it out).
 
     flock /work/notes/bench.lock .venv/bin/python bench/soak.py            # this page's figures
     .venv/bin/python bench/soak.py --jobs 60 --kills 3 --report /tmp/r.md  # a quick one

@@ -119,7 +119,7 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
     def for_cards(self) -> GenerationQuerySet:
         """Only the columns a gallery card shows, with its author's name: a page reads and converts 24 rows
         of them at every request. (A card that comes to use another column would cost a query per card:
-        tests/test_gallery.py counts a page's queries.)"""
+        tests/studio/test_gallery.py counts a page's queries.)"""
         return self.select_related("created_by").only(*CARD_COLUMNS, "created_by__username")
 
     def with_flags_for(self, user: User) -> GenerationQuerySet:

@@ -336,7 +336,7 @@ class KeptImageTests(TestCase):
         from django.urls import reverse
 
         from sorastudio.studio.models import Generation, GenerationImage
-        from tests.test_studio_views import VALID, png_bytes, upload
+        from tests.studio.test_studio_views import VALID, png_bytes, upload
 
         self.client.post(
             reverse("studio:generate"),
@@ -369,7 +369,7 @@ class KeptImageTests(TestCase):
         from sorastudio.studio.models import Generation
         from sorastudio.teams.models import Team
         from tests.helpers import make_member
-        from tests.test_studio_views import VALID, png_bytes, upload
+        from tests.studio.test_studio_views import VALID, png_bytes, upload
 
         self.client.post(reverse("studio:generate"), {**VALID, "images": [upload("a.png", png_bytes())]})
         first = Generation.objects.get()

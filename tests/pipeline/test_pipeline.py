@@ -255,7 +255,7 @@ class SubmitRetryTests(PipelineTestCase):
         self.assertFalse(generation.error_after_submit)
 
     def test_a_refused_submit_fails_at_once_with_its_reason(self) -> None:
-        # (An account out of credit is not a refusal of the job: see tests/test_provider_pause.py.)
+        # (An account out of credit is not a refusal of the job: see tests/billing/test_provider_pause.py.)
         generation = self.make("a fox")
         recorder = Recorder()
         with upstream(recorder):

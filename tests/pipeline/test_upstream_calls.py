@@ -17,7 +17,7 @@ from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
 from tests.helpers import make_job, make_member, upstream
-from tests.test_pipeline import Recorder, error_body
+from tests.pipeline.test_pipeline import Recorder, error_body
 
 
 @override_settings(SIMULATOR_SECONDS=600)

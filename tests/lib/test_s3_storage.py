@@ -30,7 +30,7 @@ from sorastudio.studio import characters
 from sorastudio.studio.models import Generation, GenerationImage, State
 from tests.helpers import TeamTestCase, make_finished, read_body
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "studio-media"
 KEYS = {"AWS_ACCESS_KEY_ID": "test-key", "AWS_SECRET_ACCESS_KEY": "test-secret"}
 

@@ -142,7 +142,7 @@ class VariationTests(IterationTestCase):
         self.assertIn(f'href="{reverse("studio:compare")}?{ids}">Compare</a>', gallery)
 
     def test_variations_share_uploaded_images(self) -> None:
-        from tests.test_studio_views import png_bytes, upload
+        from tests.studio.test_studio_views import png_bytes, upload
 
         self.post({**V1, "variations": "2", "images": [upload("a.png", png_bytes())]})
         files = {j.uploads.get().file.name for j in Generation.objects.all()}
@@ -213,7 +213,7 @@ class RerunTests(IterationTestCase):
 
 class SignedLinkTests(IterationTestCase):
     def test_a_sora2api_upload_is_sent_as_a_signed_link_that_is_never_stored_or_shown(self) -> None:
-        from tests.test_studio_views import png_bytes, upload
+        from tests.studio.test_studio_views import png_bytes, upload
 
         self.post({**S2, "images": [upload("a.png", png_bytes())]})
         generation = Generation.objects.get()

@@ -15,7 +15,7 @@ from sorastudio.pipeline import outcomes, tasks
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Event, Generation, State
 from tests.helpers import TeamTestCase, make_finished, make_job, upstream
-from tests.test_pipeline import Recorder, error_body
+from tests.pipeline.test_pipeline import Recorder, error_body
 
 
 @override_settings(SIMULATOR_SECONDS=600)

@@ -1,6 +1,6 @@
 """The soak test, smaller: jobs through the real processes (gunicorn, two queue clusters, the simulator
 with SIMULATOR_FAULTS), queue workers killed with SIGKILL, then every job checked. Opt-in, since it takes
-a couple of minutes: `pytest -m soak tests/test_soak.py`. The full run is `bench/soak.py`."""
+a couple of minutes: `pytest -m soak tests/pipeline/test_soak.py`. The full run is `bench/soak.py`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.test import SimpleTestCase
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.soak

@@ -17,9 +17,9 @@ from sorastudio.lib import capabilities
 from sorastudio.studio import characters, forms
 from sorastudio.studio.models import Generation
 from tests.helpers import TeamTestCase
-from tests.test_reference_images import V1, V2, banded, encoded, png_claiming, upload
+from tests.studio.test_reference_images import V1, V2, banded, encoded, png_claiming, upload
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
 MULTIPART = "multipart/form-data; boundary=edge"
 

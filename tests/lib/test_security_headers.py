@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from tests.helpers import TeamTestCase, make_finished
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def directives(policy: str) -> dict[str, list[str]]:
