@@ -130,7 +130,9 @@ def read(team: Team, window: str = DEFAULT_WINDOW, *, now: datetime | None = Non
     by_code = ended.exclude(state=State.SUCCEEDED).values("error_code").annotate(n=Count("pk"))
     failures = sorted(((row["error_code"] or "unknown", row["n"]) for row in by_code), key=_most_first)
     succeeded = ended.filter(state=State.SUCCEEDED)
-    spans = succeeded.order_by("-finished_at").values_list("created_at", "finished_at")[:TIMED_MOST]
+    # Demo videos (seed_demo) have invented timings: they would say nothing of how long the service takes.
+    measured = succeeded.filter(demo=False).order_by("-finished_at")
+    spans = measured.values_list("created_at", "finished_at")[:TIMED_MOST]
     seconds = sorted((done - made).total_seconds() for made, done in spans if done is not None)
 
     recent = UpstreamCall.objects.filter(at__gte=hour_ago, at__lte=now)

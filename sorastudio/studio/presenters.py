@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import statistics
 import time
+from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -189,19 +191,40 @@ def _known_typical(kind: tuple[Any, ...]) -> float | None:
     return cached[1] if cached and cached[0] > time.monotonic() else None
 
 
+# A run shorter than this from submit to made did not really go through a video service: the simulator at
+# SIMULATOR_SECONDS=0, or demo videos made in-process before seed_demo marked them as demo.
+PLAUSIBLE_SECONDS = 1.0
+
+
+def _real_runs() -> Q:
+    """The runs an estimate learns from, "real" runs: finished successfully, not demo data (seed_demo's
+    rows, whose timings are invented), taken by the video service and made by it (both moments known),
+    and plausibly long (at least PLAUSIBLE_SECONDS between them). They are measured from submit to made:
+    the span a live job's bar counts, without the time it waited in the studio's queue."""
+    return Q(
+        state=State.SUCCEEDED,
+        demo=False,
+        submitted_at__isnull=False,
+        upstream_finished_at__gte=F("submitted_at") + timedelta(seconds=PLAUSIBLE_SECONDS),
+    )
+
+
 def typical_seconds(generation: Generation) -> float:
-    """How long a job like this usually takes, from this studio's own history when it has some.
+    """How long a job like this (same service, simulated or not, model, version and length) usually takes
+    to be made, from this studio's own real runs (_real_runs) when it has some.
     Every live card asks this every two seconds, so the answer is kept for a minute per kind of job."""
     kind = timing_kind(generation)
     known = _known_typical(kind)
     if known is not None:
         return known
     recent = (
-        Generation.objects.filter(_alike(kind), state=State.SUCCEEDED, upstream_finished_at__isnull=False)
+        Generation.objects.filter(_alike(kind), _real_runs())
         .order_by("-created_at")
-        .values_list("created_at", "upstream_finished_at")[:20]
+        .values_list("submitted_at", "upstream_finished_at")[:20]
     )
-    return _remember_typical(generation, [(done - start).total_seconds() for start, done in recent if done])
+    return _remember_typical(
+        generation, [(done - start).total_seconds() for start, done in recent if start and done]
+    )
 
 
 def prime_typical_seconds(generations: list[Generation]) -> None:
@@ -214,7 +237,7 @@ def prime_typical_seconds(generations: list[Generation]) -> None:
     for kind in kinds:
         same_kind |= _alike(kind)
     recent = (
-        Generation.objects.filter(same_kind, state=State.SUCCEEDED, upstream_finished_at__isnull=False)
+        Generation.objects.filter(same_kind, _real_runs())
         .annotate(
             rank=models.Window(
                 models.functions.RowNumber(),
@@ -223,7 +246,7 @@ def prime_typical_seconds(generations: list[Generation]) -> None:
             )
         )
         .filter(rank__lte=20)
-        .values_list(*TYPICAL_KIND, "created_at", "upstream_finished_at")
+        .values_list(*TYPICAL_KIND, "submitted_at", "upstream_finished_at")
     )
     spans: dict[tuple[Any, ...], list[float]] = {kind: [] for kind in kinds}
     for *kind, start, done in recent:
@@ -243,10 +266,35 @@ def _remember_typical(generation: Generation, spans: list[float]) -> float:
     return typical
 
 
+def waiting(generation: Generation) -> bool:
+    """Whether a live job waits rather than being made: queued in the studio (its turn, or its service
+    paused out of credit), or taken by the video service but still in its line (running, phase pending)."""
+    if generation.state == State.QUEUED:
+        return True
+    return generation.state == State.RUNNING and generation.upstream_phase == "pending"
+
+
+def making_started(generation: Generation, now: datetime) -> datetime | None:
+    """When the video service began on a live job, which its bar counts from: its submit (the moment it
+    was asked for, for a job from before submits were recorded), or now for one being sent this moment;
+    None while it waits."""
+    if waiting(generation):
+        return None
+    if generation.state == State.SUBMITTING:
+        return now
+    return generation.submitted_at or generation.created_at
+
+
 def progress(generation: Generation, now: Any = None) -> dict[str, Any]:
     """A live job's estimated progress: its percent (never 0 nor 100 while live), whether it is slow
-    (half as long again as usual) and the typical time it is measured against."""
-    elapsed = generation.elapsed(now).total_seconds()
+    (half as long again as usual) and the typical time it is measured against, counted from when it
+    began to be made. A job that waits (see `waiting`) has no progress: `waiting` is true, with its
+    `place` in line when the page read it (GenerationQuerySet.with_queue_places), and nothing else."""
+    now = now or timezone.now()
+    started = making_started(generation, now)
+    if started is None:
+        return {"waiting": True, "place": getattr(generation, "queue_place", None)}
+    elapsed = max((now - started).total_seconds(), 0.0)
     typical = typical_seconds(generation)
     percent = 99 if generation.state == State.ARCHIVING else min(95, int(100 * elapsed / typical))
     return {"percent": max(percent, 2), "slow": elapsed > 1.5 * typical, "typical": typical}

@@ -52,7 +52,7 @@ def _gallery(request: StudioRequest) -> dict[str, Any]:
     """The grid's context: the filters from the query string and the page the cursor points at."""
     filters = GalleryFilters(request.GET, membership=request.membership)
     generations = filters.apply(_team_generations(request))
-    generations = costs.with_charges(generations.for_cards().with_flags_for(request.user))
+    generations = costs.with_charges(generations.for_cards().with_flags_for(request.user).with_queue_places())
     page = gallery.page_of(generations, request.GET.get("cursor", ""))
     more = filters.query_string(cursor=page.cursor) if page.cursor else ""
     return {"filters": filters, "page": page, "more": more, "paged": bool(request.GET.get("cursor"))}
@@ -291,7 +291,10 @@ def generation_panel(request: StudioRequest, pk: str) -> HttpResponseBase:
 
 def _visible(request: StudioRequest) -> Any:
     return costs.with_charges(
-        _team_generations(request).select_related("created_by").with_flags_for(request.user)
+        _team_generations(request)
+        .select_related("created_by")
+        .with_flags_for(request.user)
+        .with_queue_places()
     )
 
 

@@ -141,6 +141,14 @@ class NumbersTests(HealthTestCase):
         self.assertEqual(numbers.median_seconds, 105.0)  # between the 10th (100 s) and 11th (110 s)
         self.assertEqual(numbers.p95_seconds, 190.0)  # the 19th of 20
 
+    def test_demo_videos_do_not_count_in_the_times(self) -> None:
+        """seed_demo's videos have invented timings: they would skew the median and the 95th percentile."""
+        for _n in range(10):
+            self.job(State.SUCCEEDED, created=self.ago(minutes=30), finished=self.ago(minutes=30), demo=True)
+        numbers = health.read(self.studio, "24h", now=self.now)
+        self.assertEqual(numbers.timed, 20)
+        self.assertEqual((numbers.median_seconds, numbers.p95_seconds), (105.0, 190.0))
+
     def test_a_longer_window_takes_in_older_jobs(self) -> None:
         week = health.read(self.studio, "7d", now=self.now)
         self.assertEqual((week.succeeded, week.failed), (21, 5))

@@ -99,15 +99,78 @@ class ProgressTests(TeamTestCase):
         late = presenters.progress(job, job.created_at + timedelta(seconds=200))
         self.assertEqual((late["percent"], late["slow"]), (95, True))
 
+    def finished(self, seconds: float, **fields: object) -> Generation:
+        """A finished job, made `seconds` after it was sent (after 5 s in the studio's queue)."""
+        done = self.live(0, state=State.SUCCEEDED)
+        done.submitted_at = done.created_at + timedelta(seconds=5)
+        done.upstream_finished_at = done.submitted_at + timedelta(seconds=seconds)
+        for name, value in fields.items():
+            setattr(done, name, value)
+        done.save()
+        return done
+
     def test_it_learns_the_typical_time_from_the_studios_own_finished_jobs(self) -> None:
         for _n in range(3):
-            done = self.live(0, state=State.SUCCEEDED)
-            done.upstream_finished_at = done.created_at + timedelta(seconds=30)
-            done.save()
+            self.finished(30)
         job = self.live(0)
         presenters.prime_typical_seconds([job])
         with self.assertNumQueries(0):
             self.assertEqual(presenters.typical_seconds(job), 30.0)
+
+    def test_it_learns_only_from_real_runs_of_the_same_service_model_and_length(self) -> None:
+        """Demo rows, runs too short to be real, failures and other kinds of job teach it nothing, both
+        one job at a time and a page's worth at once; left with nothing, it falls back on the usual time."""
+        for _n in range(3):
+            self.finished(0.02)  # the simulator at SIMULATOR_SECONDS=0, from before seed_demo marked rows
+            self.finished(30, demo=True)
+            self.finished(30, state=State.FAILED)
+            self.finished(30, simulated=True)
+            self.finished(30, provider="sora2api")
+            self.finished(30, model="sora-2-pro")
+            self.finished(30, duration=15)
+        job = self.live(0)
+        self.assertEqual(presenters.typical_seconds(job), 90.0)  # capabilities.TYPICAL_SECONDS
+        presenters._TYPICAL_CACHE.clear()
+        presenters.prime_typical_seconds([job])
+        with self.assertNumQueries(0):
+            self.assertEqual(presenters.typical_seconds(job), 90.0)
+        for _n in range(3):
+            self.finished(60)
+        presenters._TYPICAL_CACHE.clear()
+        self.assertEqual(presenters.typical_seconds(job), 60.0)
+        presenters._TYPICAL_CACHE.clear()
+        presenters.prime_typical_seconds([job])
+        with self.assertNumQueries(0):
+            self.assertEqual(presenters.typical_seconds(job), 60.0)
+
+    def test_a_sent_job_is_timed_from_its_submit_not_from_its_wait_in_the_queue(self) -> None:
+        job = self.live(100)
+        job.submitted_at = job.created_at + timedelta(seconds=55)
+        now = job.created_at + timedelta(seconds=100)
+        self.assertEqual(presenters.progress(job, now), {"percent": 50, "slow": False, "typical": 90.0})
+
+    def test_a_waiting_job_has_no_progress_but_its_place_in_line(self) -> None:
+        queued = self.live(300, state=State.QUEUED)
+        queued.queue_place = 3  # type: ignore[attr-defined]
+        self.assertEqual(presenters.progress(queued), {"waiting": True, "place": 3})
+        in_their_line = self.live(300)
+        in_their_line.upstream_phase = "pending"
+        self.assertEqual(presenters.progress(in_their_line), {"waiting": True, "place": None})
+        in_their_line.upstream_phase = "processing"
+        self.assertEqual(presenters.progress(in_their_line)["percent"], 95)
+
+    def test_the_queue_places_count_the_services_queued_jobs_in_the_order_asked(self) -> None:
+        first, second = self.live(30, state=State.QUEUED), self.live(20, state=State.QUEUED)
+        other_service = self.live(40, state=State.QUEUED)
+        Generation.objects.filter(pk=other_service.pk).update(provider="sora2api")
+        running = self.live(50)
+        # The service's line is the whole studio's: another team's job asked for first is ahead.
+        Generation.objects.filter(pk=self.live(60, state=State.QUEUED).pk).update(team=self.agency)
+        third = self.live(10, state=State.QUEUED)
+        places = {g.pk: g.queue_place for g in Generation.objects.with_queue_places()}  # type: ignore[attr-defined]
+        self.assertEqual(
+            [places[g.pk] for g in (first, second, third, other_service, running)], [2, 3, 4, 1, None]
+        )
 
     def test_a_job_being_saved_is_nearly_done(self) -> None:
         job = self.live(1, state=State.ARCHIVING)

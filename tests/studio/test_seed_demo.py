@@ -8,6 +8,7 @@ from pathlib import Path
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.test import RequestFactory, TestCase
+from django.utils import timezone
 
 from sorastudio.studio.models import Comment, Generation, ReviewState, State
 from sorastudio.teams.models import Membership, Team
@@ -44,6 +45,32 @@ class SeedDemoTests(TestCase):
             self.assertTrue(all(Path(g.video.path).is_file() for g in videos))
         self.assertEqual(set(Generation.objects.values_list("provider", flat=True)), {"acedata", "sora2api"})
         self.assertIn("demo-pass-123", output)
+
+    def test_its_videos_are_marked_demo_and_timed_like_real_runs(self) -> None:
+        """The simulator answers at once: left as made, the demo would teach the estimates that a video
+        takes a fiftieth of a second, and a real one would read as slow at once."""
+        self.seed(videos=4)
+        videos = Generation.objects.order_by("created_at")
+        self.assertEqual(set(videos.values_list("demo", flat=True)), {True})
+        for video in videos:
+            assert video.submitted_at
+            assert video.upstream_finished_at
+            assert video.finished_at
+            queue = (video.submitted_at - video.created_at).total_seconds()
+            making = (video.upstream_finished_at - video.submitted_at).total_seconds()
+            saving = (video.finished_at - video.upstream_finished_at).total_seconds()
+            self.assertTrue(0 < queue < 10, queue)
+            self.assertTrue(30 < making < 600, making)
+            self.assertTrue(0 < saving < 10, saving)
+            self.assertLess(video.finished_at, timezone.now())
+            # Its timeline tells the same story: asked for, then sent, then saved.
+            moments = {event.kind: event.at for event in video.events.all()}
+            self.assertEqual(moments["created"], video.created_at)
+            self.assertEqual(moments["submitted"], video.submitted_at)
+            self.assertEqual(moments["archived"], video.finished_at)
+        # The pro model's 15-second videos take longer than Sora 2's 4-second ones.
+        spans = {(v.model, v.duration): v.upstream_finished_at - v.submitted_at for v in videos}  # type: ignore[operator]
+        self.assertGreater(spans["sora-2-pro", 15], spans["sora-2", 4])
 
     def test_dana_runs_the_studio_and_may_resume_a_paused_service(self) -> None:
         """The demo's out-of-credit story needs someone with the operator right: dana, and only her."""

@@ -414,6 +414,8 @@ class PlaybackTests(StudioTestCase):
     def test_a_live_card_polls_and_a_finished_one_does_not(self) -> None:
         generation = self.generate()
         self.assertEqual(generation.state, State.RUNNING)
+        # Being made, past the service's own line (a job waiting in it shows no bar).
+        Generation.objects.filter(pk=generation.pk).update(upstream_phase="processing")
         url = reverse("studio:generation_card", args=[generation.pk])
         headers = {"HX-Request": "true", "HX-Target": f"card-{generation.pk}"}
         live = self.client.get(url, headers=headers).content.decode()

@@ -68,7 +68,8 @@ def _followed(task_id: str, trace_id: str) -> dict[str, Any]:
 # What a gallery card shows of its video (GenerationQuerySet.for_cards).
 CARD_COLUMNS = (
     *("id", "team", "created_by", "state", "upstream_phase", "upstream_task_id", "trace_id"),
-    *("error_code", "error_message", "prompt", "created_at", "finished_at", "group", "variation"),
+    *("error_code", "error_message", "prompt", "created_at", "submitted_at", "finished_at", "group"),
+    "variation",
     *("review_state", "video", "poster", "video_duration", "size", "quality", "orientation", "watermark"),
     *TYPICAL_KIND,
 )
@@ -139,6 +140,32 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
             ),
         )
 
+    def with_queue_places(self) -> GenerationQuerySet:
+        """Each queued job's place in line (1 is next; None for a job not queued): among the studio's
+        queued jobs for the same service (provider, and simulated or not), by when they were asked for,
+        the order the dispatcher sends them in. In the page's own query, not one per card."""
+        ahead = (
+            Generation.objects.filter(
+                state=State.QUEUED,
+                provider=models.OuterRef("provider"),
+                simulated=models.OuterRef("simulated"),
+            )
+            .filter(
+                Q(created_at__lt=models.OuterRef("created_at"))
+                | Q(created_at=models.OuterRef("created_at"), id__lt=models.OuterRef("id"))
+            )
+            .order_by()
+            .values("provider")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        place = models.functions.Coalesce(models.Subquery(ahead, output_field=models.IntegerField()), 0) + 1
+        return self.annotate(
+            queue_place=models.Case(
+                models.When(state=State.QUEUED, then=place), output_field=models.IntegerField()
+            )
+        )
+
     def in_flight(self) -> GenerationQuerySet:
         return self.filter(state__in=LIVE_STATES)
 
@@ -206,6 +233,8 @@ class Generation(models.Model):
     provider = models.CharField(max_length=20, default=capabilities.ACEDATA)
     # True when the job went to the built-in simulator rather than a real account.
     simulated = models.BooleanField(default=False)
+    # Made by `manage.py seed_demo`, whose timings are invented: no estimate or health figure learns from it.
+    demo = models.BooleanField(default=False)
 
     # What was asked, with the API's own field names.
     prompt = models.TextField()

@@ -1,8 +1,12 @@
 """Demo data: two teams with their people and a dozen finished videos each, made by the real pipeline on the
-built-in simulator, in-process, so no server needs to be running."""
+built-in simulator, in-process, so no server needs to be running. The simulator answers at once, so each
+video's moments are then spread as a real run's would be (see `_realistic_timings`) and the rows are marked
+`demo`: the progress estimates and the pipeline health's times leave them out."""
 
 from __future__ import annotations
 
+import random
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,8 +16,10 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.test import override_settings
+from django.utils import timezone
 from django_q.conf import Conf
 
+from sorastudio.lib import capabilities
 from sorastudio.pipeline import providers, submit, tasks
 from sorastudio.studio.models import Comment, Favourite, Generation, ReviewState
 from sorastudio.teams.models import Membership, Team
@@ -187,8 +193,46 @@ class Command(BaseCommand):
                     )
                     tasks.start(generation)
                     made.append(generation)
+                _realistic_timings(made)
         finally:
             signals.request_started.connect(close_old_connections)
             signals.request_finished.connect(close_old_connections)
             Conf.SYNC, providers.transport_override = previous
         return made
+
+
+# The demo's videos were asked for this far apart, the last one a little before now.
+DEMO_SPACING = timedelta(minutes=47)
+
+
+def _realistic_timings(videos: list[Generation]) -> None:
+    """Move each demo video's moments (asked for, sent, made, saved, and its timeline's events) to
+    where a real run of its model and length would put them: a few seconds in the queue, about the
+    service's usual time to make it (capabilities.TYPICAL_SECONDS, give or take), a few seconds to save.
+    The same every time (seeded by the video's place), and the rows are marked demo."""
+    end = timezone.now() - timedelta(minutes=5)
+    for number, video in enumerate(videos):
+        luck = random.Random(number)
+        created = end - DEMO_SPACING * (len(videos) - number)
+        submitted = created + timedelta(seconds=luck.uniform(1, 8))
+        usual = capabilities.TYPICAL_SECONDS.get((video.model, video.duration), 120)
+        made = submitted + timedelta(seconds=usual * luck.uniform(0.7, 1.4))
+        finished = made + timedelta(seconds=luck.uniform(2, 8))
+        video.refresh_from_db(fields=["archived_at", "finished_at"])
+        moments = {"created_at": created, "submitted_at": submitted, "upstream_finished_at": made}
+        if video.archived_at is not None:
+            moments["archived_at"] = finished
+        if video.finished_at is not None:
+            moments["finished_at"] = finished
+        Generation.objects.filter(pk=video.pk).update(demo=True, **moments)
+        _move_events(video, created, submitted, made, finished)
+
+
+def _move_events(
+    video: Generation, created: datetime, submitted: datetime, made: datetime, finished: datetime
+) -> None:
+    at_kind = {"created": created, "submitted": submitted, "callback": made, "polled": made}
+    at_kind["upstream_succeeded"] = made
+    for event in video.events.all():
+        event.at = at_kind.get(event.kind, finished)
+        event.save(update_fields=["at"])
