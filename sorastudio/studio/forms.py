@@ -173,6 +173,11 @@ def decode(upload: UploadedFile) -> None:
 
 
 class GenerationForm(forms.Form):
+    # The limits the page's scripts check a file against as it is added (the drop zone's data attributes),
+    # the same ones MultipleImageField and check_image apply.
+    image_types = ",".join(IMAGE_TYPES.values())
+    max_image_bytes = MAX_IMAGE_BYTES
+
     # Checked against the usable providers in clean_provider, with a plain message.
     provider = forms.CharField(required=False)
     prompt = forms.CharField(

@@ -420,7 +420,7 @@ def _back(request: StudioRequest) -> HttpResponseBase:
 
 
 def _may_delete(request: StudioRequest, item: Generation) -> bool:
-    return request.membership.is_admin or item.created_by_id == request.user.pk
+    return request.membership.may_delete(item.created_by_id)
 
 
 def _trashed(request: StudioRequest, count: int) -> str:

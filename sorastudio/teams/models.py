@@ -76,6 +76,10 @@ class Membership(models.Model):
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
 
+    def may_delete(self, made_by_id: int | None) -> bool:
+        """Whether this member may move a video made by `made_by_id` to the trash: its maker or an admin."""
+        return self.is_admin or made_by_id == self.user_id
+
     def change_role(self, role: str, *, by: User | None = None) -> None:
         """Give this member another role. A team always keeps an admin: the last one stays one."""
         with transaction.atomic():

@@ -1,5 +1,6 @@
-// The form beside the gallery: a drawer on phones, the message of a request too large, and the number of a
-// batch's prompts for the cost beside the Generate button. The form works without this file.
+// The form beside the gallery: a drawer on phones, the message of a request too large (until the files
+// change), and the number of a batch's prompts for the cost beside the Generate button. The form works
+// without this file.
 
 // On phones the form is a drawer: open it from the gallery, close it with its button or Escape.
 function setDrawer(open) {
@@ -27,6 +28,17 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
+});
+
+// That message says what the files sent were: it goes once the person changes them (images.js tells of its
+// list; a character clip is the file input itself). A later submit replaces the whole form, message and all.
+function clearTooLarge() {
+  const box = document.getElementById("upload-errors");
+  if (box?.firstChild) box.replaceChildren();
+}
+document.addEventListener("images-changed", clearTooLarge);
+document.addEventListener("change", (event) => {
+  if (event.target.matches?.("#compose input[type=file]")) clearTooLarge();
 });
 
 // The cost beside the Generate button counts a batch's prompts, one per line. Its htmx refresh sends the

@@ -50,11 +50,17 @@ document.addEventListener("focusout", (event) => {
   if (poster && !poster.matches(":hover")) stopPreview(poster);
 });
 
-// The selection toolbar shows once a card is ticked, says how many are, and offers Compare for 2 to 4.
+// The selection toolbar shows once a card is ticked, says how many are, and offers Compare for 2 to 4. It
+// offers only what the viewer may do with what is ticked, as each card says of itself: Delete when every
+// ticked video may be deleted by them (their own, or any for an admin, and none still being made), and the
+// zip when one at least is ready. (The server checks again; without this file every button is shown.)
 function showSelection() {
   const toolbar = document.querySelector("[data-selection]");
   if (!toolbar) return;
-  const count = document.querySelectorAll("input[data-pick]:checked").length;
+  const ticked = [...document.querySelectorAll("input[data-pick]:checked")];
+  const count = ticked.length;
+  toolbar.querySelector("[data-selection-delete]").hidden = !ticked.every((pick) => "deletable" in pick.dataset);
+  toolbar.querySelector("[data-selection-zip]").hidden = !ticked.some((pick) => "ready" in pick.dataset);
   toolbar.classList.toggle("active", count > 0);
   toolbar.querySelector("[data-selection-count]").textContent = studioText(
     "gallery.selected",

@@ -7,8 +7,6 @@
 // The words shown come translated from the page (text.js).
 import { bothSentences as both, studioText as t } from "./text.js";
 
-const TYPES = ["image/png", "image/jpeg", "image/webp"];
-const MAX_BYTES = 10 * 1024 * 1024;
 const FITS = {
   crop:
     "%(name)s is %(width)s × %(height)s; the video is %(videoWidth)s × %(videoHeight)s. " +
@@ -23,6 +21,7 @@ const FITS = {
 let chosen = [];
 let pasted = 0;
 let refused = ""; // what the last drop, paste or pick could not add, until the next change
+let adding = Promise.resolve(); // files are checked one drop (or pick, or paste) after another, in order
 
 const zone = () => document.querySelector("[data-dropzone]");
 const input = () => document.querySelector("#compose input[type=file][name=images]");
@@ -40,44 +39,68 @@ function say(text) {
 
 // --- The list -----------------------------------------------------------------------------------------
 
-function add(files) {
-  const reasons = [];
-  for (const file of files) {
-    if (!TYPES.includes(file.type)) {
-      reasons.push(
-        file.name
-          ? t("images.notImage", "%(name)s is not a PNG, JPEG or WebP image", { name: file.name })
-          : t("images.notImageUnnamed", "That file is not a PNG, JPEG or WebP image"),
-      );
-    } else if (file.size > MAX_BYTES) {
-      reasons.push(t("images.tooBig", "%(name)s is larger than 10 MB", { name: file.name }));
-    } else {
-      chosen.push(measure({ file, url: URL.createObjectURL(file), width: 0, height: 0 }));
-    }
-  }
-  refused = reasons.length
-    ? t("images.refused", "%(reasons)s, so it was not added. Use a PNG, JPEG or WebP image.", {
-        reasons: reasons.join(t("images.reasonGap", "; ")),
-      })
-    : "";
-  update();
+// The person's own change (not a swap putting the list back): what the server said of the images sent
+// before, and of a request too large, no longer holds (compose.js clears the latter).
+function changed() {
+  const box = zone();
+  box?.classList.remove("invalid");
+  for (const error of document.querySelectorAll("#compose #err-images")) error.remove();
+  box?.dispatchEvent(new CustomEvent("images-changed", { bubbles: true }));
 }
 
-function measure(item) {
-  const probe = new Image();
-  probe.onload = () => {
-    item.width = probe.naturalWidth;
-    item.height = probe.naturalHeight;
-    render();
-  };
-  probe.src = item.url;
-  return item;
+// Each file is checked as the server will check it (its type and size, from the drop zone's data
+// attributes, which the form sets from its own limits), and opened: one the browser cannot show as an
+// image is refused here, not shown as a broken thumbnail and refused after the submit.
+function add(files, byPerson = true) {
+  const given = [...files];
+  adding = adding.then(async () => {
+    const checked = await Promise.all(given.map(check));
+    const reasons = checked.filter((found) => found.reason).map((found) => found.reason);
+    chosen.push(...checked.filter((found) => found.item).map((found) => found.item));
+    refused = reasons.length
+      ? t("images.refused", "%(reasons)s, so it was not added. Use a PNG, JPEG or WebP image.", {
+          reasons: reasons.join(t("images.reasonGap", "; ")),
+        })
+      : "";
+    if (byPerson) changed();
+    update();
+  });
+}
+
+function check(file) {
+  const box = zone();
+  const types = (box?.dataset.imageTypes || "").split(",").filter(Boolean);
+  const most = Number(box?.dataset.maxImageBytes || 0);
+  if (types.length && !types.includes(file.type)) {
+    return {
+      reason: file.name
+        ? t("images.notImage", "%(name)s is not a PNG, JPEG or WebP image", { name: file.name })
+        : t("images.notImageUnnamed", "That file is not a PNG, JPEG or WebP image"),
+    };
+  }
+  if (most && file.size > most) {
+    const mb = Math.round(most / (1024 * 1024));
+    return { reason: t("images.tooBig", "%(name)s is larger than %(most)s MB", { name: file.name, most: mb }) };
+  }
+  const url = URL.createObjectURL(file);
+  return new Promise((resolve) => {
+    const probe = new Image();
+    probe.onload = () =>
+      resolve({ item: { file, url, width: probe.naturalWidth, height: probe.naturalHeight } });
+    probe.onerror = () => {
+      URL.revokeObjectURL(url);
+      const name = file.name || t("images.unnamed", "image");
+      resolve({ reason: t("images.unreadable", "%(name)s is not an image the browser can open", { name }) });
+    };
+    probe.src = url;
+  });
 }
 
 function remove(index) {
   const [gone] = chosen.splice(index, 1);
   if (gone) URL.revokeObjectURL(gone.url);
   refused = "";
+  changed();
   update();
 }
 
@@ -86,6 +109,7 @@ function move(index, step) {
   if (to < 0 || to >= chosen.length) return;
   [chosen[index], chosen[to]] = [chosen[to], chosen[index]];
   refused = "";
+  changed();
   update();
 }
 
@@ -125,6 +149,7 @@ function render() {
     });
   }
   say(both(refused, tooMany));
+  box.classList.toggle("refused", Boolean(refused));
   preview();
 }
 
@@ -220,7 +245,7 @@ function setUp(root) {
     field.tabIndex = -1;
     field.setAttribute("aria-hidden", "true");
     // A fresh input after a swap is empty: put the list back; files it already holds join the list.
-    if (chosen.length === 0 && field.files.length) add(field.files);
+    if (chosen.length === 0 && field.files.length) add(field.files, false);
   }
   update();
 }
@@ -309,10 +334,12 @@ document.addEventListener("paste", (event) => {
   );
 });
 
-// A job was made: the next one starts with no images. (htmx fires this before it swaps the fresh form in.)
+// A job was made: the next one starts with no images, and with nothing said of the earlier ones. (htmx
+// fires this before it swaps the fresh form in.)
 document.addEventListener("generation-created", () => {
   for (const item of chosen) URL.revokeObjectURL(item.url);
   chosen = [];
+  refused = "";
 });
 
 if (window.htmx) htmx.onLoad(setUp);

@@ -15,7 +15,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from sorastudio.studio.models import Generation, ReviewState, State
-from sorastudio.teams.models import Team
+from sorastudio.teams.models import Membership, Team
 from tests.browser import QUICK, BrowserTestCase, expect
 
 
@@ -172,3 +172,34 @@ class TestGallery(BrowserTestCase):
             for name, video in zip(archive.namelist(), (fox, boat), strict=True):
                 self.assertEqual(hashlib.sha256(archive.read(name)).hexdigest(), video.sha256)
         expect(page).to_have_url(f"{self.live_server_url}/")  # the page stays as it was
+
+    def test_the_toolbar_offers_only_what_the_viewer_may_do_with_what_is_ticked(self) -> None:
+        carol = self.member("carol", "Studio")
+        Membership.objects.filter(user=carol).update(role=Membership.Role.REVIEWER)
+        theirs = self.video("A red fox in the snow", minutes_ago=1)
+        mine = self.video("A paper boat in the rain", by=carol, minutes_ago=2)
+        failed = self.video("A lighthouse at night", by=carol, state=State.FAILED, minutes_ago=3)
+        page = self.page
+        self.log_in(page, "carol")
+        toolbar = page.locator("#selection")
+        delete = toolbar.get_by_role("button", name="Delete")
+        zip_button = toolbar.get_by_role("button", name="Download as zip")
+        expect(page.locator(f"#card-{theirs.pk}").get_by_role("button", name="Delete")).to_have_count(0)
+
+        page.locator(f"#card-{theirs.pk}").get_by_role("checkbox").check()
+        expect(toolbar).to_contain_text("1 selected")
+        expect(delete).to_be_hidden()
+        expect(zip_button).to_be_visible()
+
+        page.locator(f"#card-{theirs.pk}").get_by_role("checkbox").uncheck()
+        page.locator(f"#card-{mine.pk}").get_by_role("checkbox").check()
+        expect(delete).to_be_visible()
+        page.locator(f"#card-{theirs.pk}").get_by_role("checkbox").check()
+        expect(toolbar).to_contain_text("2 selected")
+        expect(delete).to_be_hidden()  # one of the two is someone else's
+
+        page.locator(f"#card-{theirs.pk}").get_by_role("checkbox").uncheck()
+        page.locator(f"#card-{mine.pk}").get_by_role("checkbox").uncheck()
+        page.locator(f"#card-{failed.pk}").get_by_role("checkbox").check()
+        expect(delete).to_be_visible()
+        expect(zip_button).to_be_hidden()  # nothing ticked is ready to download

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import override_settings
 from PIL import Image
 from playwright.sync_api import Page
 
@@ -201,3 +204,120 @@ class TestReferenceImages(BrowserTestCase):
             self.assertEqual(image.convert("RGB").getpixel((5, 360)), (0, 0, 0))  # padded
         self.assertEqual(sizes_sent(pk), [(1280, 720)])
         self.wait_until_done(card)
+
+
+# A file of `megabytes` made in the page (nothing that large crosses from the test), dropped on the drop zone.
+DROP_LARGE = """([name, megabytes]) => {
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([new Uint8Array(megabytes * 1024 * 1024)], name, {type: "image/png"}));
+  const zone = document.querySelector("[data-dropzone]");
+  for (const kind of ["dragenter", "dragover", "drop"]) {
+    zone.dispatchEvent(new DragEvent(kind, {dataTransfer: transfer, bubbles: true, cancelable: true}));
+  }
+}"""
+BORDER = "element => getComputedStyle(element).borderTopColor"
+
+
+def gif(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 160, 30)).save(buffer, format="GIF")
+    return buffer.getvalue()
+
+
+def noise_png(width: int, height: int) -> bytes:
+    """A PNG that does not compress: about width * height * 3 bytes."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.browser
+class TestRefusedImages(BrowserTestCase):
+    """What the browser refuses on adding, what the server refuses after the submit, and that either
+    message goes once the person fixes the files or a submit succeeds."""
+
+    simulator_seconds = 1.0
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.member("alice", "Harbour")
+        self.folder = self.data_dir / "uploads"
+        self.folder.mkdir(exist_ok=True)
+
+    def message(self, page: Page) -> Any:
+        return page.locator("[data-dropzone] [data-images-message]")
+
+    def log_in(self, page: Page, username: str) -> None:
+        super().log_in(page, username)
+        expect(page.locator("[data-dropzone]")).to_be_visible()  # images.js is listening
+
+    def test_a_file_that_is_not_an_image_or_too_large_is_refused_on_adding_with_no_thumbnail(self) -> None:
+        page = self.page
+        self.log_in(page, "alice")
+        zone = page.locator("[data-dropzone]")
+
+        page.evaluate(DROP, ["scan.png", "image/png", base64.b64encode(b"not a picture at all").decode()])
+        expect(self.message(page)).to_have_text(
+            "scan.png is not an image the browser can open, so it was not added. "
+            "Use a PNG, JPEG or WebP image."
+        )
+        expect(page.locator("[data-thumbs] .thumb")).to_have_count(0)
+        self.assertEqual(page.locator("#id_images").evaluate(FILE_NAMES), [])
+        self.assertNotEqual(zone.evaluate(BORDER), page.locator("#id_prompt").evaluate(BORDER))  # in red
+
+        page.evaluate(DROP_LARGE, ["huge.png", 30])
+        expect(self.message(page)).to_have_text(
+            "huge.png is larger than 10 MB, so it was not added. Use a PNG, JPEG or WebP image."
+        )
+        expect(page.locator("[data-thumbs] .thumb")).to_have_count(0)
+        # The limits are the server's, from the page: none is written again in the script.
+        expect(zone).to_have_attribute("data-max-image-bytes", str(10 * 1024 * 1024))
+        expect(zone).to_have_attribute("data-image-types", "image/png,image/jpeg,image/webp")
+
+    def test_the_servers_refusal_is_beside_the_drop_zone_and_goes_when_the_image_is_removed(self) -> None:
+        page = self.page
+        self.log_in(page, "alice")
+        # A GIF named .png: the browser shows it, the studio takes only PNG, JPEG and WebP.
+        path = self.folder / "sketch.png"
+        path.write_bytes(gif(40, 30))
+        page.locator("#id_images").set_input_files(path)
+        expect(page.locator("[data-thumbs] .thumb")).to_have_count(1, timeout=QUICK)
+        page.get_by_label("Describe the video").fill("A kite shop at the harbour")
+        page.get_by_role("button", name="Generate video").click()
+
+        error = page.locator("#err-images")
+        expect(error).to_have_text("sketch.png is a GIF image. Use a PNG, JPEG or WebP file.", timeout=QUICK)
+        zone = page.get_by_role("group", name="Images from your computer")
+        expect(zone).to_have_class(re.compile(r"\binvalid\b"))
+        addresses = page.get_by_label("Image addresses, one per line")
+        self.assertNotEqual(addresses.evaluate(BORDER), zone.evaluate(BORDER))
+        self.assertEqual(addresses.evaluate(BORDER), page.locator("#id_prompt").evaluate(BORDER))
+
+        page.get_by_role("button", name="Remove sketch.png").click()
+        expect(error).to_have_count(0)
+        expect(zone).not_to_have_class(re.compile(r"\binvalid\b"))
+
+    def test_a_refusal_in_the_browser_is_gone_after_a_good_submit(self) -> None:
+        page = self.page
+        self.log_in(page, "alice")
+        page.evaluate(DROP_LARGE, ["huge.png", 30])
+        expect(self.message(page)).to_contain_text("huge.png is larger than 10 MB")
+        _pk, card = self.generate(page, "A lighthouse at night")
+        expect(self.message(page)).to_be_hidden()
+        expect(page.get_by_text("larger than 10 MB")).to_have_count(0)
+        self.wait_until_done(card)
+
+    def test_a_request_too_large_is_said_until_the_files_change(self) -> None:
+        page = self.page
+        self.log_in(page, "alice")
+        path = self.folder / "photo.png"
+        path.write_bytes(noise_png(800, 600))  # about 1.4 MB
+        with override_settings(REQUEST_MAX_MB=1):
+            page.locator("#id_images").set_input_files(path)
+            expect(page.locator("[data-thumbs] .thumb")).to_have_count(1, timeout=QUICK)
+            page.get_by_label("Describe the video").fill("A kite shop at the harbour")
+            page.get_by_role("button", name="Generate video").click()
+            too_large = page.locator("#upload-errors")
+            expect(too_large).to_contain_text("This is more than 1 MB", timeout=QUICK)
+            page.get_by_role("button", name="Remove photo.png").click()
+            expect(too_large).to_be_empty()

@@ -478,3 +478,36 @@ class QueryCountTests(GalleryTestCase):
         with CaptureQueriesContext(connection) as first_queries:
             self.client.get(VIEW, headers=HTMX_VIEW)
         self.assertEqual(len(queries), len(first_queries))
+
+
+class CardRightsTests(GalleryTestCase):
+    """Each card says what the viewer may do with it, so that neither it nor the selection toolbar offers
+    what the server would refuse."""
+
+    PICK = re.compile(
+        r'<input type="checkbox" name="ids" value="([0-9a-f-]{36})" form="selection" data-pick([^>]*)>'
+    )
+
+    def picks(self, client: Client) -> dict[str, str]:
+        return dict(self.PICK.findall(client.get(INDEX).content.decode()))
+
+    def test_only_the_videos_the_viewer_may_delete_are_marked_deletable(self) -> None:
+        alices = self.make("A red fox", by=self.alice)
+        bobs = self.make("A paper boat", by=self.bob, state=State.FAILED)
+        live = self.make("A lighthouse", by=self.bob, state=State.RUNNING)
+        for viewer, deletable in ((self.bob, {bobs}), (self.alice, {alices}), (self.dana, {alices, bobs})):
+            with self.subTest(viewer=viewer.username):
+                picks = self.picks(self.as_(viewer))
+                for video in (alices, bobs, live):
+                    self.assertEqual(
+                        "data-deletable" in picks[str(video.pk)], video in deletable, video.prompt
+                    )
+                self.assertIn("data-ready", picks[str(alices.pk)])
+                self.assertNotIn("data-ready", picks[str(bobs.pk)])
+
+    def test_the_card_offers_delete_only_to_who_may(self) -> None:
+        alices = self.make("A red fox", by=self.alice)
+        delete = f'action="{reverse("studio:delete", args=[alices.pk])}"'
+        self.assertNotContains(self.as_(self.bob).get(INDEX), delete)
+        self.assertContains(self.as_(self.alice).get(INDEX), delete)
+        self.assertContains(self.as_(self.dana).get(INDEX), delete)

@@ -93,6 +93,21 @@ class ImageOrderTests(TeamTestCase):
         self.assertIn("cut.png is cut short or damaged", " ".join(response.context["form"].errors["images"]))
         self.assertContains(response, '<p class="error" id="err-images">cut.png is cut short')
 
+    def test_a_refused_upload_marks_the_drop_zone_and_not_the_image_addresses(self) -> None:
+        response = self.post(V1, [upload("big.png", png_claiming(40, 30) + b"\0" * (10 * MB))])
+        html = response.content.decode()
+        zone = re.search(r'<div class="dropzone[^"]*"[^>]*>', html)
+        assert zone is not None
+        self.assertIn('class="dropzone invalid"', zone.group())
+        self.assertIn('aria-describedby="dropzone-hint err-images"', zone.group())
+        self.assertIn('<fieldset class="field ">', html)  # "Image addresses" is not outlined
+        self.assertNotIn('aria-describedby="err-image_urls"', html)
+
+    def test_the_drop_zone_carries_the_limits_the_form_applies(self) -> None:
+        html = self.client.get(reverse("studio:index")).content.decode()
+        self.assertIn(f'data-max-image-bytes="{forms.MAX_IMAGE_BYTES}"', html)
+        self.assertIn(f'data-image-types="{",".join(forms.IMAGE_TYPES.values())}"', html)
+
 
 class RequestSizeTests(TeamTestCase):
     def send(self, length: int, *, htmx: bool = False, **extra: Any) -> tuple[Any, Unreadable]:

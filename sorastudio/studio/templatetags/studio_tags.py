@@ -65,9 +65,12 @@ def gallery_card(context: template.Context, generation: Any) -> SafeString:
     token = context.get("csrf_token")
     if generation.is_live or not token:
         return _render_card(context, generation, token)
-    request = context["request"]
-    may_delete = request.membership.is_admin or generation.created_by_id == request.user.pk
-    facts = (generation.card_facts(), naturaltime(generation.created_at), get_language(), may_delete)
+    facts = (
+        generation.card_facts(),
+        naturaltime(generation.created_at),
+        get_language(),
+        deletable(context, generation),
+    )
     key = "card:" + hashlib.blake2b(repr(facts).encode(), digest_size=20).hexdigest()
     kept: str | None = caches["template_fragments"].get(key)
     if kept is None:
@@ -75,6 +78,13 @@ def gallery_card(context: template.Context, generation: Any) -> SafeString:
         caches["template_fragments"].set(key, str(kept))
     token = conditional_escape(str(token))
     return mark_safe(kept.replace(TOKEN_STAND_IN, token))  # noqa: S308 - the template's own output
+
+
+@register.simple_tag(takes_context=True)
+def deletable(context: template.Context, generation: Any) -> bool:
+    """Whether the viewer may move this video to the trash: the card offers Delete, and its tick lets the
+    selection toolbar offer it, only then (the views check again)."""
+    return bool(context["request"].membership.may_delete(generation.created_by_id))
 
 
 def _render_card(context: template.Context, generation: Any, token: Any) -> SafeString:
