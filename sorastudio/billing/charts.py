@@ -24,6 +24,8 @@ SLOT_MIN, SLOT_MAX = 10, 56  # the width given to one category
 LEGEND_ROW = 18
 MAX_LABELS = 16  # category labels under the axis; with more categories, every n-th
 FEW = 8  # up to this many bars are widened to fit their labels
+LABEL_SIZE = 11  # the category labels' font size
+LABEL_GAP = 6  # the least room between two category labels
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def stacked_bars(
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" role="img" '
-        f'viewBox="0 0 {width} {total_height}" width="{width}" height="{total_height}" '
+        f'viewBox="0 0 {width} {total_height}" width="100%" '
         f'aria-labelledby="{escape(chart_id)}-title" aria-describedby="{escape(chart_id)}-desc" '
         f'data-top="{top}">',
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
@@ -155,7 +157,7 @@ def _bars(
 ) -> str:
     """The bars: one group per category, one rectangle per non-zero segment, and the category's own cap."""
     out = []
-    every = math.ceil(len(categories) / MAX_LABELS) if categories else 1
+    every = label_step(categories, slot)
     bar_width = max(4, slot * 0.7)
     for i, category in enumerate(categories):
         x = LEFT + slot * i + (slot - bar_width) / 2
@@ -183,10 +185,27 @@ def _bars(
         out.append("</g>")
         if i % every == 0:
             out.append(
-                f'<text x="{x + bar_width / 2:.1f}" y="{TOP + HEIGHT + 14}" text-anchor="middle" '
-                f'font-size="11" fill="currentColor" aria-hidden="true">{escape(category.label)}</text>'
+                f'<text class="category-label" x="{x + bar_width / 2:.1f}" y="{TOP + HEIGHT + 14}" '
+                f'text-anchor="middle" font-size="{LABEL_SIZE}" fill="currentColor" aria-hidden="true">'
+                f"{escape(category.label)}</text>"
             )
     return "".join(out)
+
+
+def label_step(categories: Sequence[Category], slot: int) -> int:
+    """Every how many categories a label is written under the axis: no more than MAX_LABELS, and never two
+    closer than their own width, so that they cannot overlap however wide the chart is drawn (the SVG scales
+    as a whole, its text with it)."""
+    if not categories:
+        return 1
+    widest = max(text_width(c.label, LABEL_SIZE) for c in categories) + LABEL_GAP
+    return max(math.ceil(len(categories) / MAX_LABELS), math.ceil(widest / slot))
+
+
+def text_width(text: str, size: float) -> float:
+    """A generous guess at the width of `text` in SVG units: Latin letters about 0.62 of the font size, the
+    wide scripts (Chinese, Japanese, Korean) a whole one."""
+    return sum(size if ord(c) >= 0x2E80 else size * 0.62 for c in text)
 
 
 def _legend_rows(entries: Sequence[tuple[str, str]], width: int) -> list[list[tuple[str, str]]]:
