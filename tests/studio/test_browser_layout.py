@@ -45,11 +45,12 @@ EMPTY_CELLS = """(gallery) => {
 CUT_SELECTS = """(form) => [...form.querySelectorAll('select')]
   .filter(s => s.offsetParent !== null)
   .map(s => {
-    // The select's own width against what its chosen option needs: a twin sized to its content.
+    // The select's own width against what its chosen option needs: a twin holding only that option,
+    // sized to its content (the open list may be wider than the form: it is drawn over the page).
     const twin = s.cloneNode(true);
+    [...twin.options].filter(o => o.value !== s.value).forEach(o => o.remove());
     twin.style.width = 'auto';
     twin.style.position = 'absolute';
-    twin.value = s.value;
     s.parentNode.appendChild(twin);
     const needed = twin.getBoundingClientRect().width;
     twin.remove();
