@@ -21,6 +21,10 @@ CAP_COLOUR = "#d62728"
 HEIGHT = 200  # the plotting area, in SVG units
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 44
 SLOT_MIN, SLOT_MAX = 10, 56  # the width given to one category
+# The chart is drawn at its card's width, scaled as a whole: with few bars its slots widen to this width at
+# least, so that its text is not blown up in a wide card; its bars stay no wider than BAR_MAX.
+MIN_WIDTH = 720
+BAR_MAX = 40
 LEGEND_ROW = 18
 MAX_LABELS = 16  # category labels under the axis; with more categories, every n-th
 FEW = 8  # up to this many bars are widened to fit their labels
@@ -117,7 +121,7 @@ def _slot(categories: Sequence[Category]) -> int:
     slot = max(SLOT_MIN, min(SLOT_MAX, 640 // max(1, len(categories))))
     if 0 < len(categories) <= FEW:  # few bars: room for their whole labels
         slot = max(slot, min(160, 7 * max(len(c.label) for c in categories) + 12))
-    return slot
+    return max(slot, math.ceil((MIN_WIDTH - LEFT - RIGHT) / max(1, len(categories))))
 
 
 def _y(value: float, top: int) -> float:
@@ -158,7 +162,7 @@ def _bars(
     """The bars: one group per category, one rectangle per non-zero segment, and the category's own cap."""
     out = []
     every = label_step(categories, slot)
-    bar_width = max(4, slot * 0.7)
+    bar_width = min(BAR_MAX, max(4, slot * 0.7))
     for i, category in enumerate(categories):
         x = LEFT + slot * i + (slot - bar_width) / 2
         out.append(f'<g class="bar" data-category="{escape(category.key)}" data-total="{totals[i]}">')
