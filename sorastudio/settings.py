@@ -321,6 +321,8 @@ LANGUAGE_CODE = "en"
 # language picks one, and the switcher in the header overrides it.
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "sorastudio" / "locale"]
+# One way to write a day in each language, on every page (sorastudio/formats).
+FORMAT_MODULE_PATH = ["sorastudio.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

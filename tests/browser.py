@@ -350,3 +350,28 @@ class Player:
 
     def seek(self, seconds: float) -> float:
         return self.video.evaluate(_SEEK, seconds)
+
+
+# --- Charts (billing/charts.py) ------------------------------------------------------------------------
+
+# Each chart in the page: its width against its card's (the box it scrolls in, less its padding), the
+# category labels that overlap one another, and the labels' colour against the card's background.
+CHART_LAYOUT = """() => [...document.querySelectorAll('svg.chart')].map(svg => {
+  const card = svg.closest('.chart-scroll');
+  const style = getComputedStyle(card);
+  const room = card.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const boxes = [...svg.querySelectorAll('text.category-label')].map(t => t.getBoundingClientRect())
+    .sort((a, b) => a.left - b.left);
+  const overlaps = [];
+  for (let i = 1; i < boxes.length; i++) {
+    if (boxes[i].left < boxes[i - 1].right) overlaps.push([boxes[i - 1].right, boxes[i].left]);
+  }
+  const label = svg.querySelector('text.category-label');
+  return {id: svg.id, share: svg.getBoundingClientRect().width / room, labels: boxes.length, overlaps,
+          ink: label ? getComputedStyle(label).fill : null, paper: style.backgroundColor};
+})"""
+
+
+def chart_layout(page: Page) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = page.evaluate(CHART_LAYOUT)
+    return result

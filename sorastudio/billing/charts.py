@@ -21,9 +21,15 @@ CAP_COLOUR = "#d62728"
 HEIGHT = 200  # the plotting area, in SVG units
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 44
 SLOT_MIN, SLOT_MAX = 10, 56  # the width given to one category
+# The chart is drawn at its card's width, scaled as a whole: with few bars its slots widen to this width at
+# least, so that its text is not blown up in a wide card; its bars stay no wider than BAR_MAX.
+MIN_WIDTH = 720
+BAR_MAX = 40
 LEGEND_ROW = 18
 MAX_LABELS = 16  # category labels under the axis; with more categories, every n-th
 FEW = 8  # up to this many bars are widened to fit their labels
+LABEL_SIZE = 11  # the category labels' font size
+LABEL_GAP = 6  # the least room between two category labels
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ def stacked_bars(
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" role="img" '
-        f'viewBox="0 0 {width} {total_height}" width="{width}" height="{total_height}" '
+        f'viewBox="0 0 {width} {total_height}" width="100%" '
         f'aria-labelledby="{escape(chart_id)}-title" aria-describedby="{escape(chart_id)}-desc" '
         f'data-top="{top}">',
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
@@ -115,7 +121,7 @@ def _slot(categories: Sequence[Category]) -> int:
     slot = max(SLOT_MIN, min(SLOT_MAX, 640 // max(1, len(categories))))
     if 0 < len(categories) <= FEW:  # few bars: room for their whole labels
         slot = max(slot, min(160, 7 * max(len(c.label) for c in categories) + 12))
-    return slot
+    return max(slot, math.ceil((MIN_WIDTH - LEFT - RIGHT) / max(1, len(categories))))
 
 
 def _y(value: float, top: int) -> float:
@@ -155,8 +161,8 @@ def _bars(
 ) -> str:
     """The bars: one group per category, one rectangle per non-zero segment, and the category's own cap."""
     out = []
-    every = math.ceil(len(categories) / MAX_LABELS) if categories else 1
-    bar_width = max(4, slot * 0.7)
+    every = label_step(categories, slot)
+    bar_width = min(BAR_MAX, max(4, slot * 0.7))
     for i, category in enumerate(categories):
         x = LEFT + slot * i + (slot - bar_width) / 2
         out.append(f'<g class="bar" data-category="{escape(category.key)}" data-total="{totals[i]}">')
@@ -183,10 +189,27 @@ def _bars(
         out.append("</g>")
         if i % every == 0:
             out.append(
-                f'<text x="{x + bar_width / 2:.1f}" y="{TOP + HEIGHT + 14}" text-anchor="middle" '
-                f'font-size="11" fill="currentColor" aria-hidden="true">{escape(category.label)}</text>'
+                f'<text class="category-label" x="{x + bar_width / 2:.1f}" y="{TOP + HEIGHT + 14}" '
+                f'text-anchor="middle" font-size="{LABEL_SIZE}" fill="currentColor" aria-hidden="true">'
+                f"{escape(category.label)}</text>"
             )
     return "".join(out)
+
+
+def label_step(categories: Sequence[Category], slot: int) -> int:
+    """Every how many categories a label is written under the axis: no more than MAX_LABELS, and never two
+    closer than their own width, so that they cannot overlap however wide the chart is drawn (the SVG scales
+    as a whole, its text with it)."""
+    if not categories:
+        return 1
+    widest = max(text_width(c.label, LABEL_SIZE) for c in categories) + LABEL_GAP
+    return max(math.ceil(len(categories) / MAX_LABELS), math.ceil(widest / slot))
+
+
+def text_width(text: str, size: float) -> float:
+    """A generous guess at the width of `text` in SVG units: Latin letters about 0.62 of the font size, the
+    wide scripts (Chinese, Japanese, Korean) a whole one."""
+    return sum(size if ord(c) >= 0x2E80 else size * 0.62 for c in text)
 
 
 def _legend_rows(entries: Sequence[tuple[str, str]], width: int) -> list[list[tuple[str, str]]]:

@@ -439,7 +439,10 @@ class Report:
         )
 
     def _day_categories(self) -> list[charts.Category]:
-        return [charts.Category(day.isoformat(), formats.date_format(day, "j M")) for day in self.days]
+        return [
+            charts.Category(day.isoformat(), formats.date_format(day, "SHORT_DATE_FORMAT"))
+            for day in self.days
+        ]
 
     @staticmethod
     def _day(day: date) -> str:

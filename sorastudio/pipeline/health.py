@@ -18,10 +18,13 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Min, Q, Sum
+from django.db.models.functions import TruncDay, TruncHour
 from django.http import JsonResponse
-from django.utils import timezone
-from django.utils.translation import pgettext_lazy
+from django.utils import formats, timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext, pgettext_lazy
 
+from sorastudio.billing import charts
 from sorastudio.billing.models import ProviderPause
 from sorastudio.lib import capabilities
 from sorastudio.studio.models import FINAL_STATES, LIVE_STATES, Event, Generation, State
@@ -37,6 +40,8 @@ WINDOWS = {
     "30d": (timedelta(days=30), pgettext_lazy("a window of time", "Last 30 days")),
 }
 DEFAULT_WINDOW = "24h"
+# The charts' bars: one an hour over the last day, one a day over longer windows.
+HOURLY = {"24h"}
 # The generation times are computed in Python from the latest this many successes: plenty for a median
 # and a 95th percentile, and a bounded read whatever the window.
 TIMED_MOST = 5000
@@ -55,6 +60,26 @@ class ProviderCalls:
     @property
     def label(self) -> str:
         return str(capabilities.provider_label(self.provider))
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """An hour or a day of the window: the team's jobs that ended in it, and their typical time."""
+
+    start: datetime  # in the studio's time zone
+    succeeded: int
+    failed: int
+    median_seconds: float | None
+
+    def key(self, hourly: bool) -> str:
+        return self.start.isoformat() if hourly else self.start.date().isoformat()
+
+    def label(self, hourly: bool) -> str:
+        return (
+            formats.time_format(self.start, "H:i")
+            if hourly
+            else formats.date_format(self.start, "SHORT_DATE_FORMAT")
+        )
 
 
 @dataclass(frozen=True)
@@ -83,6 +108,12 @@ class Health:
     storage_bytes: int
     stored_videos: int
     posters: int
+    # The window hour by hour or day by day, oldest first.
+    timeline: list[Bucket]
+
+    @property
+    def hourly(self) -> bool:
+        return self.window in HOURLY
 
     @property
     def finished(self) -> int:
@@ -132,7 +163,7 @@ def read(team: Team, window: str = DEFAULT_WINDOW, *, now: datetime | None = Non
     succeeded = ended.filter(state=State.SUCCEEDED)
     # Demo videos (seed_demo) have invented timings: they would say nothing of how long the service takes.
     measured = succeeded.filter(demo=False).order_by("-finished_at")
-    spans = measured.values_list("created_at", "finished_at")[:TIMED_MOST]
+    spans = list(measured.values_list("created_at", "finished_at")[:TIMED_MOST])
     seconds = sorted((done - made).total_seconds() for made, done in spans if done is not None)
 
     recent = UpstreamCall.objects.filter(at__gte=hour_ago, at__lte=now)
@@ -172,6 +203,96 @@ def read(team: Team, window: str = DEFAULT_WINDOW, *, now: datetime | None = Non
         storage_bytes=files["size"] or 0,
         stored_videos=files["videos"],
         posters=files["posters"],
+        timeline=_timeline(ended, spans, since, now, hourly=window in HOURLY),
+    )
+
+
+def _timeline(
+    ended: Any,
+    spans: Sequence[tuple[datetime, datetime | None]],
+    since: datetime,
+    now: datetime,
+    *,
+    hourly: bool,
+) -> list[Bucket]:
+    """The window cut into hours or days (in TIME_ZONE): the outcomes counted by the database, the median
+    time from the successes already read for the whole window's."""
+    start = _bucket_of(since, hourly)
+    steps = []
+    while start <= now:
+        steps.append(start)
+        start = _next(start, hourly)
+    trunc = TruncHour("finished_at") if hourly else TruncDay("finished_at")
+    rows = (
+        ended.annotate(bucket=trunc)
+        .values("bucket")
+        .annotate(
+            ok=Count("pk", filter=Q(state=State.SUCCEEDED)), bad=Count("pk", filter=~Q(state=State.SUCCEEDED))
+        )
+    )
+    counts = {row["bucket"]: (row["ok"], row["bad"]) for row in rows}
+    times: dict[datetime, list[float]] = {}
+    for made, done in spans:
+        if done is not None:
+            times.setdefault(_bucket_of(done, hourly), []).append((done - made).total_seconds())
+    return [
+        Bucket(
+            start=step,
+            succeeded=counts.get(step, (0, 0))[0],
+            failed=counts.get(step, (0, 0))[1],
+            median_seconds=statistics.median(times[step]) if step in times else None,
+        )
+        for step in steps
+    ]
+
+
+def _bucket_of(moment: datetime, hourly: bool) -> datetime:
+    """The start of the hour or day `moment` is in, in the studio's time zone."""
+    local = timezone.localtime(moment)
+    if hourly:
+        return local.replace(minute=0, second=0, microsecond=0)
+    return timezone.make_aware(datetime.combine(local.date(), datetime.min.time()))
+
+
+def _next(start: datetime, hourly: bool) -> datetime:
+    if hourly:  # by the clock in UTC, so that a change to summer time neither skips nor repeats an hour
+        return timezone.localtime(start + timedelta(hours=1))
+    return timezone.make_aware(datetime.combine(start.date() + timedelta(days=1), datetime.min.time()))
+
+
+def outcome_chart(numbers: Health) -> SafeString:
+    """The jobs that ended in each hour or day of the window, succeeded and failed stacked."""
+    hourly = numbers.hourly
+    return charts.stacked_bars(
+        chart_id="outcomes-chart",
+        title=gettext("Jobs finished per hour") if hourly else gettext("Jobs finished per day"),
+        description=gettext("%(succeeded)s succeeded and %(failed)s failed or timed out in the window.")
+        % {"succeeded": numbers.succeeded, "failed": numbers.failed},
+        categories=[charts.Category(b.key(hourly), b.label(hourly)) for b in numbers.timeline],
+        series=[
+            charts.Series(gettext("Succeeded"), [b.succeeded for b in numbers.timeline]),
+            charts.Series(gettext("Failed or timed out"), [b.failed for b in numbers.timeline]),
+        ],
+        x_label=gettext("Hour") if hourly else gettext("Day"),
+        y_label=gettext("Jobs"),
+    )
+
+
+def time_chart(numbers: Health) -> SafeString:
+    """The median generation time of the successes of each hour or day, in whole seconds."""
+    hourly = numbers.hourly
+    return charts.stacked_bars(
+        chart_id="times-chart",
+        title=gettext("Median generation time per hour")
+        if hourly
+        else gettext("Median generation time per day"),
+        description=gettext("The median time from the request to the saved video, in seconds."),
+        categories=[charts.Category(b.key(hourly), b.label(hourly)) for b in numbers.timeline],
+        series=[
+            charts.Series(gettext("Median time"), [round(b.median_seconds or 0) for b in numbers.timeline])
+        ],
+        x_label=gettext("Hour") if hourly else gettext("Day"),
+        y_label=gettext("Seconds"),
     )
 
 
@@ -183,7 +304,18 @@ def window_choices() -> list[tuple[str, str]]:
     return [(name, str(label)) for name, (_span, label) in WINDOWS.items()]
 
 
-__all__ = ["DEFAULT_WINDOW", "WINDOWS", "Health", "ProviderCalls", "percentile", "read", "window_choices"]
+__all__ = [
+    "DEFAULT_WINDOW",
+    "WINDOWS",
+    "Bucket",
+    "Health",
+    "ProviderCalls",
+    "outcome_chart",
+    "percentile",
+    "read",
+    "time_chart",
+    "window_choices",
+]
 
 
 # --- /healthz ---------------------------------------------------------------------------------------------

@@ -41,7 +41,12 @@ def pipeline_numbers(request: StudioRequest) -> HttpResponseBase:
 
 def _pipeline(request: StudioRequest) -> dict[str, Any]:
     numbers = health.read(request.team, request.GET.get("window", health.DEFAULT_WINDOW))
-    return {"health": numbers, "windows": health.window_choices()}
+    return {
+        "health": numbers,
+        "windows": health.window_choices(),
+        "outcome_chart": health.outcome_chart(numbers),
+        "time_chart": health.time_chart(numbers),
+    }
 
 
 @require_POST

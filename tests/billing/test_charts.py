@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 
 from django.test import SimpleTestCase
 
-from sorastudio.billing.charts import Category, Series, nice_ceiling, stacked_bars
+from sorastudio.billing.charts import Category, Series, nice_ceiling, stacked_bars, text_width
 
 SVG = "{http://www.w3.org/2000/svg}"
 DAYS = [Category("2026-11-01", "1 Nov"), Category("2026-11-02", "2 Nov"), Category("2026-11-03", "3 Nov")]
@@ -131,3 +132,27 @@ class StackedBarsTests(SimpleTestCase):
         shown = [t.text for t in svg.findall(f"{SVG}text") if (t.text or "").startswith("L")]
         self.assertLessEqual(len(shown), 16)
         self.assertEqual(shown[:2], ["L0", "L6"])
+
+
+class SizeAndLabelsTests(SimpleTestCase):
+    def test_it_fills_the_width_it_is_given_and_keeps_its_proportions(self) -> None:
+        svg = draw()
+        self.assertEqual(svg.get("width"), "100%")
+        self.assertIsNone(svg.get("height"))
+        self.assertRegex(svg.get("viewBox") or "", r"^0 0 \d+ \d+$")
+
+    def test_no_two_day_labels_overlap_however_many_days(self) -> None:
+        for count in (7, 14, 30, 31, 90, 366):
+            for label in ("30 Nov", "11月30日"):
+                with self.subTest(days=count, label=label):
+                    days = [Category(f"d{n}", label) for n in range(count)]
+                    svg = draw(categories=days, series=[Series("alice", [1] * count)])
+                    xs = [
+                        float(t.get("x") or 0)
+                        for t in svg.iter(f"{SVG}text")
+                        if t.get("class") == "category-label"
+                    ]
+                    self.assertGreater(len(xs), 1)
+                    widest = text_width(label, 11)
+                    gaps = [b - a for a, b in itertools.pairwise(xs)]
+                    self.assertGreaterEqual(min(gaps), widest, f"{len(xs)} labels {min(gaps):.1f} apart")

@@ -421,3 +421,19 @@ class CsvTests(DashboardTestCase):
         moment = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
         with timezone.override("America/New_York"):
             self.assertEqual(safe_cell(moment), "2026-03-09T22:00:00-04:00")
+
+
+class DateFormatTests(DashboardTestCase):
+    def test_days_are_written_one_way_in_each_language(self) -> None:
+        day = self.day[2]
+        expected = {
+            "en": (f"{day.day} {day:%b} {day.year}", f"{day.day} {day:%b}"),
+            "zh-hans": (f"{day.year}年{day.month}月{day.day}日", f"{day.month}月{day.day}日"),
+        }
+        for language, (long, short) in expected.items():
+            with self.subTest(language=language):
+                html = self.client.get(reverse("studio:dashboard"), headers={"accept-language": language})
+                text = html.content.decode()
+                row = text.split(f'<tr data-key="{day.isoformat()}">')[1].split("</th>")[0]
+                self.assertIn(long, row)  # the days table
+                self.assertTrue(f">{short}</text>" in text, f"no {short} under the charts' axis")

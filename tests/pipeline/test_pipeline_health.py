@@ -3,6 +3,7 @@ requests made for the purpose, and the page itself for each role."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -186,6 +187,48 @@ class NumbersTests(HealthTestCase):
         self.assertEqual(health.percentile([7.0], 0.95), 7.0)
         self.assertEqual(health.percentile([1.0, 2.0, 3.0, 4.0], 0.5), 2.0)
         self.assertEqual(health.percentile([float(n) for n in range(1, 101)], 0.95), 95.0)
+
+
+class TimelineTests(HealthTestCase):
+    def bar(self, svg: str, key: str) -> dict[str, int]:
+        """The segments drawn for one hour or day: {series: value}."""
+        group = re.search(rf'<g class="bar" data-category="{re.escape(key)}"[^>]*>(.*?)</g>', svg)
+        assert group is not None, f"no bar for {key}"
+        return {
+            name: int(value)
+            for name, value in re.findall(r'data-series="([^"]+)" data-value="(\d+)"', group[1])
+        }
+
+    def test_the_last_day_is_drawn_hour_by_hour(self) -> None:
+        numbers = health.read(self.studio, "24h", now=self.now)
+        self.assertEqual(len(numbers.timeline), 25)  # the hour the window starts in, to the hour now
+        hour = {n: health._bucket_of(self.ago(hours=n), True).isoformat() for n in (1, 2, 4)}
+        outcomes = str(health.outcome_chart(numbers))
+        self.assertEqual(self.bar(outcomes, hour[1]), {"Succeeded": 20})
+        self.assertEqual(self.bar(outcomes, hour[2]), {"Failed or timed out": 3})
+        self.assertEqual(self.bar(outcomes, hour[4]), {"Failed or timed out": 1})
+        self.assertEqual(sum(b.succeeded for b in numbers.timeline), numbers.succeeded)
+        self.assertEqual(sum(b.failed for b in numbers.timeline), numbers.failed)
+        times = str(health.time_chart(numbers))
+        self.assertEqual(self.bar(times, hour[1]), {"Median time": 105})
+
+    def test_a_longer_window_is_drawn_day_by_day(self) -> None:
+        numbers = health.read(self.studio, "7d", now=self.now)
+        self.assertEqual(len(numbers.timeline), 8)
+        day = timezone.localtime(self.ago(days=3)).date().isoformat()
+        self.assertEqual(
+            self.bar(str(health.outcome_chart(numbers)), day), {"Succeeded": 1, "Failed or timed out": 1}
+        )
+        self.assertEqual(self.bar(str(health.time_chart(numbers)), day), {"Median time": 1000})
+
+    def test_the_page_shows_both_charts_in_each_language(self) -> None:
+        client = Client()
+        client.force_login(self.dana)
+        for language, title in (("en", "Jobs finished per hour"), ("zh-hans", 'id="outcomes-chart"')):
+            with self.subTest(language=language):
+                page = client.get(reverse("studio:pipeline_health"), headers={"accept-language": language})
+                self.assertContains(page, title)
+                self.assertContains(page, 'id="times-chart"')
 
 
 class PageTests(HealthTestCase):

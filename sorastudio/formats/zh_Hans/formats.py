@@ -1,0 +1,4 @@
+DATE_FORMAT = "Y年n月j日"
+SHORT_DATE_FORMAT = "n月j日"
+DATETIME_FORMAT = "Y年n月j日 H:i"
+SHORT_DATETIME_FORMAT = "n月j日 H:i"
