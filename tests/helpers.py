@@ -1,19 +1,31 @@
-"""Shared test plumbing: the upstream clients talk to the studio's own simulator, in-process."""
+"""Shared test plumbing, the one place test modules take fixtures from (no test module imports another): the
+upstream clients talk to the studio's own simulator, in-process; the people, jobs, form posts and images the
+tests make."""
 
 from __future__ import annotations
 
+import io
+import re
+import struct
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import close_old_connections, connection
-from django.test import TestCase
+from django.test import Client, TestCase
 from django.test.client import ClientHandler
+from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from sorastudio.pipeline import providers, submit
 from sorastudio.studio.models import Generation, State
@@ -48,6 +60,36 @@ TEST_DOWNLOADS = downloads.Limits(
 
 def simulator_transport() -> httpx.BaseTransport:
     return httpx.WSGITransport(app=django_wsgi_app())
+
+
+class Recorder(httpx.BaseTransport):
+    """Passes requests to the simulator, records them, and can answer some with scripted failures."""
+
+    def __init__(self) -> None:
+        self.inner = simulator_transport()
+        self.requests: list[httpx.Request] = []
+        self.failures: list[tuple[str, httpx.Response | Exception]] = []
+
+    def fail_next(self, path_part: str, answer: httpx.Response | Exception) -> None:
+        self.failures.append((path_part, answer))
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        for index, (part, answer) in enumerate(self.failures):
+            if part in request.url.path:
+                del self.failures[index]
+                if isinstance(answer, Exception):
+                    raise answer
+                return answer
+        return self.inner.handle_request(request)
+
+    def calls(self, path_part: str) -> list[httpx.Request]:
+        return [r for r in self.requests if path_part in r.url.path]
+
+
+def error_body(code: str, message: str = "nope") -> dict[str, object]:
+    """An AceDataCloud error answer."""
+    return {"success": False, "error": {"code": code, "message": message}, "trace_id": "trace-1"}
 
 
 @contextmanager
@@ -86,6 +128,18 @@ JOB: dict[str, Any] = {
 def make_job(team: Team, user: Any, prompt: str = "a paper boat in the rain", **params: Any) -> Generation:
     """A queued job on the simulator, made as the form makes it; `params` override JOB's."""
     return submit.create_job(team=team, user=user, simulated=True, prompt=prompt, **{**JOB, **params})
+
+
+# JOB as the generate form posts it, and a version 2.0 job the same way.
+VALID: dict[str, str] = {
+    "prompt": "A paper boat in the rain",
+    "model": "sora-2",
+    "version": "1.0",
+    "duration": "10",
+    "size": "small",
+    "orientation": "landscape",
+}
+V2: dict[str, str] = {**VALID, "version": "2.0", "duration": "4", "size": "1280x720", "orientation": ""}
 
 
 def make_finished(team: Team, user: Any, prompt: str = "A paper boat", **fields: Any) -> Generation:
@@ -159,3 +213,106 @@ def all_at_once(
     for thread in threads:
         thread.join(timeout=120)
     return len(made), len(refused), errors
+
+
+INDEX = reverse("studio:index")
+
+
+class GalleryTestCase(TeamTestCase):
+    """TeamTestCase with alice logged in and video rows made straight in the database."""
+
+    now: ClassVar[datetime]
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        cls.now = timezone.now()
+
+    def setUp(self) -> None:
+        self.client.force_login(self.alice)
+
+    def make(
+        self, prompt: str = "A paper boat", *, by: Any = None, ago: timedelta = timedelta(), **fields: Any
+    ) -> Generation:
+        """A video row as the pipeline leaves it, without files: the gallery links to them but never reads
+        them. Finished unless told otherwise."""
+        fields.setdefault("state", State.SUCCEEDED)
+        if fields["state"] == State.SUCCEEDED:
+            fields.setdefault("video", "videos/v.mp4")
+            fields.setdefault("poster", "posters/p.jpg")
+        fields.setdefault("team", self.studio)
+        return Generation.objects.create(
+            created_by=by or self.alice,
+            prompt=prompt,
+            model=fields.pop("model", "sora-2"),
+            duration=fields.pop("duration", 10),
+            size="small",
+            created_at=fields.pop("created_at", self.now - ago),
+            **fields,
+        )
+
+    def as_(self, user: Any) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+
+# --- Images -----------------------------------------------------------------------------------------------
+
+RED = (220, 30, 30)
+GREEN = (30, 200, 30)
+BLUE = (30, 30, 220)
+BLACK = (0, 0, 0)
+
+
+def png_bytes(width: int = 64, height: int = 36) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 40, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def upload(name: str, content: bytes, content_type: str = "image/png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def banded(width: int = 400, height: int = 300, band: int = 30) -> Image.Image:
+    """Red, with green bands along the top and bottom edges, green along the left and right edges, and a blue
+    square in the middle: what a fit keeps and what it cuts is easy to see."""
+    image = Image.new("RGB", (width, height), RED)
+    image.paste(GREEN, (0, 0, width, band))
+    image.paste(GREEN, (0, height - band, width, height))
+    image.paste(GREEN, (0, 0, band, height))
+    image.paste(GREEN, (width - band, 0, width, height))
+    image.paste(BLUE, (width // 2 - 20, height // 2 - 20, width // 2 + 20, height // 2 + 20))
+    return image
+
+
+def encoded(image: Image.Image, kind: str = "PNG", **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=kind, **options)
+    return buffer.getvalue()
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A well-formed PNG whose header claims width x height pixels, without the pixels (tiny to send)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
+
+
+# --- The deployment ---------------------------------------------------------------------------------------
+
+ROOT = Path(settings.BASE_DIR)
+# Variables the studio reads: settings.py through its env_* helpers, gunicorn.conf.py through os.environ.
+STUDIO_VARS = {
+    *re.findall(r'env_\w+\(\s*"([A-Z0-9_]+)"', (ROOT / "sorastudio" / "settings.py").read_text()),
+    *re.findall(r"os\.environ\.get\(\s*[\"']([A-Z0-9_]+)[\"']", (ROOT / "gunicorn.conf.py").read_text()),
+}

@@ -20,7 +20,7 @@ from django.utils import translation
 from sorastudio.studio.browser_text import browser_text
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
-from tests.helpers import make_member
+from tests.helpers import VALID, make_member
 
 LOCALE = Path(settings.BASE_DIR) / "sorastudio" / "locale" / "zh_Hans" / "LC_MESSAGES"
 PO = LOCALE / "django.po"
@@ -28,14 +28,6 @@ MO = LOCALE / "django.mo"
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
 CHINESE = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
-VALID = {
-    "prompt": "A paper boat in the rain",
-    "model": "sora-2",
-    "version": "1.0",
-    "duration": "10",
-    "size": "small",
-    "orientation": "landscape",
-}
 
 
 # --- Reading the catalogue ---------------------------------------------------------------------------------

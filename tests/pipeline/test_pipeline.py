@@ -25,36 +25,7 @@ from sorastudio.studio import presenters
 from sorastudio.studio.models import Event, Generation, Notification, State
 from sorastudio.teams.models import Team
 from sorastudio.upstream.errors import UpstreamError
-from tests.helpers import make_job, make_member, simulator_transport, upstream
-
-
-class Recorder(httpx.BaseTransport):
-    """Passes requests to the simulator, records them, and can answer some with scripted failures."""
-
-    def __init__(self) -> None:
-        self.inner = simulator_transport()
-        self.requests: list[httpx.Request] = []
-        self.failures: list[tuple[str, httpx.Response | Exception]] = []
-
-    def fail_next(self, path_part: str, answer: httpx.Response | Exception) -> None:
-        self.failures.append((path_part, answer))
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        for index, (part, answer) in enumerate(self.failures):
-            if part in request.url.path:
-                del self.failures[index]
-                if isinstance(answer, Exception):
-                    raise answer
-                return answer
-        return self.inner.handle_request(request)
-
-    def calls(self, path_part: str) -> list[httpx.Request]:
-        return [r for r in self.requests if path_part in r.url.path]
-
-
-def error_body(code: str, message: str = "nope") -> dict[str, object]:
-    return {"success": False, "error": {"code": code, "message": message}, "trace_id": "trace-1"}
+from tests.helpers import Recorder, error_body, make_job, make_member, upstream
 
 
 class PipelineTestCase(TestCase):

@@ -21,8 +21,7 @@ from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
 from sorastudio.upstream import acedata, sora2api
 from sorastudio.upstream.errors import REFUSAL_CODE, is_refusal
-from tests.helpers import make_job, make_member, upstream
-from tests.pipeline.test_pipeline import Recorder
+from tests.helpers import Recorder, make_job, make_member, upstream
 
 # The generic refusal the issue quotes, as AceDataCloud sends it.
 REAL_PEOPLE = "The request was rejected by the content policy: it appears to depict real people"

@@ -14,8 +14,7 @@ from sorastudio.billing.models import LedgerEntry
 from sorastudio.pipeline import outcomes, tasks
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Event, Generation, State
-from tests.helpers import TeamTestCase, make_finished, make_job, upstream
-from tests.pipeline.test_pipeline import Recorder, error_body
+from tests.helpers import Recorder, TeamTestCase, error_body, make_finished, make_job, upstream
 
 
 @override_settings(SIMULATOR_SECONDS=600)

@@ -11,17 +11,9 @@ from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Generation
 from sorastudio.studio.presets import BY_SLUG
 from sorastudio.teams.models import Team
-from tests.helpers import make_member
+from tests.helpers import VALID, make_member
 
-V1 = {
-    "provider": "acedata",
-    "prompt": "A paper boat in the rain",
-    "model": "sora-2",
-    "version": "1.0",
-    "duration": "10",
-    "size": "small",
-    "orientation": "landscape",
-}
+V1 = {"provider": "acedata", **VALID}
 
 
 class PromptToolsTestCase(TestCase):
