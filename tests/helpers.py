@@ -5,6 +5,7 @@ tests make."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import struct
 import threading
@@ -92,6 +93,23 @@ def error_body(code: str, message: str = "nope") -> dict[str, object]:
     return {"success": False, "error": {"code": code, "message": message}, "trace_id": "trace-1"}
 
 
+def scripted(*responses: httpx.Response | Exception) -> httpx.MockTransport:
+    """A transport that answers with the given responses in order, recording the requests."""
+    queue = list(responses)
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        answer = queue.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    transport = httpx.MockTransport(handler)
+    transport.seen = seen  # type: ignore[attr-defined]
+    return transport
+
+
 @contextmanager
 def upstream(transport: httpx.BaseTransport) -> Iterator[httpx.BaseTransport]:
     previous = providers.transport_override
@@ -100,6 +118,36 @@ def upstream(transport: httpx.BaseTransport) -> Iterator[httpx.BaseTransport]:
         yield transport
     finally:
         providers.transport_override = previous
+
+
+SIMULATOR_AUTH = {"Authorization": f"Bearer {settings.SIMULATOR_API_KEY}"}
+
+
+class SimulatorTestCase(TestCase):
+    """Requests to the simulator as a client of the API sends them: JSON, with the simulator's key."""
+
+    def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
+        return self.client.post(
+            path,
+            data=json.dumps(body),
+            content_type="application/json",
+            headers=SIMULATOR_AUTH if headers is None else headers,
+        )
+
+    def assert_serves_an_mp4_with_ranges(self, url: str) -> bytes:
+        """The whole file behind a result link, checked to be an MP4 that also answers a range."""
+        whole = read_body(self.client.get(url))
+        self.assertEqual(whole[4:8], b"ftyp")
+        part = self.client.get(url, headers={"Range": "bytes=0-15"})
+        self.assertEqual((part.status_code, read_body(part)), (206, whole[:16]))
+        return whole
+
+    def assert_refuses_tampered_or_expired(self, url: str) -> None:
+        tampered = self.client.get(url.replace("sig=", "sig=f"))
+        self.assertEqual(tampered.status_code, 403)
+        self.assertIn(b"AuthenticationFailed", tampered.content)
+        expired = self.client.get(url.split("?")[0] + "?se=1&sig=abc")
+        self.assertEqual(expired.status_code, 403)
 
 
 def read_body(response: Any) -> bytes:

@@ -18,7 +18,7 @@ from sorastudio.upstream.acedata import (
     parse_task,
 )
 from sorastudio.upstream.http import parse_retry_after
-from tests.helpers import TEST_DOWNLOADS, simulator_transport
+from tests.helpers import TEST_DOWNLOADS, scripted, simulator_transport
 
 BASE = "http://testserver/simulator/acedata"
 
@@ -29,23 +29,6 @@ def client(
     return AceDataClient(
         BASE, key, timeout=5, transport=transport or simulator_transport(), download_limits=TEST_DOWNLOADS
     )
-
-
-def scripted(*responses: httpx.Response | Exception) -> httpx.MockTransport:
-    """A transport that answers with the given responses in order, recording the requests."""
-    queue = list(responses)
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        answer = queue.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    transport = httpx.MockTransport(handler)
-    transport.seen = seen  # type: ignore[attr-defined]
-    return transport
 
 
 class SubmitTests(TestCase):
