@@ -188,6 +188,8 @@ VALID: dict[str, str] = {
     "orientation": "landscape",
 }
 V2: dict[str, str] = {**VALID, "version": "2.0", "duration": "4", "size": "1280x720", "orientation": ""}
+# VALID with its provider named, as the form posts it once a second provider is offered.
+ACEDATA_FORM: dict[str, str] = {"provider": "acedata", **VALID}
 
 
 def make_finished(team: Team, user: Any, prompt: str = "A paper boat", **fields: Any) -> Generation:
@@ -213,6 +215,17 @@ def make_finished(team: Team, user: Any, prompt: str = "A paper boat", **fields:
     return video
 
 
+def make_people(on: Any) -> None:
+    """Sets TeamTestCase's teams and people on `on`: a test case class, or a test case making them anew in
+    each setUp."""
+    on.studio = Team.objects.create(name="Studio")
+    on.agency = Team.objects.create(name="Agency")
+    on.alice = make_member("alice", on.studio, Membership.Role.CREATOR)
+    on.bob = make_member("bob", on.studio, Membership.Role.REVIEWER)
+    on.dana = make_member("dana", on.studio, Membership.Role.ADMIN)
+    on.carol = make_member("carol", on.agency, Membership.Role.ADMIN)
+
+
 class TeamTestCase(TestCase):
     """The people the tests talk about: team Studio with alice (creator), bob (reviewer) and dana (admin),
     and team Agency with carol (admin), an outsider to everything of Studio's."""
@@ -226,12 +239,13 @@ class TeamTestCase(TestCase):
 
     @classmethod
     def setUpTestData(cls) -> None:
-        cls.studio = Team.objects.create(name="Studio")
-        cls.agency = Team.objects.create(name="Agency")
-        cls.alice = make_member("alice", cls.studio, Membership.Role.CREATOR)
-        cls.bob = make_member("bob", cls.studio, Membership.Role.REVIEWER)
-        cls.dana = make_member("dana", cls.studio, Membership.Role.ADMIN)
-        cls.carol = make_member("carol", cls.agency, Membership.Role.ADMIN)
+        make_people(cls)
+
+    def as_(self, user: Any) -> Client:
+        """A client of its own, logged in as `user`, beside the test's own self.client."""
+        client = Client()
+        client.force_login(user)
+        return client
 
 
 def all_at_once(
@@ -298,11 +312,6 @@ class GalleryTestCase(TeamTestCase):
             created_at=fields.pop("created_at", self.now - ago),
             **fields,
         )
-
-    def as_(self, user: Any) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
 
 
 # --- Images -----------------------------------------------------------------------------------------------

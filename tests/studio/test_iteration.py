@@ -13,9 +13,9 @@ from sorastudio.simulator.models import SimTask
 from sorastudio.studio import presenters
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
-from tests.helpers import VALID, make_member, png_bytes, upload
+from tests.helpers import ACEDATA_FORM as V1
+from tests.helpers import make_member, png_bytes, upload
 
-V1 = {"provider": "acedata", **VALID}
 S2 = {
     "provider": "sora2api",
     "prompt": "A kite over the dunes",

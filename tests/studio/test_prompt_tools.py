@@ -11,9 +11,8 @@ from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Generation
 from sorastudio.studio.presets import BY_SLUG
 from sorastudio.teams.models import Team
-from tests.helpers import VALID, make_member
-
-V1 = {"provider": "acedata", **VALID}
+from tests.helpers import ACEDATA_FORM as V1
+from tests.helpers import make_member
 
 
 class PromptToolsTestCase(TestCase):
