@@ -62,31 +62,17 @@ class SubmitTests(TestCase):
         with client() as c:
             submitted = c.submit(request)
         body = SimTask.objects.get(pk=submitted.task_id).request
-        self.assertEqual(
-            {
-                k: body[k]
-                for k in (
-                    "model",
-                    "duration",
-                    "size",
-                    "orientation",
-                    "image_urls",
-                    "character_url",
-                    "character_start",
-                    "character_end",
-                )
-            },
-            {
-                "model": "sora-2-pro",
-                "duration": 25,
-                "size": "large",
-                "orientation": "portrait",
-                "image_urls": ["https://example.com/a.png"],
-                "character_url": "https://example.com/c.mp4",
-                "character_start": 1,
-                "character_end": 3,
-            },
-        )
+        sent = {
+            "model": "sora-2-pro",
+            "duration": 25,
+            "size": "large",
+            "orientation": "portrait",
+            "image_urls": ["https://example.com/a.png"],
+            "character_url": "https://example.com/c.mp4",
+            "character_start": 1,
+            "character_end": 3,
+        }
+        self.assertEqual({k: body[k] for k in sent}, sent)
 
     def test_it_reports_a_validation_error_as_permanent(self) -> None:
         with client() as c, self.assertRaises(AceDataError) as caught:
