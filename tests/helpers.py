@@ -192,16 +192,24 @@ V2: dict[str, str] = {**VALID, "version": "2.0", "duration": "4", "size": "1280x
 ACEDATA_FORM: dict[str, str] = {"provider": "acedata", **VALID}
 
 
-def make_finished(team: Team, user: Any, prompt: str = "A paper boat", **fields: Any) -> Generation:
-    """A finished ten-second video made without the pipeline: a few bytes stand for the files, which
-    pages link to but do not read."""
-    video = Generation.objects.create(
+def make_row(team: Team, user: Any, prompt: str = "A paper boat", **fields: Any) -> Generation:
+    """A video row made straight in the database (no pipeline, no files): a ten-second Sora 2 video, small,
+    in whatever state `fields` give it."""
+    return Generation.objects.create(
         team=team,
         created_by=user,
         prompt=prompt,
-        model="sora-2",
-        duration=10,
-        size="small",
+        **{"model": "sora-2", "duration": 10, "size": "small", **fields},
+    )
+
+
+def make_finished(team: Team, user: Any, prompt: str = "A paper boat", **fields: Any) -> Generation:
+    """A finished ten-second video made without the pipeline: a few bytes stand for the files, which
+    pages link to but do not read."""
+    video = make_row(
+        team,
+        user,
+        prompt,
         state=State.SUCCEEDED,
         finished_at=timezone.now(),
         video_duration=10.0,
@@ -302,16 +310,8 @@ class GalleryTestCase(TeamTestCase):
         if fields["state"] == State.SUCCEEDED:
             fields.setdefault("video", "videos/v.mp4")
             fields.setdefault("poster", "posters/p.jpg")
-        fields.setdefault("team", self.studio)
-        return Generation.objects.create(
-            created_by=by or self.alice,
-            prompt=prompt,
-            model=fields.pop("model", "sora-2"),
-            duration=fields.pop("duration", 10),
-            size="small",
-            created_at=fields.pop("created_at", self.now - ago),
-            **fields,
-        )
+        fields.setdefault("created_at", self.now - ago)
+        return make_row(fields.pop("team", self.studio), by or self.alice, prompt, **fields)
 
 
 # --- Images -----------------------------------------------------------------------------------------------
