@@ -29,8 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from common import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-REPORT = ROOT / "docs" / "performance.md"
 PYTHON = sys.executable
 FINAL = ("succeeded", "failed", "timed_out")
 
@@ -110,22 +111,13 @@ def migrate(setup: Setup) -> None:
 @contextmanager
 def studio(setup: Setup) -> Iterator[Studio]:
     """The web server (as `runstudio` starts it, with an access log) and the queue worker processes."""
+    from sorastudio.studio.management.commands.runstudio import gunicorn_command  # Django is set up by now
+
     env = setup.env()
     logs = (setup.data_dir / "studio.log").open("ab")
     web = subprocess.Popen(
         [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "sorastudio.wsgi",
-            "--bind",
-            f"127.0.0.1:{setup.port}",
-            "--workers",
-            "1",
-            "--threads",
-            "16",
-            "--timeout",
-            "330",
+            *gunicorn_command(PYTHON, f"127.0.0.1:{setup.port}"),
             "--access-logfile",
             str(setup.access_log),
             # gunicorn.conf.py recycles a worker after 2,000 requests; here that worker is also the
@@ -357,17 +349,6 @@ def load_note(before: float, after: float) -> str:
     return note
 
 
-def write_section(title: str, section: str) -> None:
-    """Put the section in place of the old one of that title (or at the end), keeping every other one."""
-    text = REPORT.read_text() if REPORT.exists() else "# Performance\n"
-    old = re.search(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", text, re.M | re.S)
-    if old:
-        text = text[: old.start()] + section + ("\n" if text[old.end() :] else "") + text[old.end() :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    REPORT.write_text(text)
-
-
 def cleanup(setup: Setup, keep: bool) -> None:
     """Remove the run's data folder (BENCH_KEEP=1 keeps it, to look into a run)."""
     if not keep and not os.environ.get("BENCH_KEEP"):
@@ -422,7 +403,6 @@ def drive(
     script: str,
     parser: argparse.ArgumentParser,
     each: str,
-    section: str,
     child: Callable[[argparse.Namespace], dict[str, Any]],
     report: Callable[[dict[str, Any], argparse.Namespace], str],
 ) -> None:
@@ -446,4 +426,4 @@ def drive(
     text = report(results, args)
     print(text)
     if not args.no_write:
-        write_section(section, text)
+        write_section(text)

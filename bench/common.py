@@ -7,6 +7,7 @@ import platform
 import re
 import secrets
 import sqlite3
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,6 +57,14 @@ def machine(load_before: float | None = None) -> str:
         load,
     ]
     return " · ".join(part for part in parts if part)
+
+
+def publish(section: str, *, write: bool) -> None:
+    """Print the section; with `write`, also put it in docs/performance.md."""
+    print(section)
+    if write:
+        write_section(section)
+        print("written to docs/performance.md", file=sys.stderr)
 
 
 def write_section(section: str) -> None:

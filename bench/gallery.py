@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import machine, production_env, write_section
+from common import machine, production_env, publish
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## Gallery"
@@ -123,11 +123,7 @@ def main() -> None:
         for folder in folders.values():
             shutil.rmtree(folder, ignore_errors=True)
     results = [{"size": size, "pages": summary(samples[size])} for size in sizes]
-    section = report(results, args.runs, args.rounds, load_before)
-    print(section)
-    if not args.no_write:
-        write_section(section)
-        print("written to docs/performance.md", file=sys.stderr)
+    publish(report(results, args.runs, args.rounds, load_before), write=not args.no_write)
 
 
 def step(static_root: Path, *arguments: str) -> str:

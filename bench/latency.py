@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the simulator takes per video")
     parser.add_argument("--spacing", type=float, default=0.5, help="seconds between two jobs being made")
     parser.add_argument("--modes", default="callbacks,polling")
-    _pipeline.drive(__file__, parser, "modes", SECTION, child, report)
+    _pipeline.drive(__file__, parser, "modes", child, report)
 
 
 def child(args: argparse.Namespace) -> dict[str, Any]:

@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, machine, production_env, write_section
+from common import ROOT, machine, production_env, publish
 
 SECTION = "## Memory: archiving and serving a 1 GB video"
 SIZE = 1 << 30
@@ -93,11 +93,7 @@ def main() -> None:
         result = json.loads(answer.stdout.strip().splitlines()[-1])
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    section = report(result, made, load_before)
-    print(section)
-    if not args.no_write:
-        write_section(section)
-        print("written to docs/performance.md", file=sys.stderr)
+    publish(report(result, made, load_before), write=not args.no_write)
 
 
 def make_video(big: Path, small: Path, size: int) -> None:

@@ -31,7 +31,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, machine, production_env, write_section
+from common import ROOT, machine, production_env, publish
 
 SECTION = "## Page weight: the gallery's first load"
 LIMIT_KB = 100
@@ -89,11 +89,7 @@ def main() -> None:
         brotli = brotli_sizes(work / "static", loaded)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    section = report(loaded, brotli, load_before)
-    print(section)
-    if not args.no_write:
-        write_section(section)
-        print("written to docs/performance.md", file=sys.stderr)
+    publish(report(loaded, brotli, load_before), write=not args.no_write)
 
 
 def free_port() -> int:

@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--setups", default="sqlite,postgres")
     parser.add_argument("--redis-db", type=int, default=13, help="a Redis database number nothing else uses")
-    _pipeline.drive(__file__, parser, "setups", SECTION, child, report)
+    _pipeline.drive(__file__, parser, "setups", child, report)
 
 
 def child(args: argparse.Namespace) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the simulator takes per video")
     parser.add_argument("--modes", default="polling,callbacks")
     parser.add_argument("--poll-batch-size", type=int, default=100, help="POLL_BATCH_SIZE for the studio")
-    _pipeline.drive(__file__, parser, "modes", SECTION, child, report)
+    _pipeline.drive(__file__, parser, "modes", child, report)
 
 
 def child(args: argparse.Namespace) -> dict[str, Any]:

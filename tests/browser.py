@@ -271,16 +271,20 @@ class BrowserTestCase(StaticLiveServerTestCase):
 
     # --- Making videos -----------------------------------------------------------------------------------
 
-    def generate(self, page: Page, prompt: str) -> tuple[str, Locator]:
-        """Type a prompt, press "Generate video" and return the new card's id and locator."""
-        page.get_by_label("Describe the video").fill(prompt)
+    def submitted(self, page: Page, button: str = "Generate video") -> list[str]:
+        """Press the form's button (named in the page's language); the ids of the jobs the studio made."""
         with page.expect_response(
             lambda r: r.request.method == "POST" and urlsplit(r.url).path == reverse("studio:generate")
         ) as answer:
-            page.get_by_role("button", name="Generate video").click()
+            page.get_by_role("button", name=button).click()
         trigger = json.loads(answer.value.headers.get("hx-trigger") or "{}")
         self.assertIn("generation-created", trigger, "the form was not accepted")
-        pk = trigger["generation-created"]["ids"][0]
+        return list(trigger["generation-created"]["ids"])
+
+    def generate(self, page: Page, prompt: str) -> tuple[str, Locator]:
+        """Type a prompt, press "Generate video" and return the new card's id and locator."""
+        page.get_by_label("Describe the video").fill(prompt)
+        pk = self.submitted(page)[0]
         card = page.locator(f"#card-{pk}")
         expect(card).to_be_visible(timeout=QUICK)
         return pk, card

@@ -36,6 +36,17 @@ def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def copy_with(root: Path, additions: dict[str, str]) -> None:
+    """A copy of the package under `root`, code only, with each text appended to its module (a path under
+    sorastudio/): a forbidden import the checks must find."""
+    package = root / "sorastudio"
+    skip = shutil.ignore_patterns("__pycache__", "locale", "static", "templates")
+    shutil.copytree(ROOT / "sorastudio", package, ignore=skip)
+    for path, text in additions.items():
+        with (package / path).open("a") as module:
+            module.write(text)
+
+
 class ImportContractTests(SimpleTestCase):
     def test_it_keeps_every_import_contract(self) -> None:
         result = lint_imports(ROOT)
@@ -45,15 +56,16 @@ class ImportContractTests(SimpleTestCase):
     def test_it_catches_an_app_imported_from_lib_django_from_upstream_and_a_layer_from_below(self) -> None:
         """The contracts bite: a copy of the package with one forbidden import in each is refused."""
         with tempfile.TemporaryDirectory() as tmp:
-            package = Path(tmp) / "sorastudio"
-            skip = shutil.ignore_patterns("__pycache__", "locale", "static", "templates")
-            shutil.copytree(ROOT / "sorastudio", package, ignore=skip)
-            with (package / "lib" / "ranged.py").open("a") as lib:
-                lib.write("\nfrom sorastudio.studio import models  # noqa\n")
-            with (package / "upstream" / "errors.py").open("a") as upstream:
-                upstream.write("\nimport django  # noqa\n")
-            with (package / "billing" / "costs.py").open("a") as billing:
-                billing.write("\n\ndef late():\n    from sorastudio.pipeline import tasks  # noqa\n")
+            copy_with(
+                Path(tmp),
+                {
+                    "lib/ranged.py": "\nfrom sorastudio.studio import models  # noqa\n",
+                    "upstream/errors.py": "\nimport django  # noqa\n",
+                    "billing/costs.py": (
+                        "\n\ndef late():\n    from sorastudio.pipeline import tasks  # noqa\n"
+                    ),
+                },
+            )
             result = lint_imports(Path(tmp))
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertIn("lib imports no app BROKEN", result.stdout)
@@ -159,15 +171,16 @@ class LayoutTests(SimpleTestCase):
         """The two checks bite: in a copy of the package, a template tag that imports a view is found, and
         so is the cycle a late import makes."""
         with tempfile.TemporaryDirectory() as tmp:
-            package = Path(tmp) / "sorastudio"
-            skip = shutil.ignore_patterns("__pycache__", "locale", "static", "templates")
-            shutil.copytree(ROOT / "sorastudio", package, ignore=skip)
-            with (package / "studio" / "templatetags" / "studio_tags.py").open("a") as tags:
-                tags.write("\nfrom sorastudio.studio import review_views  # noqa\n")
-            with (package / "lib" / "ranged.py").open("a") as lib:
-                lib.write("\n\ndef late():\n    from sorastudio.lib import storage  # noqa\n")
-            with (package / "lib" / "storage.py").open("a") as lib:
-                lib.write("\n\ndef late():\n    from sorastudio.lib import ranged  # noqa\n")
+            copy_with(
+                Path(tmp),
+                {
+                    "studio/templatetags/studio_tags.py": (
+                        "\nfrom sorastudio.studio import review_views  # noqa\n"
+                    ),
+                    "lib/ranged.py": "\n\ndef late():\n    from sorastudio.lib import storage  # noqa\n",
+                    "lib/storage.py": "\n\ndef late():\n    from sorastudio.lib import ranged  # noqa\n",
+                },
+            )
             graph = import_graph(Path(tmp))
         self.assertIn(
             "sorastudio.studio.templatetags.studio_tags",

@@ -22,7 +22,7 @@ from sorastudio.billing.models import Period, Quota
 from sorastudio.studio.characters import clip_path
 from sorastudio.studio.models import Character, Comment, Generation, GenerationImage, Notification
 from sorastudio.teams.models import Invitation, Membership, Team
-from tests.helpers import make_finished, make_member, read_body
+from tests.helpers import make_finished, make_member, make_people, read_body
 
 LOGIN = "login"  # redirected to the login page
 # Studio: alice (creator), bob (reviewer), dana (admin, and the studio's operator: Django staff) and erin (an
@@ -252,6 +252,11 @@ def route_names(patterns: list[Any], prefix: str = "") -> Iterator[str]:
 class AuthorizationTests(TestCase):
     # Set up below; declared for the table's lambdas, which are read before any test runs.
     studio: Team
+    agency: Team
+    alice: Any
+    bob: Any
+    dana: Any
+    carol: Any
     alice_membership: Membership
     video: Generation
     other: Generation
@@ -265,12 +270,7 @@ class AuthorizationTests(TestCase):
     character: Character
 
     def setUp(self) -> None:
-        self.studio = Team.objects.create(name="Studio")
-        self.agency = Team.objects.create(name="Agency")
-        self.alice = make_member("alice", self.studio, Membership.Role.CREATOR)
-        self.bob = make_member("bob", self.studio, Membership.Role.REVIEWER)
-        self.dana = make_member("dana", self.studio, Membership.Role.ADMIN)
-        self.carol = make_member("carol", self.agency, Membership.Role.ADMIN)
+        make_people(self)
         self.erin = make_member("erin", self.studio, Membership.Role.ADMIN)
         self.frank = make_member("frank", self.studio, Membership.Role.CREATOR)
         self.gwen = make_member("gwen", self.studio, Membership.Role.CREATOR)

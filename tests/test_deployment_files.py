@@ -20,13 +20,8 @@ import httpx
 import yaml
 from django.test import SimpleTestCase
 
-ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = (ROOT / "sorastudio" / "settings.py").read_text()
-GUNICORN = (ROOT / "gunicorn.conf.py").read_text()
-# Variables the studio reads: settings.py through its env_* helpers, gunicorn.conf.py through os.environ.
-STUDIO_VARS = set(re.findall(r'env_\w+\(\s*"([A-Z0-9_]+)"', SETTINGS)) | set(
-    re.findall(r"os\.environ\.get\(\s*[\"']([A-Z0-9_]+)[\"']", GUNICORN)
-)
+from tests.helpers import ROOT, STUDIO_VARS
+
 # The studio's own containers; the others are stock images configured by their own variables.
 STUDIO_SERVICES = ("migrate", "web", "worker")
 

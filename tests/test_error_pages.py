@@ -29,8 +29,7 @@ from sorastudio.lib.security import (
     SafeReporterFilter,
     mask_url_credentials,
 )
-from tests.helpers import TeamTestCase, make_finished
-from tests.test_deployment_files import STUDIO_VARS
+from tests.helpers import STUDIO_VARS, TeamTestCase, make_finished
 
 ROOT = Path(__file__).resolve().parent.parent
 

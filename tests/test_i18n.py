@@ -20,7 +20,7 @@ from django.utils import translation
 from sorastudio.studio.browser_text import browser_text
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
-from tests.helpers import make_member
+from tests.helpers import VALID, make_member, make_row
 
 LOCALE = Path(settings.BASE_DIR) / "sorastudio" / "locale" / "zh_Hans" / "LC_MESSAGES"
 PO = LOCALE / "django.po"
@@ -28,14 +28,6 @@ MO = LOCALE / "django.mo"
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
 CHINESE = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
-VALID = {
-    "prompt": "A paper boat in the rain",
-    "model": "sora-2",
-    "version": "1.0",
-    "duration": "10",
-    "size": "small",
-    "orientation": "landscape",
-}
 
 
 # --- Reading the catalogue ---------------------------------------------------------------------------------
@@ -272,13 +264,10 @@ class RefusalTests(I18nTestCase):
 
 class FailedCardTests(I18nTestCase):
     def failed(self) -> Generation:
-        return Generation.objects.create(
-            team=self.team,
-            created_by=self.alice,
-            prompt="A real person waving",
-            model="sora-2",
-            duration=10,
-            size="small",
+        return make_row(
+            self.team,
+            self.alice,
+            "A real person waving",
             orientation="landscape",
             state=State.FAILED,
             error_code="content_policy_violation",

@@ -50,29 +50,23 @@ class QuotaAdmin(admin.ModelAdmin[Quota]):
     def member(self, obj: Quota) -> str:
         return obj.user.get_username() if obj.user else "(the whole team)"
 
+    @staticmethod
+    def _audit(kind: AuditEntry.Kind, request: HttpRequest, obj: Quota, **details: Any) -> None:
+        AuditEntry.record(
+            kind, team=obj.team, actor=staff_user(request), subject=obj.user, period=obj.period, **details
+        )
+
     def save_model(self, request: HttpRequest, obj: Quota, form: Any, change: bool) -> None:
         obj.updated_by_id = staff_user(request).pk
         with transaction.atomic():
             super().save_model(request, obj, form, change)
-            AuditEntry.record(
-                AuditEntry.Kind.LIMIT_SET,
-                team=obj.team,
-                actor=staff_user(request),
-                subject=obj.user,
-                period=obj.period,
-                credits=obj.hard_cap,
-                soft_limit=obj.soft_limit,
+            self._audit(
+                AuditEntry.Kind.LIMIT_SET, request, obj, credits=obj.hard_cap, soft_limit=obj.soft_limit
             )
 
     def delete_model(self, request: HttpRequest, obj: Quota) -> None:
         with transaction.atomic():
-            AuditEntry.record(
-                AuditEntry.Kind.LIMIT_REMOVED,
-                team=obj.team,
-                actor=staff_user(request),
-                subject=obj.user,
-                period=obj.period,
-            )
+            self._audit(AuditEntry.Kind.LIMIT_REMOVED, request, obj)
             super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Quota]) -> None:

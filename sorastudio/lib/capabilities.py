@@ -139,43 +139,31 @@ _V2_REASONS: dict[str, StrOrPromise] = {
 }
 _V2_SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 
-CAPABILITIES: dict[tuple[str, str, str], Capability] = {
-    (ACEDATA, "1.0", "sora-2"): Capability(
-        ACEDATA,
-        "1.0",
-        "sora-2",
-        durations=(10, 15),
-        default_duration=15,
-        sizes=("small",),
-        default_size="small",
-        orientations=("landscape", "portrait"),
-        default_orientation="landscape",
-        max_images=4,
-        character=True,
-        reasons=_V1_REASONS,
-    ),
-    (ACEDATA, "1.0", "sora-2-pro"): Capability(
-        ACEDATA,
-        "1.0",
-        "sora-2-pro",
-        durations=(10, 15, 25),
-        default_duration=15,
-        sizes=("small", "large"),
-        default_size="small",
-        orientations=("landscape", "portrait"),
-        default_orientation="landscape",
-        max_images=4,
-        character=True,
-        reasons=_V1_REASONS,
-    ),
-}
 
-for _model in MODELS:
-    # Version 2.0 offers the same choices with either model.
-    CAPABILITIES[(ACEDATA, "2.0", _model)] = Capability(
+def _acedata_v1(model: str, durations: tuple[int, ...], sizes: tuple[str, ...]) -> Capability:
+    """Version 1.0: the models differ only in the lengths and sizes they offer."""
+    return Capability(
+        ACEDATA,
+        "1.0",
+        model,
+        durations=durations,
+        default_duration=15,
+        sizes=sizes,
+        default_size="small",
+        orientations=("landscape", "portrait"),
+        default_orientation="landscape",
+        max_images=4,
+        character=True,
+        reasons=_V1_REASONS,
+    )
+
+
+def _acedata_v2(model: str) -> Capability:
+    """Version 2.0 offers the same choices with either model."""
+    return Capability(
         ACEDATA,
         "2.0",
-        _model,
+        model,
         durations=(4, 8, 12),
         default_duration=4,
         sizes=_V2_SIZES,
@@ -185,7 +173,8 @@ for _model in MODELS:
         reasons=_V2_REASONS,
     )
 
-CAPABILITIES[(SORA2API, "", "sora-2")] = Capability(
+
+_SORA2API = Capability(
     SORA2API,
     "",
     "sora-2",
@@ -202,6 +191,17 @@ CAPABILITIES[(SORA2API, "", "sora-2")] = Capability(
     images_need_urls=True,
     watermark=True,
 )
+
+# In the order the form offers them (models_for keeps it).
+CAPABILITIES: dict[tuple[str, str, str], Capability] = {
+    (c.provider, c.version, c.model): c
+    for c in (
+        _acedata_v1("sora-2", durations=(10, 15), sizes=("small",)),
+        _acedata_v1("sora-2-pro", durations=(10, 15, 25), sizes=("small", "large")),
+        *(_acedata_v2(model) for model in MODELS),
+        _SORA2API,
+    )
+}
 
 
 def capability(provider: str, version: str, model: str) -> Capability | None:

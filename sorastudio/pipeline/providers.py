@@ -24,6 +24,7 @@ from sorastudio.lib.capabilities import ACEDATA, PROVIDERS, SORA2API
 from sorastudio.upstream import downloads
 from sorastudio.upstream.acedata import AceDataClient, VideoRequest
 from sorastudio.upstream.errors import UpstreamError
+from sorastudio.upstream.http import Client as UpstreamClient
 from sorastudio.upstream.sora2api import GenerateRequest, Sora2APIClient
 
 if TYPE_CHECKING:
@@ -257,10 +258,27 @@ class _Recorded:
     status. Counting must never cost the pipeline a call: a failed insert is logged and forgotten."""
 
     name: str
+    client: UpstreamClient
 
     def __init__(self, simulated: bool) -> None:
         self.simulated = simulated
         self.seen_status: int | None = None
+        self.sent: dict[str, Any] = {}  # the last request submitted, redacted: what the job keeps of it
+
+    def _client_options(self) -> dict[str, Any]:
+        """What every client is given besides its address and key: the same limits, and our response hook."""
+        return {
+            "timeout": settings.UPSTREAM_TIMEOUT,
+            "transport": transport_override,
+            "on_response": self._saw,
+            "download_limits": download_limits(self.simulated),
+        }
+
+    def download(self, url: str) -> AbstractContextManager[httpx.Response]:
+        return self._download(self.client.download(url))
+
+    def close(self) -> None:
+        self.client.close()
 
     def _saw(self, response: httpx.Response) -> None:
         self.seen_status = response.status_code
@@ -319,21 +337,14 @@ class _Recorded:
 
 class AceDataUpstream(_Recorded):
     name = ACEDATA
+    client: AceDataClient
 
     def __init__(self, simulated: bool) -> None:
         super().__init__(simulated)
         base = _simulator("acedata") if simulated else settings.ACEDATA_BASE_URL
         # The simulator takes only its own key; a real key never leaves this adapter.
         key = settings.SIMULATOR_API_KEY if simulated else settings.ACEDATA_API_KEY
-        self.client = AceDataClient(
-            base,
-            key,
-            timeout=settings.UPSTREAM_TIMEOUT,
-            transport=transport_override,
-            on_response=self._saw,
-            download_limits=download_limits(simulated),
-        )
-        self.sent: dict[str, Any] = {}
+        self.client = AceDataClient(base, key, **self._client_options())
 
     def submit(self, generation: Generation) -> tuple[str, str]:
         request = acedata_request(generation)
@@ -355,30 +366,18 @@ class AceDataUpstream(_Recorded):
         with self._recorded("retrieve"):
             return self.client.retrieve(task_id)
 
-    def download(self, url: str) -> AbstractContextManager[httpx.Response]:
-        return self._download(self.client.download(url))
-
-    def close(self) -> None:
-        self.client.close()
-
 
 class Sora2APIUpstream(_Recorded):
     name = SORA2API
+    client: Sora2APIClient
 
     def __init__(self, simulated: bool) -> None:
         super().__init__(simulated)
         base = _simulator("sora2api") if simulated else settings.SORA2API_BASE_URL
         key = settings.SIMULATOR_API_KEY if simulated else settings.SORA2API_API_KEY
         self.client = Sora2APIClient(
-            base,
-            key,
-            path_prefix=settings.SORA2API_PATH_PREFIX,
-            timeout=settings.UPSTREAM_TIMEOUT,
-            transport=transport_override,
-            on_response=self._saw,
-            download_limits=download_limits(simulated),
+            base, key, path_prefix=settings.SORA2API_PATH_PREFIX, **self._client_options()
         )
-        self.sent: dict[str, Any] = {}
 
     def submit(self, generation: Generation) -> tuple[str, str]:
         request = sora2api_request(generation)
@@ -405,12 +404,6 @@ class Sora2APIUpstream(_Recorded):
     def retrieve(self, task_id: str) -> Status:
         with self._recorded("retrieve"):
             return self.client.record_info(task_id)
-
-    def download(self, url: str) -> AbstractContextManager[httpx.Response]:
-        return self._download(self.client.download(url))
-
-    def close(self) -> None:
-        self.client.close()
 
 
 ADAPTERS: dict[str, type[AceDataUpstream] | type[Sora2APIUpstream]] = {

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import http
 from .errors import REFUSAL_CODE, UpstreamError, refusal_or
-from .http import Phase, Submitted
+from .http import Submitted, TaskRead
 
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
@@ -63,20 +63,10 @@ class VideoRequest:
 
 
 @dataclass(frozen=True)
-class TaskStatus:
-    task_id: str
-    phase: Phase
-    video_url: str = ""
-    error_code: str = ""
-    error_message: str = ""
-    trace_id: str = ""
+class TaskStatus(TaskRead):
     created_at: float | None = None
     finished_at: float | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @property
-    def is_final(self) -> bool:
-        return self.phase in ("succeeded", "failed")
 
 
 def _error_from_body(status: int, body: Any, retry_after: float | None) -> AceDataError:

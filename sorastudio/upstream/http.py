@@ -32,6 +32,23 @@ class Submitted:
     trace_id: str = ""
 
 
+@dataclass(frozen=True)
+class TaskRead:
+    """What each API's reading of a task starts with, under the same names, so the pipeline reads both alike;
+    each client's own reading adds its vendor's fields."""
+
+    task_id: str
+    phase: Phase
+    video_url: str = ""
+    error_code: str = ""
+    error_message: str = ""
+    trace_id: str = ""
+
+    @property
+    def is_final(self) -> bool:
+        return self.phase in ("succeeded", "failed")
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Retry-After in seconds, given as seconds or as an HTTP date; None when absent or unreadable."""
     if not value:

@@ -28,7 +28,7 @@ import httpx
 
 from . import http
 from .errors import REFUSAL_CODE, UpstreamError, refusal_or
-from .http import Phase, Submitted
+from .http import Phase, Submitted, TaskRead
 
 DEFAULT_PATH_PREFIX = "/api/v1/sora2"
 
@@ -96,24 +96,13 @@ class GenerateRequest:
 
 
 @dataclass(frozen=True)
-class RecordInfo:
-    """One task as record-info (or a callback) describes it. Field names match acedata's `TaskStatus`,
-    so the pipeline reads both the same way."""
+class RecordInfo(TaskRead):
+    """One task as record-info (or a callback) describes it."""
 
-    task_id: str
-    phase: Phase
-    video_url: str = ""
-    error_code: str = ""
-    error_message: str = ""
-    trace_id: str = ""
     success_flag: int | None = None
     created_at: str = ""  # "YYYY-MM-DD HH:MM:SS" as the upstream wrote it; its time zone is not documented
     completed_at: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @property
-    def is_final(self) -> bool:
-        return self.phase in ("succeeded", "failed")
 
 
 _FAILURE_MESSAGES = {

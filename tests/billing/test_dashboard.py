@@ -18,10 +18,11 @@ from django.utils import timezone
 
 from sorastudio.billing.dashboard_views import safe_cell
 from sorastudio.billing.models import Budget, LedgerEntry, Period, Quota
-from sorastudio.pipeline import outcomes, submit
+from sorastudio.pipeline import outcomes
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Membership, Team
 from tests.helpers import TeamTestCase, make_member, read_body
+from tests.helpers import make_job as queued_job
 
 SVG = "{http://www.w3.org/2000/svg}"
 HTMX = {"HX-Request": "true"}
@@ -41,18 +42,7 @@ def make_job(
     """A job asked for on `day` through the ledger's verbs: reserved, then charged ("charge", the upstream
     made it and it was archived), released ("release", it failed) or left open (""). Sora 2 costs 1 credit a
     second, Sora 2 Pro 3."""
-    job = submit.create_job(
-        team=team,
-        user=user,
-        simulated=True,
-        prompt=prompt,
-        provider=provider,
-        model=model,
-        version="1.0",
-        duration=duration,
-        size="small",
-        orientation="landscape",
-    )
+    job = queued_job(team, user, prompt, provider=provider, model=model, duration=duration)
     if outcome == "charge":
         Generation.objects.filter(pk=job.pk).update(state=State.RUNNING, upstream_task_id=f"task-{job.pk}")
         job.refresh_from_db()

@@ -15,17 +15,9 @@ from sorastudio.billing.models import Combination, LedgerEntry, Period, PriceOve
 from sorastudio.pipeline import submit
 from sorastudio.studio.models import Generation, Notification, State
 from sorastudio.teams.models import Membership
+from tests.helpers import ACEDATA_FORM as VALID
 from tests.helpers import TeamTestCase
 
-VALID = {
-    "prompt": "A paper boat in the rain",
-    "provider": "acedata",
-    "model": "sora-2",
-    "version": "1.0",
-    "duration": "10",
-    "size": "small",
-    "orientation": "landscape",
-}
 # What the cost's htmx refresh sends: the options, not the prompt.
 OPTIONS = {name: value for name, value in VALID.items() if name != "prompt"}
 HTMX = {"HX-Request": "true"}

@@ -20,17 +20,9 @@ from sorastudio import settings as studio_settings
 from sorastudio.billing.models import LedgerEntry
 from sorastudio.lib.ratelimit import RateLimited, Window
 from sorastudio.studio.models import Generation
-from tests.helpers import TeamTestCase, make_finished
+from tests.helpers import ACEDATA_FORM, TeamTestCase, make_finished
 
-FORM = {
-    "prompt": "A lighthouse at dawn",
-    "provider": "acedata",
-    "model": "sora-2",
-    "version": "1.0",
-    "duration": "10",
-    "size": "small",
-    "orientation": "landscape",
-}
+FORM = {**ACEDATA_FORM, "prompt": "A lighthouse at dawn"}
 HTMX = {"HX-Request": "true"}
 TEN_MINUTES = (3, 600)
 

@@ -25,10 +25,10 @@ from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
 from sorastudio.lib import storage
-from sorastudio.pipeline import submit, tasks
+from sorastudio.pipeline import tasks
 from sorastudio.studio import characters
 from sorastudio.studio.models import Generation, GenerationImage, State
-from tests.helpers import TeamTestCase, make_finished, read_body
+from tests.helpers import TeamTestCase, make_finished, make_job, read_body
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "studio-media"
@@ -91,17 +91,7 @@ class S3TestCase(TeamTestCase):
         return bytes(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
 
     def archived_job(self) -> Generation:
-        generation = submit.create_job(
-            team=self.studio,
-            user=self.alice,
-            simulated=True,
-            prompt="A paper boat in the rain",
-            model="sora-2",
-            version="1.0",
-            duration=10,
-            size="small",
-            orientation="landscape",
-        )
+        generation = make_job(self.studio, self.alice, "A paper boat in the rain")
         tasks.start(generation)  # the queue runs in-process: submit, then archive
         generation.refresh_from_db()
         self.assertEqual(generation.state, State.SUCCEEDED, generation.error_message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,36 +26,7 @@ from sorastudio.studio import presenters
 from sorastudio.studio.models import Event, Generation, Notification, State
 from sorastudio.teams.models import Team
 from sorastudio.upstream.errors import UpstreamError
-from tests.helpers import make_job, make_member, simulator_transport, upstream
-
-
-class Recorder(httpx.BaseTransport):
-    """Passes requests to the simulator, records them, and can answer some with scripted failures."""
-
-    def __init__(self) -> None:
-        self.inner = simulator_transport()
-        self.requests: list[httpx.Request] = []
-        self.failures: list[tuple[str, httpx.Response | Exception]] = []
-
-    def fail_next(self, path_part: str, answer: httpx.Response | Exception) -> None:
-        self.failures.append((path_part, answer))
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        for index, (part, answer) in enumerate(self.failures):
-            if part in request.url.path:
-                del self.failures[index]
-                if isinstance(answer, Exception):
-                    raise answer
-                return answer
-        return self.inner.handle_request(request)
-
-    def calls(self, path_part: str) -> list[httpx.Request]:
-        return [r for r in self.requests if path_part in r.url.path]
-
-
-def error_body(code: str, message: str = "nope") -> dict[str, object]:
-    return {"success": False, "error": {"code": code, "message": message}, "trace_id": "trace-1"}
+from tests.helpers import Recorder, error_body, make_job, make_member, upstream
 
 
 class PipelineTestCase(TestCase):
@@ -68,6 +40,17 @@ class PipelineTestCase(TestCase):
     def fresh_link(self, generation: Generation) -> str:
         with providers.upstream(generation.provider) as upstream:
             return upstream.retrieve(generation.upstream_task_id).video_url
+
+    def follow(self, jobs: list[Generation], rounds: int = 1) -> Recorder:
+        """Start the jobs, then follow them `rounds` times: the recorder holds only the following requests."""
+        recorder = Recorder()
+        with upstream(recorder):
+            for job in jobs:
+                tasks.start(job)
+            recorder.requests.clear()
+            for _ in range(rounds):
+                tasks.step()
+        return recorder
 
     def finish_upstream(self, generation: Generation) -> None:
         generation.refresh_from_db()
@@ -150,25 +133,14 @@ class FollowingTests(PipelineTestCase):
 
     def test_it_polls_all_live_jobs_with_one_request(self) -> None:
         jobs = [self.make(f"clip {i}") for i in range(5)]
-        recorder = Recorder()
-        with upstream(recorder):
-            for job in jobs:
-                tasks.start(job)
-            recorder.requests.clear()
-            tasks.step()
-            tasks.step()
+        recorder = self.follow(jobs, rounds=2)
         polls = recorder.calls("/sora/tasks")
         self.assertEqual(len(polls), 2)
         self.assertEqual(len(json.loads(polls[0].content)["ids"]), 5)
 
     @override_settings(POLL_BATCH_SIZE=2)
     def test_it_splits_a_large_batch(self) -> None:
-        recorder = Recorder()
-        with upstream(recorder):
-            for i in range(5):
-                tasks.start(self.make(f"clip {i}"))
-            recorder.requests.clear()
-            tasks.step()
+        recorder = self.follow([self.make(f"clip {i}") for i in range(5)])
         self.assertEqual(len(recorder.calls("/sora/tasks")), 3)
 
     def test_it_records_a_refusal_with_the_upstream_reason(self) -> None:
@@ -502,11 +474,12 @@ class ArchiveTests(PipelineTestCase):
         generation.refresh_from_db()
         self.assertEqual((generation.state, generation.error_code), (State.FAILED, "link_expired"))
 
-    def test_a_failed_download_is_retried_later(self) -> None:
+    def archived_after_a_bad_download(self, answer: httpx.Response | Exception) -> Generation:
+        """A job whose first download gets `answer`: left to archive again later, and archived then."""
         generation = self.make()
         recorder = Recorder()
         with upstream(recorder):
-            recorder.fail_next("/files/", httpx.ReadTimeout("slow cdn"))
+            recorder.fail_next("/files/", answer)
             tasks.start(generation)
             generation.refresh_from_db()
             self.assertEqual((generation.state, generation.attempts), (State.ARCHIVING, 1))
@@ -514,20 +487,16 @@ class ArchiveTests(PipelineTestCase):
             tasks.step()
         generation.refresh_from_db()
         self.assertEqual(generation.state, State.SUCCEEDED)
+        return generation
+
+    def test_a_failed_download_is_retried_later(self) -> None:
+        self.archived_after_a_bad_download(httpx.ReadTimeout("slow cdn"))
 
     def test_a_download_that_is_not_a_video_is_downloaded_again(self) -> None:
         # Found by the soak test: a CDN's error page served with a 200 used to end a made, paid-for video.
-        generation = self.make()
-        recorder = Recorder()
-        with upstream(recorder):
-            recorder.fail_next("/files/", httpx.Response(200, content=b"<html>login page</html>"))
-            tasks.start(generation)
-            generation.refresh_from_db()
-            self.assertEqual((generation.state, generation.attempts), (State.ARCHIVING, 1))
-            Generation.objects.filter(pk=generation.pk).update(next_attempt_at=timezone.now())
-            tasks.step()
-        generation.refresh_from_db()
-        self.assertEqual(generation.state, State.SUCCEEDED)
+        generation = self.archived_after_a_bad_download(
+            httpx.Response(200, content=b"<html>login page</html>")
+        )
         self.assertEqual(
             generation.sha256, hashlib.sha256(Path(generation.video.path).read_bytes()).hexdigest()
         )
@@ -646,6 +615,20 @@ class DeadlineTests(PipelineTestCase):
     """GENERATION_TIMEOUT never ends a job whose request may be reaching the upstream, nor one the upstream
     has only just taken: the video would be made and billed, and its credits given back."""
 
+    def before_mark_failed(
+        self, generation: Generation, other: Generation, state: str, meanwhile: Callable[[], bool]
+    ) -> Any:
+        """Patches mark_failed so that, before it ends `generation`, another worker holding `other` (still in
+        `state`) does `meanwhile` first, which must succeed: the race between the look and the update."""
+        real = Generation.mark_failed
+
+        def raced(job: Generation, *args: Any, **kwargs: Any) -> bool:
+            if job.pk == generation.pk and other.state == state:
+                self.assertTrue(meanwhile())
+            return real(job, *args, **kwargs)
+
+        return mock.patch.object(Generation, "mark_failed", raced)
+
     def test_a_job_whose_time_runs_out_while_it_is_being_sent_is_not_ended(self) -> None:
         generation = self.make()
 
@@ -687,14 +670,7 @@ class DeadlineTests(PipelineTestCase):
         generation = self.make()
         Generation.objects.filter(pk=generation.pk).update(created_at=timezone.now() - timedelta(minutes=11))
         claimer = Generation.objects.get(pk=generation.pk)
-        real = Generation.mark_failed
-
-        def claimed_meanwhile(job: Generation, *args: Any, **kwargs: Any) -> bool:
-            if job.pk == generation.pk and claimer.state == State.QUEUED:
-                self.assertTrue(claimer.claim_for_submit())
-            return real(job, *args, **kwargs)
-
-        with mock.patch.object(Generation, "mark_failed", claimed_meanwhile):
+        with self.before_mark_failed(generation, claimer, State.QUEUED, claimer.claim_for_submit):
             tasks.step()
         generation.refresh_from_db()
         self.assertEqual(generation.state, State.SUBMITTING)
@@ -707,14 +683,9 @@ class DeadlineTests(PipelineTestCase):
             state=State.SUBMITTING, claimed_at=stale, attempts=1
         )
         worker = Generation.objects.get(pk=generation.pk)  # the slow worker, still holding its claim
-        real = Generation.mark_failed
-
-        def saved_meanwhile(job: Generation, *args: Any, **kwargs: Any) -> bool:
-            if job.pk == generation.pk and worker.state == State.SUBMITTING:
-                self.assertTrue(worker.mark_submitted("task-late"))
-            return real(job, *args, **kwargs)
-
-        with mock.patch.object(Generation, "mark_failed", saved_meanwhile):
+        with self.before_mark_failed(
+            generation, worker, State.SUBMITTING, lambda: worker.mark_submitted("task-late")
+        ):
             tasks.step()
         generation.refresh_from_db()
         self.assertEqual((generation.state, generation.upstream_task_id), (State.RUNNING, "task-late"))
@@ -887,12 +858,7 @@ class Sora2APIPipelineTests(PipelineTestCase):
 
     def test_it_follows_sora2api_jobs_with_one_record_info_each(self) -> None:
         jobs = [self.make_sora2(f"kite {n}") for n in range(3)]
-        recorder = Recorder()
-        with upstream(recorder):
-            for job in jobs:
-                tasks.start(job)
-            recorder.requests.clear()
-            tasks.step()
+        recorder = self.follow(jobs)
         reads = recorder.calls("/record-info")
         self.assertEqual(len(reads), 3)
         self.assertEqual(recorder.calls("/sora/tasks"), [])

@@ -19,7 +19,7 @@ from sorastudio.pipeline import health
 from sorastudio.pipeline.models import PollLease, UpstreamCall
 from sorastudio.studio.models import Event, Generation, State
 from sorastudio.teams.models import Team
-from tests.helpers import TeamTestCase
+from tests.helpers import TeamTestCase, make_row
 
 # The 20 successes of the last day took 10, 20, ... 200 seconds.
 DURATIONS = [10.0 * n for n in range(1, 21)]
@@ -102,13 +102,10 @@ class HealthTestCase(TeamTestCase):
     ) -> Generation:
         team = team or self.studio
         user = self.alice if team == self.studio else self.carol
-        return Generation.objects.create(
-            team=team,
-            created_by=user,
-            prompt="a paper boat",
-            model="sora-2",
-            duration=10,
-            size="small",
+        return make_row(
+            team,
+            user,
+            "a paper boat",
             state=state,
             created_at=created,
             finished_at=finished,

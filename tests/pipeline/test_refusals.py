@@ -21,8 +21,7 @@ from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
 from sorastudio.upstream import acedata, sora2api
 from sorastudio.upstream.errors import REFUSAL_CODE, is_refusal
-from tests.helpers import make_job, make_member, upstream
-from tests.pipeline.test_pipeline import Recorder
+from tests.helpers import Recorder, make_job, make_member, make_row, upstream
 
 # The generic refusal the issue quotes, as AceDataCloud sends it.
 REAL_PEOPLE = "The request was rejected by the content policy: it appears to depict real people"
@@ -220,13 +219,10 @@ class CardTests(TestCase):
         self.client.force_login(self.alice)
 
     def failed(self, code: str, message: str) -> Generation:
-        return Generation.objects.create(
-            team=self.team,
-            created_by=self.alice,
-            prompt="Two people dancing in the rain",
-            model="sora-2",
-            duration=10,
-            size="small",
+        return make_row(
+            self.team,
+            self.alice,
+            "Two people dancing in the rain",
             orientation="landscape",
             state=State.FAILED,
             error_code=code,

@@ -14,8 +14,7 @@ from sorastudio.billing.models import LedgerEntry
 from sorastudio.pipeline import outcomes, tasks
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Event, Generation, State
-from tests.helpers import TeamTestCase, make_finished, make_job, upstream
-from tests.pipeline.test_pipeline import Recorder, error_body
+from tests.helpers import Recorder, TeamTestCase, error_body, make_finished, make_job, upstream
 
 
 @override_settings(SIMULATOR_SECONDS=600)
@@ -107,6 +106,16 @@ class TimelineTests(ResyncTestCase):
 
 
 class ResyncTests(ResyncTestCase):
+    def time_out(self, generation: Generation) -> None:
+        """Ended here as the follower ends a job with no result in time, whatever the upstream does next."""
+        outcomes.failed(
+            generation,
+            "timed_out",
+            "No result after 30 minutes.",
+            from_states=(State.RUNNING,),
+            state=State.TIMED_OUT,
+        )
+
     def test_it_moves_a_running_job_the_provider_has_finished(self) -> None:
         generation = self.running()
         self.finish_upstream(generation)
@@ -145,13 +154,7 @@ class ResyncTests(ResyncTestCase):
 
     def test_it_never_reopens_a_finished_job(self) -> None:
         generation = self.running()
-        outcomes.failed(
-            generation,
-            "timed_out",
-            "No result after 30 minutes.",
-            from_states=(State.RUNNING,),
-            state=State.TIMED_OUT,
-        )
+        self.time_out(generation)
         self.finish_upstream(generation)  # ...and the provider made it after all
         response = self.resync(self.alice, generation, HX_Request="true", HX_Target="resync")
         self.assertIn(
@@ -165,13 +168,7 @@ class ResyncTests(ResyncTestCase):
 
     def test_it_shows_the_providers_reason_for_a_failed_task(self) -> None:
         generation = self.running("a real person on a beach")
-        outcomes.failed(
-            generation,
-            "timed_out",
-            "No result after 30 minutes.",
-            from_states=(State.RUNNING,),
-            state=State.TIMED_OUT,
-        )
+        self.time_out(generation)
         self.finish_upstream(generation)
         response = self.resync(self.alice, generation, HX_Request="true", HX_Target="resync")
         self.assertIn("The video service says: failed (content_policy_violation).", response.content.decode())

@@ -16,8 +16,7 @@ from sorastudio.pipeline.models import UpstreamCall
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
-from tests.helpers import make_job, make_member, upstream
-from tests.pipeline.test_pipeline import Recorder, error_body
+from tests.helpers import Recorder, error_body, make_job, make_member, upstream
 
 
 @override_settings(SIMULATOR_SECONDS=600)

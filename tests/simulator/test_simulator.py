@@ -10,27 +10,17 @@ from unittest import mock
 
 import httpx
 from django.conf import settings
-from django.test import TestCase, override_settings
+from django.test import override_settings
 from django.utils import timezone
 
 from sorastudio.simulator import callbacks, faults
 from sorastudio.simulator import views as simulator
 from sorastudio.simulator.models import SimTask
-from tests.helpers import read_body
+from tests.helpers import SIMULATOR_AUTH as AUTH
+from tests.helpers import SimulatorTestCase, read_body
 
 VIDEOS = "/simulator/acedata/sora/videos"
 TASKS = "/simulator/acedata/sora/tasks"
-AUTH = {"Authorization": f"Bearer {settings.SIMULATOR_API_KEY}"}
-
-
-class SimulatorTestCase(TestCase):
-    def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
-        return self.client.post(
-            path,
-            data=json.dumps(body),
-            content_type="application/json",
-            headers=AUTH if headers is None else headers,
-        )
 
 
 class SubmitTests(SimulatorTestCase):
@@ -177,32 +167,29 @@ class TaskTests(SimulatorTestCase):
 
 
 class CallbackDeliveryTests(SimulatorTestCase):
-    def test_it_posts_the_result_to_the_callback_url_once(self) -> None:
+    def deliver(self, callback_url: str, times: int = 1) -> tuple[str, mock.MagicMock]:
+        """A task asking for a callback, its callback delivered `times` times; the task and the posts made."""
         with mock.patch.object(simulator, "_schedule_callback"):
             task_id = self.post(
-                VIDEOS, {"model": "sora-2", "prompt": "p", "callback_url": "http://testserver/cb/x/"}
+                VIDEOS, {"model": "sora-2", "prompt": "p", "callback_url": callback_url}
             ).json()["task_id"]
         with (
             mock.patch.object(httpx, "post") as post,
             mock.patch.object(callbacks, "close_old_connections"),
         ):
-            simulator._deliver_callback(task_id)
-            simulator._deliver_callback(task_id)
+            for _ in range(times):
+                simulator._deliver_callback(task_id)
+        return task_id, post
+
+    def test_it_posts_the_result_to_the_callback_url_once(self) -> None:
+        task_id, post = self.deliver("http://testserver/cb/x/", times=2)
         post.assert_called_once()
         url, body = post.call_args.args[0], post.call_args.kwargs["json"]
         self.assertEqual(url, "http://testserver/cb/x/")
         self.assertEqual((body["task_id"], body["success"]), (task_id, True))
 
     def test_it_never_calls_an_address_outside_the_studio(self) -> None:
-        with mock.patch.object(simulator, "_schedule_callback"):
-            task_id = self.post(
-                VIDEOS, {"model": "sora-2", "prompt": "p", "callback_url": "http://169.254.169.254/latest/"}
-            ).json()["task_id"]
-        with (
-            mock.patch.object(httpx, "post") as post,
-            mock.patch.object(callbacks, "close_old_connections"),
-        ):
-            simulator._deliver_callback(task_id)
+        _, post = self.deliver("http://169.254.169.254/latest/")
         post.assert_not_called()
 
 
@@ -211,19 +198,10 @@ class VideoFileTests(SimulatorTestCase):
         return str(self.post(VIDEOS, {"model": "sora-2", "prompt": "p"}).json()["data"][0]["video_url"])
 
     def test_it_serves_a_real_mp4_with_ranges(self) -> None:
-        url = self.link()
-        whole = read_body(self.client.get(url))
-        self.assertEqual(whole[4:8], b"ftyp")
-        part = self.client.get(url, headers={"Range": "bytes=0-15"})
-        self.assertEqual((part.status_code, read_body(part)), (206, whole[:16]))
+        self.assert_serves_an_mp4_with_ranges(self.link())
 
     def test_it_refuses_tampered_or_expired_links(self) -> None:
-        url = self.link()
-        tampered = self.client.get(url.replace("sig=", "sig=f"))
-        self.assertEqual(tampered.status_code, 403)
-        self.assertIn(b"AuthenticationFailed", tampered.content)
-        expired = self.client.get(url.split("?")[0] + "?se=1&sig=abc")
-        self.assertEqual(expired.status_code, 403)
+        self.assert_refuses_tampered_or_expired(self.link())
 
 
 class FaultTests(SimulatorTestCase):

@@ -11,30 +11,21 @@ from unittest import mock
 import av
 import httpx
 import numpy as np
-from django.conf import settings
-from django.test import TestCase, override_settings
+from django.test import override_settings
 from django.utils import timezone
 
 from sorastudio.simulator import callbacks
 from sorastudio.simulator import sora2api as simulator
 from sorastudio.simulator.models import SimTask
-from tests.helpers import read_body
+from tests.helpers import SIMULATOR_AUTH as AUTH
+from tests.helpers import SimulatorTestCase, read_body
 
 PREFIXES = ("/simulator/sora2api/api/v1/sora2", "/simulator/sora2api/api/v1/sora2api")
 GENERATE = PREFIXES[0] + "/generate"
 RECORD_INFO = PREFIXES[0] + "/record-info"
-AUTH = {"Authorization": f"Bearer {settings.SIMULATOR_API_KEY}"}
 
 
-class SimulatorTestCase(TestCase):
-    def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
-        return self.client.post(
-            path,
-            data=json.dumps(body),
-            content_type="application/json",
-            headers=AUTH if headers is None else headers,
-        )
-
+class Sora2APITestCase(SimulatorTestCase):
     def generate(self, prompt: str = "a lighthouse", seconds: float = 100, **options: Any) -> str:
         with override_settings(SIMULATOR_SECONDS=seconds):
             response = self.post(GENERATE, {"prompt": prompt, **options})
@@ -54,7 +45,7 @@ class SimulatorTestCase(TestCase):
         )
 
 
-class GenerateTests(SimulatorTestCase):
+class GenerateTests(Sora2APITestCase):
     def test_it_answers_with_a_task_id_on_both_prefixes(self) -> None:
         for prefix in PREFIXES:
             with self.subTest(prefix=prefix):
@@ -138,7 +129,7 @@ class GenerateTests(SimulatorTestCase):
                 self.assertEqual((task.finishes_at - task.created_at).total_seconds(), expected)
 
 
-class RecordInfoTests(SimulatorTestCase):
+class RecordInfoTests(Sora2APITestCase):
     def test_a_record_goes_from_generating_to_done(self) -> None:
         task_id = self.generate("a lighthouse", aspectRatio="portrait")
         body = self.record(task_id)
@@ -214,7 +205,7 @@ class RecordInfoTests(SimulatorTestCase):
         self.assertEqual((response.status_code, response.json()["code"]), (400, 400))
 
 
-class CallbackDeliveryTests(SimulatorTestCase):
+class CallbackDeliveryTests(Sora2APITestCase):
     def submit_with_callback(self, prompt: str) -> str:
         with mock.patch.object(simulator, "_schedule_callback") as schedule:
             task_id = self.generate(prompt, seconds=20, callBackUrl="http://testserver/cb/x/")
@@ -261,18 +252,14 @@ def frames(data: bytes, indexes: set[int]) -> dict[int, np.ndarray]:
         }
 
 
-class VideoFileTests(SimulatorTestCase):
+class VideoFileTests(Sora2APITestCase):
     def link(self, prompt: str = "a lighthouse", **options: Any) -> str:
         task_id = self.generate(prompt, **options)
         self.finish(task_id)
         return str(self.record(task_id)["data"]["response"]["imageUrl"])
 
     def test_it_serves_a_real_ten_second_mp4_with_ranges(self) -> None:
-        url = self.link()
-        whole = read_body(self.client.get(url))
-        self.assertEqual(whole[4:8], b"ftyp")
-        part = self.client.get(url, headers={"Range": "bytes=0-15"})
-        self.assertEqual((part.status_code, read_body(part)), (206, whole[:16]))
+        whole = self.assert_serves_an_mp4_with_ranges(self.link())
         with av.open(io.BytesIO(whole)) as container:
             stream = container.streams.video[0]
             self.assertEqual((stream.width, stream.height, stream.frames), (640, 360, 240))
@@ -284,12 +271,7 @@ class VideoFileTests(SimulatorTestCase):
             self.assertEqual((stream.width, stream.height), (360, 640))
 
     def test_it_refuses_tampered_or_expired_links(self) -> None:
-        url = self.link()
-        tampered = self.client.get(url.replace("sig=", "sig=f"))
-        self.assertEqual(tampered.status_code, 403)
-        self.assertIn(b"AuthenticationFailed", tampered.content)
-        expired = self.client.get(url.split("?")[0] + "?se=1&sig=abc")
-        self.assertEqual(expired.status_code, 403)
+        self.assert_refuses_tampered_or_expired(self.link())
 
     def test_the_first_link_of_an_expired_task_has_expired(self) -> None:
         task_id = self.generate("sunset [sim:expired]")

@@ -13,7 +13,7 @@ from django.urls import reverse
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Generation
 from sorastudio.teams.models import Team
-from tests.helpers import make_job, make_member
+from tests.helpers import ACEDATA_FORM, make_job, make_member
 
 PUBLIC = "https://studio.example.org"
 ACEDATA_KEY = "fake-acedata-key-not-a-secret"
@@ -21,17 +21,7 @@ SORA2API_KEY = "fake-sora2api-key-not-a-secret"
 
 # One valid draft per way of calling a provider, with the field its callback address goes in.
 DRAFTS: dict[str, tuple[dict[str, str], str]] = {
-    "acedata v1": (
-        {
-            "provider": "acedata",
-            "model": "sora-2",
-            "version": "1.0",
-            "duration": "10",
-            "size": "small",
-            "orientation": "landscape",
-        },
-        "callback_url",
-    ),
+    "acedata v1": ({k: v for k, v in ACEDATA_FORM.items() if k != "prompt"}, "callback_url"),
     "acedata v2": (
         {"provider": "acedata", "model": "sora-2", "version": "2.0", "duration": "8", "size": "720x1280"},
         "callback_url",

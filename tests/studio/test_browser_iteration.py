@@ -4,12 +4,9 @@ worker on the simulator (tests/browser.py)."""
 
 from __future__ import annotations
 
-import json
 import re
-from urllib.parse import urlsplit
 
 import pytest
-from django.urls import reverse
 
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Generation
@@ -25,17 +22,6 @@ class TestIteration(BrowserTestCase):
         self.member("alice", "Studio")
         self.log_in(self.page, "alice")
 
-    def submit(self) -> list[str]:
-        """Press "Generate video"; the ids of the jobs the studio made."""
-        page = self.page
-        with page.expect_response(
-            lambda r: r.request.method == "POST" and urlsplit(r.url).path == reverse("studio:generate")
-        ) as answer:
-            page.get_by_role("button", name="Generate video").click()
-        trigger = json.loads(answer.value.headers.get("hx-trigger") or "{}")
-        self.assertIn("generation-created", trigger, "the form was not accepted")
-        return list(trigger["generation-created"]["ids"])
-
     def test_it_makes_a_sora2api_video_with_a_watermark(self) -> None:
         page = self.page
         page.get_by_label("Service").select_option("sora2api")
@@ -45,7 +31,7 @@ class TestIteration(BrowserTestCase):
         page.get_by_label("Quality").select_option("hd")
         page.get_by_label("Aspect ratio").select_option("portrait")
         page.get_by_label("Watermark text").fill("Dune Studio")
-        (pk,) = self.submit()
+        (pk,) = self.submitted(self.page)
 
         card = page.locator(f"#card-{pk}")
         expect(card).to_have_attribute("data-state", "succeeded", timeout=FINISH)
@@ -65,7 +51,7 @@ class TestIteration(BrowserTestCase):
         page = self.page
         page.get_by_label("Describe the video").fill("A paper lantern drifting on a lake")
         page.get_by_label("Variations").select_option("4")
-        ids = self.submit()
+        ids = self.submitted(self.page)
         self.assertEqual(len(ids), 4)
 
         group = page.locator(".group-card")
@@ -87,7 +73,7 @@ class TestIteration(BrowserTestCase):
         prompts = [f"Scene {n}: a fox crossing a snowy field" for n in range(1, 6)]
         page.get_by_label("Describe the video").fill("\n".join(prompts))
         page.get_by_label("Each line is its own video").check()
-        ids = self.submit()
+        ids = self.submitted(self.page)
         self.assertEqual(len(ids), 5)
         for pk in ids:
             expect(page.locator(f"#card-{pk}")).to_have_attribute("data-state", "succeeded", timeout=FINISH)
@@ -99,7 +85,7 @@ class TestIteration(BrowserTestCase):
         page.get_by_label("Describe the video").fill("A tram crossing a bridge in the rain")
         page.get_by_label("Model").select_option("sora-2-pro")
         page.get_by_label("Length").select_option("25")
-        (first,) = self.submit()
+        (first,) = self.submitted(self.page)
         card = page.locator(f"#card-{first}")
         expect(card).to_have_attribute("data-state", "succeeded", timeout=FINISH)
 
@@ -119,7 +105,7 @@ class TestIteration(BrowserTestCase):
         expect(page.get_by_label("Model")).to_have_value("sora-2-pro")
         expect(page.get_by_label("Length")).to_have_value("25")
         page.get_by_label("Describe the video").fill("A tram crossing a bridge in the snow")
-        (edited,) = self.submit()
+        (edited,) = self.submitted(self.page)
         expect(page.locator(f"#card-{edited}")).to_have_attribute("data-state", "succeeded", timeout=FINISH)
         self.assertEqual(Generation.objects.get(pk=edited).duration, 25)
 

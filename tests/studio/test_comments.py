@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
-from django.test import Client, SimpleTestCase
+from django.test import SimpleTestCase
 from django.urls import reverse
 
 from sorastudio.studio.models import Comment, Notification
@@ -38,11 +38,6 @@ class CommentTestCase(TeamTestCase):
 
     def setUp(self) -> None:
         self.video = make_finished(self.studio, self.alice, "A kite over the dunes")
-
-    def as_(self, user: Any) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
 
     def comment(self, user: Any, htmx: bool = False, **data: Any) -> Any:
         headers = {"HX-Request": "true"} if htmx else {}

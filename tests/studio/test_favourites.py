@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.test import Client
 from django.urls import reverse
 
 from sorastudio.studio.models import Favourite
@@ -18,11 +17,6 @@ class FavouriteTests(TeamTestCase):
         self.video = make_finished(self.studio, self.bob, "A paper boat in the rain")
         self.url = reverse("studio:favourite", args=[self.video.pk])
         self.client.force_login(self.alice)
-
-    def as_(self, user: Any) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
 
     def likes(self, user: Any) -> bool:
         return Favourite.objects.filter(user=user, generation=self.video).exists()

@@ -7,10 +7,9 @@ import html
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -23,9 +22,8 @@ from sorastudio.studio.models import (
     ReviewState,
     State,
 )
-from tests.helpers import TeamTestCase
+from tests.helpers import INDEX, GalleryTestCase
 
-INDEX = reverse("studio:index")
 VIEW = reverse("studio:gallery_view")
 CARD = re.compile(r'<article class="card[^"]*" id="card-([0-9a-f-]{36})"')
 HTMX_VIEW = {"HX-Request": "true", "HX-Target": "gallery-view"}
@@ -55,43 +53,6 @@ def errors_of(response: Any, field: str) -> str:
     found = re.search(rf'id="filter-{field}-errors"[^>]*>(.*?)</div>', response.content.decode(), re.S)
     assert found, f"no message area for {field}"
     return re.sub(r"<[^>]+>", " ", found.group(1)).strip()
-
-
-class GalleryTestCase(TeamTestCase):
-    now: ClassVar[datetime]
-
-    @classmethod
-    def setUpTestData(cls) -> None:
-        super().setUpTestData()
-        cls.now = timezone.now()
-
-    def setUp(self) -> None:
-        self.client.force_login(self.alice)
-
-    def make(
-        self, prompt: str = "A paper boat", *, by: Any = None, ago: timedelta = timedelta(), **fields: Any
-    ) -> Generation:
-        """A video row as the pipeline leaves it, without files: the gallery links to them but never reads
-        them. Finished unless told otherwise."""
-        fields.setdefault("state", State.SUCCEEDED)
-        if fields["state"] == State.SUCCEEDED:
-            fields.setdefault("video", "videos/v.mp4")
-            fields.setdefault("poster", "posters/p.jpg")
-        fields.setdefault("team", self.studio)
-        return Generation.objects.create(
-            created_by=by or self.alice,
-            prompt=prompt,
-            model=fields.pop("model", "sora-2"),
-            duration=fields.pop("duration", 10),
-            size="small",
-            created_at=fields.pop("created_at", self.now - ago),
-            **fields,
-        )
-
-    def as_(self, user: Any) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
 
 
 class PagingTests(GalleryTestCase):

@@ -19,7 +19,7 @@ from sorastudio.studio.gallery import GalleryFilters
 from sorastudio.studio.models import CARD_FLAGS, Comment, Favourite, Generation, ReviewState, State
 from sorastudio.studio.templatetags.studio_tags import TOKEN_STAND_IN
 from sorastudio.teams.models import Membership
-from tests.studio.test_gallery import INDEX, GalleryTestCase
+from tests.helpers import INDEX, GalleryTestCase
 
 
 def card_of(video: Generation, page: str) -> str:

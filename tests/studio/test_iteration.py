@@ -13,17 +13,9 @@ from sorastudio.simulator.models import SimTask
 from sorastudio.studio import presenters
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
-from tests.helpers import make_member
+from tests.helpers import ACEDATA_FORM as V1
+from tests.helpers import make_member, png_bytes, upload
 
-V1 = {
-    "provider": "acedata",
-    "prompt": "A paper boat in the rain",
-    "model": "sora-2",
-    "version": "1.0",
-    "duration": "10",
-    "size": "small",
-    "orientation": "landscape",
-}
 S2 = {
     "provider": "sora2api",
     "prompt": "A kite over the dunes",
@@ -142,7 +134,6 @@ class VariationTests(IterationTestCase):
         self.assertIn(f'href="{reverse("studio:compare")}?{ids}">Compare</a>', gallery)
 
     def test_variations_share_uploaded_images(self) -> None:
-        from tests.studio.test_studio_views import png_bytes, upload
 
         self.post({**V1, "variations": "2", "images": [upload("a.png", png_bytes())]})
         files = {j.uploads.get().file.name for j in Generation.objects.all()}
@@ -213,7 +204,6 @@ class RerunTests(IterationTestCase):
 
 class SignedLinkTests(IterationTestCase):
     def test_a_sora2api_upload_is_sent_as_a_signed_link_that_is_never_stored_or_shown(self) -> None:
-        from tests.studio.test_studio_views import png_bytes, upload
 
         self.post({**S2, "images": [upload("a.png", png_bytes())]})
         generation = Generation.objects.get()

@@ -16,12 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from sorastudio.pipeline import submit, tasks
+from sorastudio.pipeline import tasks
 from sorastudio.studio.models import Generation, Notification, ReviewState, State, email_notifications
 from sorastudio.studio.notification_views import NOTIFICATIONS_PAGE
 from sorastudio.studio.notifications import bell_for
 from sorastudio.teams.models import Membership, Team
-from tests.helpers import TeamTestCase
+from tests.helpers import TeamTestCase, make_job
 
 BELL = {"HX-Request": "true", "HX-Target": "bell"}
 SMTP = {"EMAIL_HOST": "smtp.example.test", "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
@@ -34,17 +34,7 @@ class NotificationTestCase(TeamTestCase):
     def make(
         self, prompt: str = "A red fox trotting through fresh snow at dawn", team: Team | None = None
     ) -> Generation:
-        return submit.create_job(
-            team=team or self.studio,
-            user=self.alice,
-            simulated=True,
-            prompt=prompt,
-            model="sora-2",
-            version="1.0",
-            duration=10,
-            size="small",
-            orientation="landscape",
-        )
+        return make_job(team or self.studio, self.alice, prompt)
 
     def notify(self, user: Any, kind: str = Notification.Kind.READY, **extra: object) -> Notification:
         extra.setdefault("team", self.studio)

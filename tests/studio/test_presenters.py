@@ -13,7 +13,7 @@ from sorastudio.studio import presenters
 from sorastudio.studio.models import Event, Generation, State
 from sorastudio.teams import presenters as audit
 from sorastudio.teams.models import AuditEntry
-from tests.helpers import TeamTestCase
+from tests.helpers import TeamTestCase, make_row
 
 
 def video(**fields: object) -> Generation:
@@ -81,13 +81,9 @@ class ProgressTests(TeamTestCase):
         presenters._TYPICAL_CACHE.clear()
 
     def live(self, seconds_ago: float, state: str = State.RUNNING) -> Generation:
-        return Generation.objects.create(
-            team=self.studio,
-            created_by=self.alice,
-            prompt="A paper boat",
-            model="sora-2",
-            duration=10,
-            size="small",
+        return make_row(
+            self.studio,
+            self.alice,
             state=state,
             created_at=timezone.now() - timedelta(seconds=seconds_ago),
         )

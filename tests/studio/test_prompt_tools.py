@@ -11,17 +11,8 @@ from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Generation
 from sorastudio.studio.presets import BY_SLUG
 from sorastudio.teams.models import Team
+from tests.helpers import ACEDATA_FORM as V1
 from tests.helpers import make_member
-
-V1 = {
-    "provider": "acedata",
-    "prompt": "A paper boat in the rain",
-    "model": "sora-2",
-    "version": "1.0",
-    "duration": "10",
-    "size": "small",
-    "orientation": "landscape",
-}
 
 
 class PromptToolsTestCase(TestCase):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import struct
-import zlib
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,59 +16,20 @@ from sorastudio.lib.images import fit, fit_image, image_size
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Generation, GenerationImage
 from sorastudio.teams.models import Team
-from tests.helpers import make_member
-
-RED = (220, 30, 30)
-GREEN = (30, 200, 30)
-BLUE = (30, 30, 220)
-BLACK = (0, 0, 0)
-
-V1 = {
-    "prompt": "A paper boat in the rain",
-    "model": "sora-2",
-    "version": "1.0",
-    "duration": "10",
-    "size": "small",
-    "orientation": "landscape",
-}
-V2 = {**V1, "version": "2.0", "duration": "4", "size": "1280x720", "orientation": ""}
-
-
-def banded(width: int = 400, height: int = 300, band: int = 30) -> Image.Image:
-    """Red, with green bands along the top and bottom edges, green along the left and right edges, and a blue
-    square in the middle: what a fit keeps and what it cuts is easy to see."""
-    image = Image.new("RGB", (width, height), RED)
-    image.paste(GREEN, (0, 0, width, band))
-    image.paste(GREEN, (0, height - band, width, height))
-    image.paste(GREEN, (0, 0, band, height))
-    image.paste(GREEN, (width - band, 0, width, height))
-    image.paste(BLUE, (width // 2 - 20, height // 2 - 20, width // 2 + 20, height // 2 + 20))
-    return image
-
-
-def encoded(image: Image.Image, kind: str = "PNG", **options: Any) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=kind, **options)
-    return buffer.getvalue()
-
-
-def upload(name: str, content: bytes, content_type: str = "image/png") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content, content_type=content_type)
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A well-formed PNG whose header claims width x height pixels, without the pixels (tiny to send)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b""))
-        + chunk(b"IEND", b"")
-    )
+from tests.helpers import (
+    BLACK,
+    BLUE,
+    GREEN,
+    RED,
+    V2,
+    VALID,
+    banded,
+    encoded,
+    make_member,
+    png_bytes,
+    png_claiming,
+    upload,
+)
 
 
 def close(pixel: Any, colour: tuple[int, int, int], tolerance: int = 40) -> bool:
@@ -239,7 +198,7 @@ class ReferenceImageViewTests(TestCase):
         first = encoded(banded(64, 36))
         second = encoded(banded(30, 50))
         response = self.post(
-            {**V1, "image_fit": "crop"}, upload("first.png", first), upload("second.png", second)
+            {**VALID, "image_fit": "crop"}, upload("first.png", first), upload("second.png", second)
         )
         self.assertEqual(response.status_code, 302)
         self.assertEqual(
@@ -261,31 +220,31 @@ class ReferenceImageViewTests(TestCase):
         jpeg = encoded(noisy, "JPEG", quality=90)
         png = encoded(noisy)
         cases = [
-            (V1, [upload("big.png", padded)], "big.png is larger than 10 MB. Use a smaller image."),
+            (VALID, [upload("big.png", padded)], "big.png is larger than 10 MB. Use a smaller image."),
             (
-                V1,
+                VALID,
                 [upload("poster.png", png_claiming(8000, 6000))],
                 "poster.png is too large (8000 × 6000 pixels; the most is 40 megapixels). "
                 "Use a smaller image.",
             ),
             (
-                V1,
+                VALID,
                 [upload("bomb.png", png_claiming(20000, 10000))],
                 "bomb.png is too large: the most is 40 megapixels. Use a smaller image.",
             ),
             (
-                V1,
+                VALID,
                 [upload("cut.jpg", jpeg[: len(jpeg) * 2 // 3], "image/jpeg")],
                 "cut.jpg is cut short or damaged, so it is not an image we can read. "
                 "Save it again or use another file.",
             ),
             (
-                V1,
+                VALID,
                 [upload("cut.png", png[: len(png) * 2 // 3])],
                 "cut.png is cut short or damaged, so it is not an image we can read.",
             ),
             (
-                V1,
+                VALID,
                 [upload("notes.png", b"hello, I am a text file")],
                 "notes.png is not an image we can read. Use a PNG, JPEG or WebP file.",
             ),
@@ -295,7 +254,7 @@ class ReferenceImageViewTests(TestCase):
                 "Version 2.0 uses a single reference image. Keep one and remove the others.",
             ),
             (
-                V1,
+                VALID,
                 [upload(f"{n}.png", encoded(banded(20, 20))) for n in range(5)],
                 "Use at most 4 reference images.",
             ),
@@ -326,7 +285,9 @@ class KeptImageTests(TestCase):
 
     def setUp(self) -> None:
         from sorastudio.teams.models import Team
-        from tests.helpers import make_member
+        from tests.helpers import (
+            make_member,
+        )
 
         self.team = Team.objects.create(name="Studio")
         self.alice = make_member("alice", self.team)
@@ -336,7 +297,6 @@ class KeptImageTests(TestCase):
         from django.urls import reverse
 
         from sorastudio.studio.models import Generation, GenerationImage
-        from tests.studio.test_studio_views import VALID, png_bytes, upload
 
         self.client.post(
             reverse("studio:generate"),
@@ -368,8 +328,12 @@ class KeptImageTests(TestCase):
 
         from sorastudio.studio.models import Generation
         from sorastudio.teams.models import Team
-        from tests.helpers import make_member
-        from tests.studio.test_studio_views import VALID, png_bytes, upload
+        from tests.helpers import (
+            VALID,
+            make_member,
+            png_bytes,
+            upload,
+        )
 
         self.client.post(reverse("studio:generate"), {**VALID, "images": [upload("a.png", png_bytes())]})
         first = Generation.objects.get()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.test import Client
 from django.urls import reverse
 
 from sorastudio.pipeline import submit
@@ -17,11 +16,6 @@ class ReviewTestCase(TeamTestCase):
     def setUp(self) -> None:
         # Made in each test, when its own media folder is in place.
         self.video = make_finished(self.studio, self.alice, "A kite over the dunes")
-
-    def as_(self, user: Any) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
 
     def review(self, user: Any, video: Generation | None = None, htmx: bool = False, **data: Any) -> Any:
         video = video or self.video

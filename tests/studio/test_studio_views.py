@@ -17,28 +17,7 @@ from sorastudio.pipeline import tasks
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Generation, GenerationImage, State
 from sorastudio.teams.models import Team
-from tests.helpers import make_member, read_body
-
-VALID = {
-    "prompt": "A paper boat in the rain",
-    "model": "sora-2",
-    "version": "1.0",
-    "duration": "10",
-    "size": "small",
-    "orientation": "landscape",
-}
-
-
-def png_bytes(width: int = 64, height: int = 36) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 40, 40)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def upload(name: str, content: bytes, content_type: str = "image/png") -> object:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    return SimpleUploadedFile(name, content, content_type=content_type)
+from tests.helpers import VALID, make_member, png_bytes, read_body, upload
 
 
 class StudioTestCase(TestCase):

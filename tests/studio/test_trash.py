@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib.messages import get_messages
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -30,11 +29,6 @@ class TrashTestCase(TeamTestCase):
 
     def setUp(self) -> None:
         self.video = make_finished(self.studio, self.alice, "A paper boat in the rain")
-
-    def as_(self, user: Any) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
 
     def said(self, response: Any) -> list[str]:
         return [str(m) for m in get_messages(response.wsgi_request)]

@@ -16,8 +16,7 @@ from PIL import Image, ImageFile
 from sorastudio.lib import capabilities
 from sorastudio.studio import characters, forms
 from sorastudio.studio.models import Generation
-from tests.helpers import TeamTestCase
-from tests.studio.test_reference_images import V1, V2, banded, encoded, png_claiming, upload
+from tests.helpers import V2, VALID, TeamTestCase, banded, encoded, png_claiming, upload
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
@@ -59,8 +58,8 @@ class ImageOrderTests(TeamTestCase):
     def test_it_counts_the_images_before_decoding_any(self) -> None:
         small = encoded(banded(40, 30))
         for data, count, message in (
-            (V1, 5, "Use at most 4 reference images."),
-            (V1, 100, "Use at most 4 reference images."),
+            (VALID, 5, "Use at most 4 reference images."),
+            (VALID, 100, "Use at most 4 reference images."),
             (V2, 2, "Version 2.0 uses a single reference image."),
         ):
             with self.subTest(count=count, version=data["version"]), decodes() as load:
@@ -73,7 +72,7 @@ class ImageOrderTests(TeamTestCase):
         small = encoded(banded(40, 30))
         big = png_claiming(40, 30) + b"\0" * (10 * MB)
         with mock.patch.object(Image, "open", wraps=Image.open) as opened:
-            response = self.post(V1, [upload("small.png", small), upload("big.png", big)])
+            response = self.post(VALID, [upload("small.png", small), upload("big.png", big)])
         self.assertEqual(
             response.context["form"].errors["images"], ["big.png is larger than 10 MB. Use a smaller image."]
         )
@@ -81,14 +80,14 @@ class ImageOrderTests(TeamTestCase):
 
     def test_the_pixels_are_capped_from_the_header_before_decoding(self) -> None:
         with decodes() as load:
-            response = self.post(V1, [upload("poster.png", png_claiming(8000, 6000))])
+            response = self.post(VALID, [upload("poster.png", png_claiming(8000, 6000))])
         self.assertIn("8000 × 6000 pixels", " ".join(response.context["form"].errors["images"]))
         load.assert_not_called()
 
     def test_images_few_and_small_enough_are_decoded_and_their_problems_shown_beside_the_field(self) -> None:
         good, png = encoded(banded(40, 30)), encoded(banded(400, 300))
         with decodes() as load:
-            response = self.post(V1, [upload("good.png", good), upload("cut.png", png[: len(png) // 2])])
+            response = self.post(VALID, [upload("good.png", good), upload("cut.png", png[: len(png) // 2])])
         self.assertGreaterEqual(load.call_count, 1)  # the good one (the cut one fails its check first)
         self.assertIn("cut.png is cut short or damaged", " ".join(response.context["form"].errors["images"]))
         self.assertContains(response, '<p class="error" id="err-images">cut.png is cut short')

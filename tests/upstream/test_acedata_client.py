@@ -18,7 +18,7 @@ from sorastudio.upstream.acedata import (
     parse_task,
 )
 from sorastudio.upstream.http import parse_retry_after
-from tests.helpers import TEST_DOWNLOADS, simulator_transport
+from tests.helpers import TEST_DOWNLOADS, scripted, simulator_transport
 
 BASE = "http://testserver/simulator/acedata"
 
@@ -29,23 +29,6 @@ def client(
     return AceDataClient(
         BASE, key, timeout=5, transport=transport or simulator_transport(), download_limits=TEST_DOWNLOADS
     )
-
-
-def scripted(*responses: httpx.Response | Exception) -> httpx.MockTransport:
-    """A transport that answers with the given responses in order, recording the requests."""
-    queue = list(responses)
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        answer = queue.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    transport = httpx.MockTransport(handler)
-    transport.seen = seen  # type: ignore[attr-defined]
-    return transport
 
 
 class SubmitTests(TestCase):
@@ -79,31 +62,17 @@ class SubmitTests(TestCase):
         with client() as c:
             submitted = c.submit(request)
         body = SimTask.objects.get(pk=submitted.task_id).request
-        self.assertEqual(
-            {
-                k: body[k]
-                for k in (
-                    "model",
-                    "duration",
-                    "size",
-                    "orientation",
-                    "image_urls",
-                    "character_url",
-                    "character_start",
-                    "character_end",
-                )
-            },
-            {
-                "model": "sora-2-pro",
-                "duration": 25,
-                "size": "large",
-                "orientation": "portrait",
-                "image_urls": ["https://example.com/a.png"],
-                "character_url": "https://example.com/c.mp4",
-                "character_start": 1,
-                "character_end": 3,
-            },
-        )
+        sent = {
+            "model": "sora-2-pro",
+            "duration": 25,
+            "size": "large",
+            "orientation": "portrait",
+            "image_urls": ["https://example.com/a.png"],
+            "character_url": "https://example.com/c.mp4",
+            "character_start": 1,
+            "character_end": 3,
+        }
+        self.assertEqual({k: body[k] for k in sent}, sent)
 
     def test_it_reports_a_validation_error_as_permanent(self) -> None:
         with client() as c, self.assertRaises(AceDataError) as caught:

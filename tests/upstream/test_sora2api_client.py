@@ -19,7 +19,7 @@ from sorastudio.upstream.sora2api import (
     Sora2APIError,
     parse_record,
 )
-from tests.helpers import TEST_DOWNLOADS, simulator_transport
+from tests.helpers import TEST_DOWNLOADS, scripted, simulator_transport
 
 BASE = "http://testserver/simulator/sora2api"
 DOCUMENTED_PREFIX = "/api/v1/sora2"
@@ -40,23 +40,6 @@ def client(
         transport=transport or simulator_transport(),
         download_limits=TEST_DOWNLOADS,
     )
-
-
-def scripted(*responses: httpx.Response | Exception) -> httpx.MockTransport:
-    """A transport that answers with the given responses in order, recording the requests."""
-    queue = list(responses)
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        answer = queue.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    transport = httpx.MockTransport(handler)
-    transport.seen = seen  # type: ignore[attr-defined]
-    return transport
 
 
 def envelope(code: int, msg: str = "", data: Any = None) -> dict[str, Any]:

@@ -61,6 +61,25 @@ class Command(BaseCommand):
         self.stdout.flush()
 
 
+def gunicorn_command(python: str, addr: str) -> list[str]:
+    """The web server on one machine: one process whose threads serve the pages, the simulator and its
+    callbacks (bench/ starts it the same way, to measure what this command runs)."""
+    return [
+        python,
+        "-m",
+        "gunicorn",
+        "sorastudio.wsgi",
+        "--bind",
+        addr,
+        "--workers",
+        "1",
+        "--threads",
+        "16",
+        "--timeout",
+        "330",
+    ]
+
+
 def _start(addr: str, base: str) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]:
     """The web server and a queue worker."""
     env = dict(os.environ)
@@ -69,22 +88,7 @@ def _start(addr: str, base: str) -> tuple[subprocess.Popen[bytes], subprocess.Po
     env.setdefault("PUBLIC_BASE_URL", base)
     python = sys.executable
     web = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "sorastudio.wsgi",
-            "--bind",
-            addr,
-            "--workers",
-            "1",
-            "--threads",
-            "16",
-            "--timeout",
-            "330",
-            "--graceful-timeout",
-            "5",
-        ],
+        [*gunicorn_command(python, addr), "--graceful-timeout", "5"],
         env=env,
         cwd=settings.BASE_DIR,  # where gunicorn finds gunicorn.conf.py
     )
