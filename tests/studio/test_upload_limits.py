@@ -93,7 +93,7 @@ class ImageOrderTests(TeamTestCase):
         self.assertContains(response, '<p class="error" id="err-images">cut.png is cut short')
 
     def test_a_refused_upload_marks_the_drop_zone_and_not_the_image_addresses(self) -> None:
-        response = self.post(V1, [upload("big.png", png_claiming(40, 30) + b"\0" * (10 * MB))])
+        response = self.post(VALID, [upload("big.png", png_claiming(40, 30) + b"\0" * (10 * MB))])
         html = response.content.decode()
         zone = re.search(r'<div class="dropzone[^"]*"[^>]*>', html)
         assert zone is not None
