@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 from unittest import SkipTest
@@ -268,6 +268,37 @@ class BrowserTestCase(StaticLiveServerTestCase):
         page.get_by_label("Password").fill(f"{username}-pass-123")
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_role("heading", name="New video")).to_be_visible(timeout=QUICK)
+
+    def in_every_look(self, username: str, path: str, ready: str) -> Iterator[tuple[dict[str, Any], Page]]:
+        """`username` logged in on `path` at 1366 and 390 px, in both languages and both colour schemes:
+        each look and its page, once `ready` (a selector) shows."""
+        for width in (1366, 390):
+            for language in ("en", "zh-hans"):
+                for scheme in ("light", "dark"):
+                    page = self.new_page()
+                    page.context.add_cookies(
+                        [{"name": "django_language", "value": language, "url": self.live_server_url}]
+                    )
+                    page.set_viewport_size({"width": width, "height": 900})
+                    page.emulate_media(color_scheme=scheme)
+                    page.goto(f"/accounts/login/?next={path}")
+                    page.locator("#id_username").fill(username)
+                    page.locator("#id_password").fill(f"{username}-pass-123")
+                    page.locator("form button.primary[type=submit]").click()
+                    expect(page.locator(ready)).to_be_visible(timeout=QUICK)
+                    yield {"width": width, "language": language, "scheme": scheme}, page
+                    page.context.close()
+
+    def assert_charts_fit(self, page: Page, ids: list[str]) -> None:
+        """The page's charts are `ids`, each filling its card, with day labels that do not overlap and
+        ink that stands out from its paper."""
+        charts = chart_layout(page)
+        self.assertEqual([c["id"] for c in charts], ids)
+        for chart in charts:
+            self.assertGreaterEqual(chart["share"], 0.95, chart)
+            self.assertGreater(chart["labels"], 1, chart)
+            self.assertEqual(chart["overlaps"], [], chart)
+            self.assertNotEqual(chart["ink"], chart["paper"], chart)
 
     # --- Making videos -----------------------------------------------------------------------------------
 
