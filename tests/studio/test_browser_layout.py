@@ -13,6 +13,7 @@ from django.utils import timezone
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
 from tests.browser import QUICK, BrowserTestCase, expect
+from tests.helpers import make_row
 
 WIDTHS = (1366, 390)
 LANGUAGES = ("en", "zh-hans")
@@ -83,12 +84,10 @@ class TestLayout(BrowserTestCase):
         expect(page.locator("#gallery")).to_be_attached(timeout=QUICK)
 
     def make(self, prompt: str, *, minutes_ago: int, **fields: Any) -> Generation:
-        return Generation.objects.create(
-            team=self.studio,
-            created_by=self.alice,
-            prompt=prompt,
-            model="sora-2",
-            duration=10,
+        return make_row(
+            self.studio,
+            self.alice,
+            prompt,
             state=State.FAILED,
             error_code="upstream_error",
             created_at=timezone.now() - timedelta(minutes=minutes_ago),

@@ -14,6 +14,7 @@ from sorastudio.billing.models import ProviderPause
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
 from tests.browser import QUICK, BrowserTestCase, expect
+from tests.helpers import make_row
 
 
 @pytest.mark.browser
@@ -28,13 +29,10 @@ class TestWaitingCards(BrowserTestCase):
         paused), a running one has no task id at the service to poll."""
         if state == State.QUEUED:
             fields.setdefault("next_attempt_at", timezone.now() + timedelta(hours=1))
-        return Generation.objects.create(
-            team=self.studio,
-            created_by=self.alice,
-            prompt=prompt,
-            model="sora-2",
-            duration=10,
-            size="small",
+        return make_row(
+            self.studio,
+            self.alice,
+            prompt,
             state=state,
             created_at=timezone.now() - timedelta(seconds=seconds_ago),
             **fields,

@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 
 from sorastudio.pipeline import submit, tasks
 from sorastudio.studio.models import Character, Event, Generation, GenerationImage, State
-from tests.helpers import TeamTestCase, make_finished
+from tests.helpers import TeamTestCase, make_finished, make_row
 
 HTMX = {"HX-Request": "true"}
 
@@ -41,14 +41,7 @@ class TrashTestCase(TeamTestCase):
         Generation.objects.filter(pk=video.pk).update(deleted_at=timezone.now() - timedelta(days=days))
 
     def live(self, prompt: str = "Still going") -> Generation:
-        return Generation.objects.create(
-            team=self.studio,
-            created_by=self.alice,
-            prompt=prompt,
-            model="sora-2",
-            duration=10,
-            state=State.RUNNING,
-        )
+        return make_row(self.studio, self.alice, prompt, state=State.RUNNING)
 
 
 class DeleteTests(TrashTestCase):
