@@ -196,9 +196,10 @@ class TestGenerateWithCallbacks(BrowserTestCase):
         page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
         prompt = page.get_by_label("Describe the video")
 
-        # An empty prompt is stopped by the browser itself: nothing is sent.
+        # An empty prompt gets the studio's own words beside the field, not the browser's bubble.
         page.get_by_role("button", name="Generate video").click()
-        self.assertTrue(prompt.evaluate("el => el.validity.valueMissing"))
+        expect(page.locator("#err-prompt")).to_have_text("Describe the video you want.", timeout=QUICK)
+        self.assertFalse(prompt.evaluate("el => el.validity.valueMissing"))
 
         page.get_by_label("Model", exact=True).select_option("sora-2-pro")
         expect(page.locator("#id_duration option[value='25']")).to_be_enabled(timeout=QUICK)
@@ -218,7 +219,7 @@ class TestGenerateWithCallbacks(BrowserTestCase):
         expect(until).to_have_accessible_description(
             "The character's part of the clip must last 1 to 3 seconds (it is 5 now)."
         )
-        self.assertEqual(len(posts), 1, posts)
+        self.assertEqual(len(posts), 2, posts)
 
         # Nothing typed or chosen is lost.
         expect(page.get_by_label("Model", exact=True)).to_have_value("sora-2-pro")
@@ -234,6 +235,33 @@ class TestGenerateWithCallbacks(BrowserTestCase):
         # And no video was started.
         expect(page.locator("#gallery article")).to_have_count(0)
         expect(page.get_by_text("No videos yet")).to_be_visible()
+        self.assertFalse(Generation.objects.exists())
+
+    def test_the_prompt_counts_its_characters_and_a_long_one_is_refused_beside_it(self) -> None:
+        page = self.page
+        self.log_in(page, "alice")
+        prompt = page.get_by_label("Describe the video")
+        counter = page.locator("#prompt-count")
+        prompt.fill("A paper boat in the rain")
+        expect(counter).to_have_text("24 / 4,000 characters", timeout=QUICK)
+        expect(counter).not_to_have_class(re.compile(r"\bover\b"))
+
+        page.get_by_label("Each line is its own video (a batch)").check()
+        prompt.fill("A fox\nA lighthouse at night")
+        expect(counter).to_have_text("Longest line: 21 / 4,000 characters", timeout=QUICK)
+        page.get_by_label("Each line is its own video (a batch)").uncheck()
+
+        prompt.fill("a" * 50_000)
+        expect(counter).to_have_text("50,000 characters: keep each prompt under 4,000.", timeout=QUICK)
+        expect(counter).to_have_class(re.compile(r"\bover\b"))
+        page.get_by_role("button", name="Generate video").click()
+        refusal = "Keep each prompt under 4000 characters."
+        expect(page.locator("#err-prompt")).to_have_text(refusal, timeout=QUICK)
+        expect(prompt).to_have_accessible_description(refusal)
+        # The form the server sends back is counted too.
+        expect(page.locator("#prompt-count")).to_have_text(
+            "50,000 characters: keep each prompt under 4,000.", timeout=QUICK
+        )
         self.assertFalse(Generation.objects.exists())
 
     def test_it_shows_a_finished_video_on_its_own_page(self) -> None:
