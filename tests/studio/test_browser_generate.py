@@ -4,12 +4,13 @@ built-in simulator (see tests/browser.py for the topology)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator
+from playwright.sync_api import Error, Locator, Route
 
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Event, Generation
@@ -263,6 +264,33 @@ class TestGenerateWithCallbacks(BrowserTestCase):
             "50,000 characters: keep each prompt under 4,000.", timeout=QUICK
         )
         self.assertFalse(Generation.objects.exists())
+
+    def test_the_cost_follows_a_quick_change_of_mind_without_aborting_a_request(self) -> None:
+        """htmx reports an aborted request on the console as the error htmx:sendAbort: a change while the
+        cost is on its way waits for it instead, and the cost ends as the last choice asks."""
+        page = self.page
+        said: list[str] = []
+        page.on("console", lambda m: said.append(m.text) if m.type == "error" or "htmx:" in m.text else None)
+        self.log_in(page, "alice")
+        one = int(page.locator("#cost .cost-total").get_attribute("data-credits") or 0)
+        held: list[Route] = []
+        page.route("**/compose/cost?*", lambda route: held.append(route))
+        variations = page.get_by_label("Variations")
+        variations.select_option("2")
+        for _ in range(100):  # the first cost is on its way, and held there
+            if held:
+                break
+            page.wait_for_timeout(50)
+        self.assertTrue(held, "no cost was asked for")
+        variations.select_option("3")
+        page.wait_for_timeout(300)
+        page.unroute("**/compose/cost?*")
+        for route in held:
+            with contextlib.suppress(Error):  # one the page aborted is gone
+                route.continue_()
+        cost = page.locator("#cost .cost-total")
+        expect(cost).to_have_attribute("data-credits", str(3 * one), timeout=QUICK)
+        self.assertEqual(said, [])
 
     def test_it_shows_a_finished_video_on_its_own_page(self) -> None:
         page = self.page
