@@ -84,6 +84,10 @@ def browser_text() -> dict[str, str]:
             "The player was at %(time)s s, taken as %(taken)s s: the service takes whole seconds."
         ),
         "clip.markFirst": gettext("Mark a start and an end 1 to 3 seconds apart first."),
+        # compose.js: the prompt's length beside it (in a batch, its longest line's), against the limit.
+        "prompt.count": gettext("%(count)s / %(most)s characters"),
+        "prompt.countLongest": gettext("Longest line: %(count)s / %(most)s characters"),
+        "prompt.over": gettext("%(count)s characters: keep each prompt under %(most)s."),
         # gallery.js: the selection toolbar.
         "gallery.selected": gettext("%(count)s selected"),
         "gallery.compareRange": gettext("Compare takes 2 to 4 videos."),

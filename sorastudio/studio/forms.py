@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.http import QueryDict
+from django.utils.functional import lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
@@ -172,18 +173,30 @@ def decode(upload: UploadedFile) -> None:
         image.load()
 
 
+def _too_long_message() -> str:
+    return gettext("Keep each prompt under %(most)s characters.") % {"most": MAX_PROMPT}
+
+
+# Put together in the language of the request that shows it, not the one active when this module loaded.
+_too_long = lazy(_too_long_message, str)
+
+
 class GenerationForm(forms.Form):
     # The limits the page's scripts check a file against as it is added (the drop zone's data attributes),
     # the same ones MultipleImageField and check_image apply.
     image_types = ",".join(IMAGE_TYPES.values())
     max_image_bytes = MAX_IMAGE_BYTES
+    # The longest prompt, for the counter beside it (its data attribute).
+    max_prompt = MAX_PROMPT
 
     # Checked against the usable providers in clean_provider, with a plain message.
     provider = forms.CharField(required=False)
     prompt = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
+        # A batch's lines together; each prompt is held to MAX_PROMPT in _clean_prompts. Past this the
+        # studio's own words too, not Django's "Ensure this value has at most…".
         max_length=MAX_PROMPT * 5,
-        error_messages={"required": _("Describe the video you want.")},
+        error_messages={"required": _("Describe the video you want."), "max_length": _too_long()},
     )
     batch = forms.BooleanField(required=False)
     model = forms.ChoiceField(choices=list(capabilities.MODELS.items()), initial="sora-2", required=False)
@@ -431,11 +444,8 @@ class GenerationForm(forms.Form):
             prompts = [prompt] if prompt else []
         data["prompts"] = prompts
         data["variations"] = data.get("variations") or 1
-        too_long = [p for p in prompts if len(p) > MAX_PROMPT]
-        if too_long:
-            self.add_error(
-                "prompt", gettext("Keep each prompt under %(most)s characters.") % {"most": MAX_PROMPT}
-            )
+        if any(len(p) > MAX_PROMPT for p in prompts):
+            self.add_error("prompt", _too_long_message())
         if len(prompts) * data["variations"] > self.max_jobs:
             self.add_error(
                 "prompt",

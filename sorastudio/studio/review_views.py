@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max
 from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
@@ -143,5 +145,50 @@ def compare(request: StudioRequest) -> HttpResponseBase:
             "prompt": unfinished[0].prompt[:60]
         }
     longest = max((video.video_duration or 0 for video in videos), default=0)
-    context = {"videos": videos, "problem": problem, "longest": longest}
+    context: dict[str, Any] = {"videos": videos, "problem": problem, "longest": longest}
+    if not problem:
+        context["columns"] = list(zip(videos, _titles(videos), strict=True))
     return TemplateResponse(request, "studio/compare.html", context, status=400 if problem else 200)
+
+
+def _titles(videos: list[Generation]) -> list[str]:
+    """A title for each compared video that tells it from the others, whose prompts are often the same: the
+    original and its re-runs when both are compared, else its place among the variations of its submit,
+    else its column."""
+    shown = {video.pk for video in videos}
+    originals = {video.parent_id for video in videos if video.parent_id in shown}
+    # Numbered among all the original's re-runs and the whole submit, as its page and the gallery count them.
+    reruns: dict[uuid.UUID | None, list[uuid.UUID]] = {}
+    parents = {video.parent_id for video in videos if video.parent_id}
+    for parent, pk in (
+        Generation.objects.filter(parent__in=parents).order_by("created_at", "pk").values_list("parent", "pk")
+    ):
+        reruns.setdefault(parent, []).append(pk)
+    groups = {video.group for video in videos if video.group}
+    totals = dict(
+        Generation.objects.filter(group__in=groups)
+        .values("group")
+        .annotate(most=Max("variation"))
+        .values_list("group", "most")
+    )
+    titles = []
+    for number, video in enumerate(videos, start=1):
+        if video.pk in originals:
+            titles.append(gettext("Original"))
+        elif video.parent_id:
+            siblings = reruns.get(video.parent_id, [video.pk])
+            if len(siblings) == 1:
+                titles.append(gettext("Re-run of the original"))
+            else:
+                titles.append(
+                    gettext("Re-run %(number)s of %(count)s")
+                    % {"number": siblings.index(video.pk) + 1, "count": len(siblings)}
+                )
+        elif video.group:
+            titles.append(
+                gettext("Variation %(number)s of %(count)s")
+                % {"number": video.variation, "count": totals.get(video.group, video.variation)}
+            )
+        else:
+            titles.append(gettext("Video %(number)s") % {"number": number})
+    return titles

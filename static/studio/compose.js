@@ -1,6 +1,7 @@
 // The form beside the gallery: a drawer on phones, the message of a request too large (until the files
-// change), and the number of a batch's prompts for the cost beside the Generate button. The form works
-// without this file.
+// change), the number of a batch's prompts for the cost beside the Generate button, and the prompt's length
+// beside it. The form works without this file.
+import { studioText } from "./text.js";
 
 // On phones the form is a drawer: open it from the gallery, close it with its button or Escape.
 function setDrawer(open) {
@@ -57,3 +58,35 @@ document.addEventListener(
   },
   true,
 );
+
+// How long the prompt is against the form's limit (the counter's data-most, from the server), as it is typed:
+// in a batch each line is its own prompt, so the longest line counts. The server says the same on submit.
+function showPromptCount(prompt) {
+  const counter = prompt?.form?.querySelector("[data-prompt-count]");
+  if (!counter) return;
+  const most = Number(counter.dataset.most);
+  const batch = prompt.form.querySelector("input[name=batch]")?.checked;
+  const lines = batch ? prompt.value.split("\n") : [prompt.value];
+  // Characters as the server counts them (code points, not UTF-16 units), without the spaces it trims.
+  const count = Math.max(0, ...lines.map((line) => [...line.trim()].length));
+  const number = new Intl.NumberFormat(document.documentElement.lang || undefined);
+  const values = { count: number.format(count), most: number.format(most) };
+  const over = count > most;
+  counter.textContent = over
+    ? studioText("prompt.over", "%(count)s characters: keep each prompt under %(most)s.", values)
+    : batch
+      ? studioText("prompt.countLongest", "Longest line: %(count)s / %(most)s characters", values)
+      : studioText("prompt.count", "%(count)s / %(most)s characters", values);
+  counter.classList.toggle("over", over);
+  counter.hidden = false;
+}
+document.addEventListener("input", (event) => {
+  if (event.target.matches?.("#id_prompt")) showPromptCount(event.target);
+});
+document.addEventListener("change", (event) => {
+  if (event.target.matches?.("#compose input[name=batch]")) showPromptCount(document.getElementById("id_prompt"));
+});
+// The form comes again from the server after a submit or a preset: count what it brings.
+const countPrompt = () => showPromptCount(document.getElementById("id_prompt"));
+document.addEventListener("DOMContentLoaded", countPrompt);
+document.addEventListener("htmx:afterSettle", countPrompt);

@@ -4,6 +4,7 @@ download as one zip."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import zipfile
@@ -13,10 +14,11 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from playwright.sync_api import Error, Route
 
 from sorastudio.studio.models import Generation, ReviewState, State
 from sorastudio.teams.models import Membership, Team
-from tests.browser import QUICK, BrowserTestCase, expect
+from tests.browser import FINISH, QUICK, BrowserTestCase, expect
 
 
 @pytest.mark.browser
@@ -51,6 +53,35 @@ class TestGallery(BrowserTestCase):
 
     def cards(self) -> Any:
         return self.page.locator("#gallery article.card")
+
+    def test_a_search_typed_while_the_grid_is_on_its_way_aborts_nothing(self) -> None:
+        """The console stays quiet (htmx reports an aborted request as the error htmx:sendAbort), while the
+        cards refresh themselves as their job is made, and the grid ends as the last search asks."""
+        page = self.page
+        said: list[str] = []
+        page.on("console", lambda m: said.append(m.text) if m.type == "error" or "htmx:" in m.text else None)
+        self.log_in(page, "alice")
+        self.generate(page, "A kite over the dunes")
+        self.video("A lighthouse at night", minutes_ago=5)
+        held: list[Route] = []
+        page.route("**/gallery/view?*", lambda route: held.append(route))
+        search = page.locator("#filter-q")
+        search.fill("kite")
+        for _ in range(100):  # the first grid is on its way, and held there
+            if held:
+                break
+            page.wait_for_timeout(50)
+        self.assertTrue(held, "no grid was asked for")
+        search.fill("kite over")
+        page.wait_for_timeout(800)  # past the search's 400 ms: the second grid is asked for
+        page.unroute("**/gallery/view?*")
+        for route in held:
+            with contextlib.suppress(Error):  # one the page aborted is gone
+                route.continue_()
+        expect(page).to_have_url(re.compile(r"\?q=kite\+over"), timeout=QUICK)
+        expect(self.cards()).to_have_count(1)
+        expect(self.cards().and_(page.locator("[data-state=succeeded]"))).to_have_count(1, timeout=FINISH)
+        self.assertEqual(said, [])
 
     def test_it_filters_and_searches_through_the_address_and_back_brings_each_grid_again(self) -> None:
         fox = self.video("A red fox in the snow", review_state=ReviewState.APPROVED)

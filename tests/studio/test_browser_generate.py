@@ -4,12 +4,13 @@ built-in simulator (see tests/browser.py for the topology)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator
+from playwright.sync_api import Error, Locator, Route
 
 from sorastudio.simulator.models import SimTask
 from sorastudio.studio.models import Event, Generation
@@ -196,9 +197,10 @@ class TestGenerateWithCallbacks(BrowserTestCase):
         page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
         prompt = page.get_by_label("Describe the video")
 
-        # An empty prompt is stopped by the browser itself: nothing is sent.
+        # An empty prompt gets the studio's own words beside the field, not the browser's bubble.
         page.get_by_role("button", name="Generate video").click()
-        self.assertTrue(prompt.evaluate("el => el.validity.valueMissing"))
+        expect(page.locator("#err-prompt")).to_have_text("Describe the video you want.", timeout=QUICK)
+        self.assertFalse(prompt.evaluate("el => el.validity.valueMissing"))
 
         page.get_by_label("Model", exact=True).select_option("sora-2-pro")
         expect(page.locator("#id_duration option[value='25']")).to_be_enabled(timeout=QUICK)
@@ -218,7 +220,7 @@ class TestGenerateWithCallbacks(BrowserTestCase):
         expect(until).to_have_accessible_description(
             "The character's part of the clip must last 1 to 3 seconds (it is 5 now)."
         )
-        self.assertEqual(len(posts), 1, posts)
+        self.assertEqual(len(posts), 2, posts)
 
         # Nothing typed or chosen is lost.
         expect(page.get_by_label("Model", exact=True)).to_have_value("sora-2-pro")
@@ -235,6 +237,60 @@ class TestGenerateWithCallbacks(BrowserTestCase):
         expect(page.locator("#gallery article")).to_have_count(0)
         expect(page.get_by_text("No videos yet")).to_be_visible()
         self.assertFalse(Generation.objects.exists())
+
+    def test_the_prompt_counts_its_characters_and_a_long_one_is_refused_beside_it(self) -> None:
+        page = self.page
+        self.log_in(page, "alice")
+        prompt = page.get_by_label("Describe the video")
+        counter = page.locator("#prompt-count")
+        prompt.fill("A paper boat in the rain")
+        expect(counter).to_have_text("24 / 4,000 characters", timeout=QUICK)
+        expect(counter).not_to_have_class(re.compile(r"\bover\b"))
+
+        page.get_by_label("Each line is its own video (a batch)").check()
+        prompt.fill("A fox\nA lighthouse at night")
+        expect(counter).to_have_text("Longest line: 21 / 4,000 characters", timeout=QUICK)
+        page.get_by_label("Each line is its own video (a batch)").uncheck()
+
+        prompt.fill("a" * 50_000)
+        expect(counter).to_have_text("50,000 characters: keep each prompt under 4,000.", timeout=QUICK)
+        expect(counter).to_have_class(re.compile(r"\bover\b"))
+        page.get_by_role("button", name="Generate video").click()
+        refusal = "Keep each prompt under 4000 characters."
+        expect(page.locator("#err-prompt")).to_have_text(refusal, timeout=QUICK)
+        expect(prompt).to_have_accessible_description(refusal)
+        # The form the server sends back is counted too.
+        expect(page.locator("#prompt-count")).to_have_text(
+            "50,000 characters: keep each prompt under 4,000.", timeout=QUICK
+        )
+        self.assertFalse(Generation.objects.exists())
+
+    def test_the_cost_follows_a_quick_change_of_mind_without_aborting_a_request(self) -> None:
+        """htmx reports an aborted request on the console as the error htmx:sendAbort: a change while the
+        cost is on its way waits for it instead, and the cost ends as the last choice asks."""
+        page = self.page
+        said: list[str] = []
+        page.on("console", lambda m: said.append(m.text) if m.type == "error" or "htmx:" in m.text else None)
+        self.log_in(page, "alice")
+        one = int(page.locator("#cost .cost-total").get_attribute("data-credits") or 0)
+        held: list[Route] = []
+        page.route("**/compose/cost?*", lambda route: held.append(route))
+        variations = page.get_by_label("Variations")
+        variations.select_option("2")
+        for _ in range(100):  # the first cost is on its way, and held there
+            if held:
+                break
+            page.wait_for_timeout(50)
+        self.assertTrue(held, "no cost was asked for")
+        variations.select_option("3")
+        page.wait_for_timeout(300)
+        page.unroute("**/compose/cost?*")
+        for route in held:
+            with contextlib.suppress(Error):  # one the page aborted is gone
+                route.continue_()
+        cost = page.locator("#cost .cost-total")
+        expect(cost).to_have_attribute("data-credits", str(3 * one), timeout=QUICK)
+        self.assertEqual(said, [])
 
     def test_it_shows_a_finished_video_on_its_own_page(self) -> None:
         page = self.page

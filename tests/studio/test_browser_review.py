@@ -91,6 +91,11 @@ class TestReview(BrowserTestCase):
         page.goto(f"/generations/{first}/")
         page.get_by_role("link", name="Compare with its re-runs").click()
         expect(page.get_by_role("heading", name="Compare videos")).to_be_visible(timeout=QUICK)
+        # The two prompts are the same: the columns' titles tell the videos apart, for eyes and ears.
+        expect(page.locator(".compare-item h2")).to_have_text(["Original", "Re-run of the original"])
+        expect(page.locator(f"video[src='/generations/{second}/video.mp4']")).to_have_accessible_name(
+            "Re-run of the original"
+        )
 
         videos = [
             Player(page, page.locator(f"video[src='/generations/{pk}/video.mp4']")) for pk in (first, second)

@@ -3,6 +3,7 @@ video's page (its variations, its original, its re-runs)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -58,6 +59,39 @@ class CompareTests(TeamTestCase):
         for other in (foreign, trashed, uuid.uuid4(), "not-an-id"):
             with self.subTest(other=str(other)):
                 self.assertEqual(self.client.get(compare_url(self.first, other)).status_code, 404)
+
+    def titles(self, *videos: Generation) -> list[str]:
+        """The compared videos' column titles, in order."""
+        response = self.client.get(compare_url(*videos))
+        self.assertEqual(response.status_code, 200)
+        return re.findall(
+            r'<h2 class="compare-title" id="compare-title-\d">([^<]*)</h2>', response.content.decode()
+        )
+
+    def test_each_variation_is_titled_by_its_place_in_the_submit(self) -> None:
+        group = uuid.uuid4()
+        prompt = "A kite over the dunes"
+        variations = [
+            make_finished(self.studio, self.alice, prompt, group=group, variation=n) for n in (1, 2, 3)
+        ]
+        self.assertEqual(
+            self.titles(*variations), ["Variation 1 of 3", "Variation 2 of 3", "Variation 3 of 3"]
+        )
+        # Counted over the whole submit, even when only some are compared.
+        self.assertEqual(self.titles(variations[2], variations[0]), ["Variation 3 of 3", "Variation 1 of 3"])
+
+    def test_a_rerun_and_its_original_are_titled_as_such(self) -> None:
+        again = make_finished(self.studio, self.alice, self.first.prompt, parent=self.first)
+        self.assertEqual(self.titles(again, self.first), ["Re-run of the original", "Original"])
+        later = make_finished(self.studio, self.bob, self.first.prompt, parent=self.first)
+        self.assertEqual(
+            self.titles(self.first, later, again), ["Original", "Re-run 2 of 2", "Re-run 1 of 2"]
+        )
+
+    def test_unrelated_videos_are_titled_by_their_column_and_labelled_so(self) -> None:
+        self.assertEqual(self.titles(self.first, self.second), ["Video 1", "Video 2"])
+        response = self.client.get(compare_url(self.first, self.second))
+        self.assertContains(response, 'aria-labelledby="compare-title-2"')
 
     def test_the_video_page_links_to_its_variations(self) -> None:
         group = uuid.uuid4()

@@ -97,6 +97,28 @@ class CreateTests(StudioTestCase):
         self.assertContains(response, 'id="err-prompt"', status_code=400)
         self.assertEqual(Generation.objects.count(), 0)
 
+    def test_it_refuses_a_very_long_prompt_in_its_own_words_in_either_language(self) -> None:
+        for language, message in (
+            ("en", "Keep each prompt under 4000 characters."),
+            ("zh-hans", "每条提示词请少于 4000 个字符。"),
+        ):
+            with self.subTest(language=language):
+                response = self.client.post(
+                    reverse("studio:generate"),
+                    {**VALID, "prompt": "a" * 50_000},
+                    headers={"Accept-Language": language},
+                )
+                beside = f'<p class="error" id="err-prompt">{message}</p>'
+                self.assertContains(response, beside, status_code=400)
+                self.assertNotContains(response, "Ensure this value", status_code=400)
+        self.assertEqual(Generation.objects.count(), 0)
+
+    def test_the_prompt_leaves_an_empty_submit_to_the_server_and_gives_the_counter_its_limit(self) -> None:
+        page = self.client.get(reverse("studio:index")).content.decode()
+        textarea = page[page.index('<textarea id="id_prompt"') :].split(">", 1)[0]
+        self.assertNotIn("required", textarea.replace("aria-required", ""))
+        self.assertIn('data-prompt-count data-most="4000"', page)
+
     def test_it_refuses_impossible_choices_with_plain_reasons(self) -> None:
         cases = [
             ({"duration": "25"}, "duration", "25 seconds needs Sora 2 Pro"),
