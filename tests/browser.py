@@ -268,6 +268,9 @@ class BrowserTestCase(StaticLiveServerTestCase):
         page.get_by_label("Password").fill(f"{username}-pass-123")
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_role("heading", name="New video")).to_be_visible(timeout=QUICK)
+        # The page shows before its scripts have run: htmx binds its handlers once the document has loaded,
+        # and a select changed before that would send nothing (seen on a busy machine).
+        page.wait_for_load_state("load")
 
     def in_every_look(self, username: str, path: str, ready: str) -> Iterator[tuple[dict[str, Any], Page]]:
         """`username` logged in on `path` at 1366 and 390 px, in both languages and both colour schemes:
@@ -286,6 +289,7 @@ class BrowserTestCase(StaticLiveServerTestCase):
                     page.locator("#id_password").fill(f"{username}-pass-123")
                     page.locator("form button.primary[type=submit]").click()
                     expect(page.locator(ready)).to_be_visible(timeout=QUICK)
+                    page.wait_for_load_state("load")
                     yield {"width": width, "language": language, "scheme": scheme}, page
                     page.context.close()
 
