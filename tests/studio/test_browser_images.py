@@ -70,8 +70,9 @@ def sizes_sent(pk: str) -> list[tuple[int, int]]:
     return found
 
 
-@pytest.mark.browser
-class TestReferenceImages(BrowserTestCase):
+class ImagesTestCase(BrowserTestCase):
+    """alice in Harbour, with a folder to put the images she picks in."""
+
     simulator_seconds = 1.0
 
     def setUp(self) -> None:
@@ -85,6 +86,9 @@ class TestReferenceImages(BrowserTestCase):
         path.write_bytes(png(width, height))
         return path
 
+
+@pytest.mark.browser
+class TestReferenceImages(ImagesTestCase):
     @staticmethod
     def thumbnails(page: Page) -> Any:
         return page.locator("[data-thumbs] .thumb img")
@@ -232,17 +236,9 @@ def noise_png(width: int, height: int) -> bytes:
 
 
 @pytest.mark.browser
-class TestRefusedImages(BrowserTestCase):
+class TestRefusedImages(ImagesTestCase):
     """What the browser refuses on adding, what the server refuses after the submit, and that either
     message goes once the person fixes the files or a submit succeeds."""
-
-    simulator_seconds = 1.0
-
-    def setUp(self) -> None:
-        super().setUp()
-        self.member("alice", "Harbour")
-        self.folder = self.data_dir / "uploads"
-        self.folder.mkdir(exist_ok=True)
 
     def message(self, page: Page) -> Any:
         return page.locator("[data-dropzone] [data-images-message]")
