@@ -66,6 +66,12 @@ document.addEventListener("click", (event) => {
   player.pause();
   player.currentTime = Number(link.dataset.seek);
   player.scrollIntoView({ block: "nearest" });
+  // A mark that stands for several comments at that moment also opens (or closes) the list of their threads.
+  const list = link.dataset.markList && document.getElementById(link.dataset.markList);
+  if (!list) return;
+  list.hidden = !list.hidden;
+  link.setAttribute("aria-expanded", String(!list.hidden));
+  if (!list.hidden) list.scrollIntoView({ block: "nearest" });
 });
 
 // --- Compare ------------------------------------------------------------------------------------------

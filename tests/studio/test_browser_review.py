@@ -5,10 +5,12 @@ alice re-runs it and bob approves the re-run, while carol, in another team, reac
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page
 
-from sorastudio.studio.models import Generation
+from sorastudio.studio.models import Comment, Generation
 from sorastudio.teams.models import Membership, Team
 from tests.browser import QUICK, BrowserTestCase, Player, expect
 from tests.helpers import make_member
@@ -82,6 +84,37 @@ class TestReview(BrowserTestCase):
         player.seek(7)
         page.locator(".comments a.at").click()
         self.at(page, 3)
+
+    def test_a_mark_for_two_comments_at_one_moment_lists_both_threads(self) -> None:
+        page = self.page
+        self.log_in(page, "alice")
+        pk = self.submit(page, "A heron lifting off a pond")
+        video = Generation.objects.get(pk=pk)
+        alice, bob = (Membership.objects.get(user__username=name).user for name in ("alice", "bob"))
+        Comment.add(video, bob, "The heron's wing clips the frame.", at_seconds=2.0)
+        reeds = Comment.add(video, alice, "And the reeds flicker.", at_seconds=2.4)
+        page.goto(f"/generations/{pk}/")
+        player = Player(page, page.locator("#player"))
+        player.wait_for_metadata()
+
+        mark = page.get_by_role("button", name="Go to 0:02, 2 comments")
+        expect(page.locator("#marks .mark")).to_have_count(1)
+        expect(mark.locator("[aria-hidden=true]")).to_have_text("2")
+        threads = page.get_by_role("list", name="Comments at 0:02")
+        expect(threads).to_be_hidden()
+        mark.click()
+        expect(threads).to_be_visible(timeout=QUICK)
+        expect(threads.get_by_role("listitem")).to_have_text(
+            ["bob: The heron's wing clips the frame.", "alice: And the reeds flicker."]
+        )
+        expect(mark).to_have_attribute("aria-expanded", "true")
+        self.at(page, 2)
+        threads.get_by_role("link", name="alice: And the reeds flicker.").click()
+        expect(page).to_have_url(re.compile(f"#comment-{reeds.pk}$"))
+        expect(page.locator(f"#comment-{reeds.pk}")).to_be_in_viewport()
+        mark.focus()
+        page.keyboard.press("Enter")
+        expect(threads).to_be_hidden(timeout=QUICK)
 
     def test_it_plays_pauses_and_seeks_a_video_and_its_rerun_together(self) -> None:
         page = self.page

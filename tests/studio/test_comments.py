@@ -107,6 +107,24 @@ class AddingTests(CommentTestCase):
         self.assertIn('style="left: 75.00%"', body)
         self.assertIn('id="timeline" class="timeline" hx-swap-oob="true"', body)
 
+    def test_comments_in_the_same_second_make_one_mark_with_their_count(self) -> None:
+        first = Comment.add(self.video, self.bob, "The kite vanishes here.", at_seconds=3.0)
+        second = Comment.add(self.video, self.dana, "And the shadow jumps.", at_seconds=3.6)
+        Comment.add(self.video, self.bob, "Kite at the edge.", at_seconds=7.5)
+        page = self.as_(self.alice).get(self.video.get_absolute_url())
+        marks = page.content.decode().split('<div id="marks"')[1].split("</div>")[0]
+        self.assertEqual(marks.count('<button type="button" class="mark'), 2)
+        self.assertIn('class="mark group" style="left: 30.00%"', marks)
+        self.assertIn('<span aria-hidden="true">2</span>', marks)
+        self.assertIn('<span class="visually-hidden">Go to 0:03, 2 comments</span>', marks)
+        self.assertIn('data-seek="3.00" data-mark-list="mark-list-1" aria-controls="mark-list-1"', marks)
+        for thread, line in (
+            (first, "<strong>bob</strong>: The kite vanishes here."),
+            (second, "<strong>dana</strong>: And the shadow jumps."),
+        ):
+            self.assertIn(f'<a href="#comment-{thread.pk}">{line}</a>', marks)
+        self.assertIn("Go to 0:07, commented by bob", marks)
+
     def test_it_shows_the_comments_again_when_asked(self) -> None:
         Comment.add(self.video, self.bob, "Kite at the edge.")
         url = reverse("studio:comments", args=[self.video.pk])

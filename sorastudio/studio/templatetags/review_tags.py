@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +29,33 @@ def percent_of(value: float | None, total: float | None) -> str:
 def seconds(value: float | None) -> str:
     """A moment for the scripts and the media fragment (#t=3.00), not localised."""
     return "" if value is None else f"{value:.2f}"
+
+
+@dataclass(frozen=True)
+class MarkGroup:
+    """The pinned threads that share one mark on the player's bar, at the earliest one's moment."""
+
+    at_seconds: float
+    threads: list[Comment]
+
+    @property
+    def resolved(self) -> bool:
+        return all(thread.resolved_at for thread in self.threads)
+
+
+@register.filter
+def mark_groups(threads: Iterable[Comment]) -> list[MarkGroup]:
+    """The pinned threads grouped by moment, in the threads' order, so that two comments at the same
+    moment make one mark with their count instead of one dot hiding the other.
+
+    A moment is a whole second: that is how the page writes it (0:03) and where a mark seeks to, so two
+    comments in the same second are, for the reader, at the same moment; a share of the duration (1%) would
+    merge, in a long video, moments people tell apart."""
+    groups: dict[int, list[Comment]] = {}
+    for thread in threads:
+        if thread.at_seconds is not None:
+            groups.setdefault(int(thread.at_seconds), []).append(thread)
+    return [MarkGroup(min(t.at_seconds or 0.0 for t in pinned), pinned) for pinned in groups.values()]
 
 
 @register.filter
