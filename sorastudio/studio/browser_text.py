@@ -104,4 +104,7 @@ def browser_text() -> dict[str, str]:
         "team.desktopBlocked": gettext(
             "Desktop notifications are blocked for this site: allow them in the browser's site settings."
         ),
+        # copy.js: the Copy button in a failed video's Details.
+        "copy.done": gettext("Copied"),
+        "copy.failed": gettext("Could not copy: select the text instead"),
     }

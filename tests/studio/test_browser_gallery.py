@@ -18,6 +18,7 @@ from playwright.sync_api import Error, Route
 
 from sorastudio.studio.models import Generation, ReviewState, State
 from sorastudio.teams.models import Membership, Team
+from sorastudio.upstream.errors import REFUSAL_CODE
 from tests.browser import FINISH, QUICK, BrowserTestCase, expect
 
 
@@ -234,3 +235,42 @@ class TestGallery(BrowserTestCase):
         page.locator(f"#card-{failed.pk}").get_by_role("checkbox").check()
         expect(delete).to_be_visible()
         expect(zip_button).to_be_hidden()  # nothing ticked is ready to download
+
+
+@pytest.mark.browser
+class TestFailureCard(BrowserTestCase):
+    def test_a_refused_card_leads_with_edit_and_retry_and_copies_its_details(self) -> None:
+        alice = self.member("alice", "Studio")
+        refused = Generation.objects.create(
+            team=Team.objects.get(name="Studio"),
+            created_by=alice,
+            prompt="A real person dancing",
+            model="sora-2",
+            duration=10,
+            state=State.FAILED,
+            finished_at=timezone.now(),
+            error_code=REFUSAL_CODE,
+            error_message="The request was rejected by the content policy.",
+            trace_id="trace-1234",
+            upstream_task_id="task-5678",
+        )
+        page = self.page
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=self.live_server_url)
+        self.log_in(page, "alice")
+        card = page.locator(f"#card-{refused.pk}")
+        expect(card.locator(".actions > :first-child")).to_have_text("Edit & retry")
+        details = card.locator("details.failure-details")
+        expect(details.get_by_text("trace-1234")).not_to_be_visible()
+
+        details.locator("summary").click()
+        expect(details.get_by_text("trace-1234")).to_be_visible()
+        copy = details.locator("button[data-copy]")
+        expect(copy).to_have_text("Copy")
+        copy.click()
+        expect(copy).to_have_text("Copied")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        self.assertEqual(
+            copied,
+            "The service said: “The request was rejected by the content policy.”\n"
+            f"Code: {REFUSAL_CODE}\nTrace id: trace-1234\nTask id: task-5678",
+        )

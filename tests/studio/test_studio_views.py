@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import logging
+import re
 
 from django.conf import settings
 from django.db import connection
@@ -467,6 +468,44 @@ class FailureDisplayTests(StudioTestCase):
         self.assertIn("content_policy_violation", page)
         self.assertIn(generation.trace_id, page)
         self.assertIn(f"?from={generation.pk}", page)
+
+    def test_it_leads_a_refused_card_with_its_words_and_edit_and_retry_and_keeps_the_codes_in_details(
+        self,
+    ) -> None:
+        generation = self.generate(prompt="A real person dancing")
+        pages = {
+            "gallery": self.client.get(reverse("studio:index")).content.decode(),
+            "video page": self.client.get(generation.get_absolute_url()).content.decode(),
+        }
+        for name, page in pages.items():
+            with self.subTest(name):
+                failure = page[page.index('<div class="failure"') :]
+                failure = failure[: failure.index('<div class="actions">') + 2000]
+                details = re.search(r'<details class="failure-details"[^>]*>(.*?)</details>', failure, re.S)
+                assert details is not None
+                explained = failure.index("seems to show a real person")
+                self.assertLess(explained, details.start())
+                for fact in ("content_policy_violation", generation.trace_id, generation.upstream_task_id):
+                    self.assertIn(fact, details[1])
+                    self.assertEqual(failure.count(fact), 1)  # nowhere else in the card: behind Details only
+                self.assertIn("<summary>Details</summary>", details[1])
+                self.assertRegex(
+                    details[1], r'<button type="button" class="copy-details" data-copy hidden>Copy</button>'
+                )
+                # The actions: Edit & retry, the main one, before Re-run.
+                self.assertLess(failure.index("Edit & retry"), failure.index(">Re-run<"))
+
+    def test_it_leads_a_failed_card_with_re_run_and_keeps_the_codes_in_details(self) -> None:
+        generation = self.generate(prompt="[sim:error] A kite over the sea")
+        self.assertEqual(generation.state, State.FAILED)
+        self.assertFalse(generation.refused)
+        page = self.client.get(reverse("studio:index")).content.decode()
+        failure = page[page.index('<div class="failure"') :]
+        details = failure.index('<details class="failure-details"')
+        self.assertLess(failure.index("<p>"), details)
+        if generation.error_code:
+            self.assertGreater(failure.index(generation.error_code), details)
+        self.assertLess(failure.index(">Re-run<"), failure.index("Edit & retry"))
 
     def test_edit_and_retry_fills_the_form_with_the_same_parameters(self) -> None:
         generation = self.generate(
