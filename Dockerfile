@@ -10,6 +10,10 @@ ENV DEBUG=false \
     STATIC_ROOT=/app/staticfiles
 
 WORKDIR /app
+# The simulator renders prompts in any script: Noto for Latin, Hebrew and Arabic, CJK and colour emoji.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 studio && mkdir -p /data && chown studio /data
 
 COPY requirements.lock ./
