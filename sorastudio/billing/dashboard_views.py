@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
 from sorastudio.lib import capabilities
-from sorastudio.lib.dates import StudioDateInput
+from sorastudio.lib.dates import StudioDateField
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.decorators import admin_required
 from sorastudio.teams.http import StudioRequest
@@ -148,8 +148,8 @@ def generations_csv(request: StudioRequest) -> HttpResponseBase:
 class SpendFilter(forms.Form):
     """The days, the grouping and the team(s), from the query string. Empty dates mean the last 30 days."""
 
-    start = forms.DateField(label=_("From"), required=False, widget=StudioDateInput)
-    end = forms.DateField(label=_("To"), required=False, widget=StudioDateInput)
+    start = StudioDateField(label=_("From"), required=False)
+    end = StudioDateField(label=_("To"), required=False)
     by = forms.ChoiceField(label=_("Group by"), choices=[(key, label) for key, (label, *_) in GROUPS.items()])
     team = forms.ChoiceField(label=_("Team"))
 

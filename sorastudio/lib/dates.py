@@ -15,9 +15,12 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import formats
+from django.utils.translation import gettext
 
 
 class StudioDateInput(forms.DateInput):
+    """A text input showing the date as DATE_FORMAT writes it, with what dates.js needs to do the same."""
+
     input_type = "text"
 
     def format_value(self, value: Any) -> str | None:
@@ -36,11 +39,33 @@ class StudioDateInput(forms.DateInput):
                 "data-months": json.dumps(month_names(), ensure_ascii=False),
                 "data-iso": day.isoformat() if day else "",
                 "autocomplete": "off",
-                "inputmode": "text",
                 "size": 14,
             }
         )
         return context
+
+
+# The day the fields' message gives as an example: its day and month cannot be taken for one another.
+EXAMPLE = date(2026, 11, 3)
+
+
+class StudioDateField(forms.DateField):
+    """A DateField that reads ISO and the language's format and, refused, says what it takes."""
+
+    widget = StudioDateInput
+
+    def to_python(self, value: Any) -> date | None:
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            if error.code != "invalid":
+                raise
+            example = formats.date_format(EXAMPLE, "DATE_FORMAT")
+            raise ValidationError(
+                gettext("Enter a valid date, such as %(example)s or %(iso)s.")
+                % {"example": example, "iso": EXAMPLE.isoformat()},
+                code="invalid",
+            ) from None
 
 
 def as_date(value: Any) -> date | None:

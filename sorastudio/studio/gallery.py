@@ -21,7 +21,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sorastudio.lib import capabilities, storage
-from sorastudio.lib.dates import StudioDateInput
+from sorastudio.lib.dates import StudioDateField
 from sorastudio.pipeline import providers
 from sorastudio.teams.models import Membership
 
@@ -72,8 +72,8 @@ class GalleryFilters(forms.Form):
         ],
         label=_("Made by"),
     )
-    date_from = forms.DateField(required=False, label=_("From"), widget=StudioDateInput)
-    date_to = forms.DateField(required=False, label=_("Until"), widget=StudioDateInput)
+    date_from = StudioDateField(required=False, label=_("From"))
+    date_to = StudioDateField(required=False, label=_("Until"))
     favourites = forms.BooleanField(required=False, label=_("Favourites only"))
 
     def __init__(self, data: QueryDict, *, membership: Membership) -> None:
