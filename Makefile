@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test test-sqlite test-postgres test-setup lint lock install install-dev chromium clean messages compile-messages
+.PHONY: run test test-sqlite test-postgres test-setup lint lock install install-dev chromium fonts clean messages compile-messages
 # One thing at a time: the two test runs each use both cores already.
 .NOTPARALLEL:
 
@@ -30,7 +30,7 @@ test-postgres: test-setup
 	scripts/test-services
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) Q_CLUSTER_NAME= $(PYTEST) $(PYTEST_ARGS)
 
-test-setup: install-dev chromium
+test-setup: install-dev chromium fonts
 	$(PY) manage.py collectstatic --noinput -v 0
 
 lint: install-dev
@@ -72,6 +72,16 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+
+# The simulator draws prompts in any script (sorastudio/simulator/fonts.py) and the browser tests show Chinese
+# pages: Noto for Latin, Hebrew and Arabic, CJK and colour emoji. Installed only when a file is missing.
+NOTO_FONTS := /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
+
+fonts:
+	@for file in $(NOTO_FONTS); do [ -f "$$file" ] || missing=1; done; [ -z "$$missing" ] || { \
+	  echo "Installing Debian's Noto fonts for the simulator and the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji >/dev/null; }
 
 lock: $(VENV)/bin/python
 	$(PIP) install --quiet pip-tools

@@ -341,6 +341,17 @@ def worker_database_url() -> str:
     return f"postgres://{credentials}{host}{port}/{quote(database['NAME'], safe='')}"
 
 
+def pick_day(page: Page, field: str, iso: str) -> None:
+    """Choose a day in the field's calendar: headless Chromium shows no picker to click in, so the native
+    input gets the day it would have given, and the change event it would have sent."""
+    page.locator(f"#{field} ~ .date-picker-button").click()
+    page.keyboard.press("Escape")  # closes the picker the button opened
+    page.locator(f"#{field} ~ input.date-picker-input").evaluate(
+        "(input, iso) => { input.value = iso; input.dispatchEvent(new Event('change', { bubbles: true })); }",
+        iso,
+    )
+
+
 def wait_for(check: Callable[[], bool], timeout: float = 10.0, message: str = "") -> None:
     """For facts outside the page (the database): ask until true or the time is up."""
     deadline = time.monotonic() + timeout

@@ -25,8 +25,10 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
 
 from sorastudio.lib import capabilities
+from sorastudio.lib.dates import StudioDateField
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.decorators import admin_required
 from sorastudio.teams.http import StudioRequest
@@ -96,7 +98,9 @@ def dashboard(request: StudioRequest) -> HttpResponseBase:
             query=form.query(),
         )
     if request.htmx:  # htmx swaps only a 200: the fields' messages are in it
-        return TemplateResponse(request, "studio/dashboard.html#dashboard", context)
+        response = TemplateResponse(request, "studio/dashboard.html#dashboard", context)
+        # The days as ISO dates, whatever format they were typed in: the address to share.
+        return push_url(response, f"?{form.query()}") if form.is_valid() else response
     return TemplateResponse(request, "studio/dashboard.html", context, status=200 if form.is_valid() else 400)
 
 
@@ -144,12 +148,8 @@ def generations_csv(request: StudioRequest) -> HttpResponseBase:
 class SpendFilter(forms.Form):
     """The days, the grouping and the team(s), from the query string. Empty dates mean the last 30 days."""
 
-    start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    start = StudioDateField(label=_("From"), required=False)
+    end = StudioDateField(label=_("To"), required=False)
     by = forms.ChoiceField(label=_("Group by"), choices=[(key, label) for key, (label, *_) in GROUPS.items()])
     team = forms.ChoiceField(label=_("Team"))
 

@@ -22,9 +22,11 @@ from pathlib import Path
 
 import av
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
-Font = ImageFont.FreeTypeFont
+from sorastudio.simulator import fonts
+
+Font = fonts.Face
 RGB = tuple[int, int, int]
 
 TEXT_COLOUR: RGB = (255, 255, 255)
@@ -36,8 +38,8 @@ MARKER_COLOUR: RGB = (255, 210, 80)
 WATERMARK_BOX_COLOUR: RGB = (0, 0, 0)
 WATERMARK_BOX_OPACITY = 0.55  # the box darkens what is beneath it without hiding it
 
-# Pillow's built-in font covers little beyond ASCII; these common characters cannot be reduced to ASCII by
-# Unicode decomposition, so they get a hand-made stand-in instead of the font's empty box.
+# Without the Noto fonts Pillow's built-in font covers little beyond ASCII; these common characters cannot be
+# reduced to ASCII by Unicode decomposition, so they get a hand-made stand-in instead of the font's empty box.
 _FALLBACKS = {
     "\u2010": "-",
     "\u2011": "-",
@@ -195,14 +197,12 @@ class _Layout:
         unit = min(width, height)
         margin = max(3, round(unit * 0.05))
         image = Image.fromarray(_background(width, height, prompt))
-        draw = ImageDraw.Draw(image)
-
         top = margin
         caption = _fold(" ".join(caption[:1000].split()))
         if caption:
             font = _font(max(9, round(unit * 0.045)))
             text = _ellipsize(caption, font, width - 2 * margin)
-            _text(draw, (width / 2, top), text, font, CAPTION_COLOUR, anchor="ma")
+            _text(image, (width / 2, top), text, font, CAPTION_COLOUR, anchor="ma")
             top += _line_height(font) + margin // 2
 
         # Bottom band: the progress bar, with the round marker centred on its line.
@@ -234,9 +234,9 @@ class _Layout:
             if char == "0":
                 digit_xs.append(x)
             else:
-                _text(draw, (x + cell_width / 2, cell_top + baseline), char, big, TEXT_COLOUR, anchor="ms")
+                _text(image, (x + cell_width / 2, cell_top + baseline), char, big, TEXT_COLOUR, anchor="ms")
             x += cell_width
-        _text(draw, (x, cell_top + baseline), total, small, CAPTION_COLOUR, anchor="ls")
+        _text(image, (x, cell_top + baseline), total, small, CAPTION_COLOUR, anchor="ls")
 
         prompt_bottom = cell_top - margin // 2
         watermark = _fold(" ".join(watermark[:1000].split()))
@@ -246,7 +246,7 @@ class _Layout:
             box_top = _draw_watermark(image, watermark, right=width - margin, bottom=prompt_bottom, unit=unit)
             prompt_bottom = box_top - margin // 2
 
-        _draw_prompt(draw, prompt, (margin, top, width - margin, prompt_bottom), unit)
+        _draw_prompt(image, prompt, (margin, top, width - margin, prompt_bottom), unit)
 
         # Sprites are cut from the finished static image, so each carries exactly the background beneath it.
         cells = []
@@ -254,7 +254,7 @@ class _Layout:
             sprites = []
             for digit in "0123456789":
                 cell = image.crop((cell_x, cell_top, cell_x + digit_width, cell_top + cell_height))
-                _text(ImageDraw.Draw(cell), (digit_width / 2, baseline), digit, big, TEXT_COLOUR, anchor="ms")
+                _text(cell, (digit_width / 2, baseline), digit, big, TEXT_COLOUR, anchor="ms")
                 # Clipped to the frame: on a tiny frame the timecode does not fit and is cut off.
                 sprite = np.asarray(cell, dtype=np.uint8)
                 sprites.append(sprite[: max(0, height - cell_top), : max(0, width - cell_x)])
@@ -322,7 +322,7 @@ def _background(width: int, height: int, prompt: str) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(column, (height, width, 3)).round().astype(np.uint8))
 
 
-def _draw_prompt(draw: ImageDraw.ImageDraw, prompt: str, box: tuple[int, int, int, int], unit: int) -> None:
+def _draw_prompt(image: Image.Image, prompt: str, box: tuple[int, int, int, int], unit: int) -> None:
     """Word-wrap the prompt into ``box``, shrinking the font until it fits and truncating as a last resort."""
     left, top, right, bottom = box
     max_width, max_height = right - left, bottom - top
@@ -347,7 +347,7 @@ def _draw_prompt(draw: ImageDraw.ImageDraw, prompt: str, box: tuple[int, int, in
         size = max(smallest, round(size * 0.9))
     y = top + (max_height - len(lines) * line_height) / 2 + line_height / 2
     for line in lines:
-        _text(draw, (left + max_width / 2, y), line, font, TEXT_COLOUR, anchor="mm")
+        _text(image, (left + max_width / 2, y), line, font, TEXT_COLOUR, anchor="mm")
         y += line_height
 
 
@@ -365,7 +365,7 @@ def _draw_watermark(image: Image.Image, text: str, *, right: int, bottom: int, u
     shade = Image.new("RGB", region.size, WATERMARK_BOX_COLOUR)
     image.paste(Image.blend(region, shade, WATERMARK_BOX_OPACITY), box[:2])
     centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
-    _text(ImageDraw.Draw(image), centre, text, font, TEXT_COLOUR, anchor="mm")
+    _text(image, centre, text, font, TEXT_COLOUR, anchor="mm")
     return box[1]
 
 
@@ -434,21 +434,20 @@ def _ellipsize(text: str, font: Font, max_width: int, *, force: bool = False) ->
 
 
 def _text(
-    draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, font: Font, fill: RGB, *, anchor: str
+    image: Image.Image, xy: tuple[float, float], text: str, font: Font, fill: RGB, *, anchor: str
 ) -> None:
-    draw.text(
-        xy, text, font=font, fill=fill, anchor=anchor, stroke_width=_stroke(font), stroke_fill=SHADOW_COLOUR
-    )
+    font.draw(image, xy, text, fill, anchor=anchor, stroke=_stroke(font), stroke_fill=SHADOW_COLOUR)
 
 
 def _fold(text: str) -> str:
-    """Reduce text to characters the built-in font has: accents are dropped (é -> e) rather than boxed."""
+    """Reduce text to characters the installed fonts have: without the Noto fonts, accents are dropped
+    (é -> e) rather than boxed."""
     out = []
     for char in text:
-        if char in _FALLBACKS:
-            out.append(_FALLBACKS[char])
-        elif _has_glyph(char):
+        if _has_glyph(char):
             out.append(char)
+        elif char in _FALLBACKS:
+            out.append(_FALLBACKS[char])
         else:
             base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
             out.append(base if base and all(_has_glyph(c) for c in base) else char)
@@ -457,19 +456,11 @@ def _fold(text: str) -> str:
 
 @cache
 def _has_glyph(char: str) -> bool:
-    if char.isspace() or char.isascii():
-        return True
-    font = _font(16)
-    return bytes(font.getmask(char)) != bytes(font.getmask("\U0010fffd"))
+    return char.isascii() or _font(16).has_glyph(char)
 
 
-@cache
 def _font(size: int) -> Font:
-    font = ImageFont.load_default(size=size)
-    if not isinstance(font, ImageFont.FreeTypeFont):
-        # Without FreeType Pillow falls back to a fixed bitmap font that can neither scale nor anchor text.
-        raise RuntimeError("rendering simulated videos needs Pillow built with FreeType support")
-    return font
+    return fonts.face(size)
 
 
 def _stroke(font: Font) -> int:

@@ -107,4 +107,6 @@ def browser_text() -> dict[str, str]:
         # copy.js: the Copy button in a failed video's Details.
         "copy.done": gettext("Copied"),
         "copy.failed": gettext("Could not copy: select the text instead"),
+        # dates.js: the calendar button beside a date field.
+        "dates.pick": gettext("Pick the date from a calendar"),
     }

@@ -21,6 +21,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sorastudio.lib import capabilities, storage
+from sorastudio.lib.dates import StudioDateField
 from sorastudio.pipeline import providers
 from sorastudio.teams.models import Membership
 
@@ -50,10 +51,6 @@ class SearchInput(forms.TextInput):
     input_type = "search"
 
 
-# The browser's date picker sends and shows ISO dates, whatever the page's language.
-DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-
-
 class GalleryFilters(forms.Form):
     """What the grid shows. Bound to the query string; each valid value applies even when another is
     invalid, and an invalid one gets its message beside its field."""
@@ -75,8 +72,8 @@ class GalleryFilters(forms.Form):
         ],
         label=_("Made by"),
     )
-    date_from = forms.DateField(required=False, label=_("From"), widget=DATE_INPUT)
-    date_to = forms.DateField(required=False, label=_("Until"), widget=DATE_INPUT)
+    date_from = StudioDateField(required=False, label=_("From"))
+    date_to = StudioDateField(required=False, label=_("Until"))
     favourites = forms.BooleanField(required=False, label=_("Favourites only"))
 
     def __init__(self, data: QueryDict, *, membership: Membership) -> None:

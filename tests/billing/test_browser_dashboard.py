@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Membership, Team
-from tests.browser import QUICK, BrowserTestCase, expect, wait_for
+from tests.browser import QUICK, BrowserTestCase, expect, pick_day, wait_for
 
 
 @pytest.mark.browser
@@ -131,3 +131,29 @@ class TestTheChartsFitTheirCards(BrowserTestCase):
                 with self.subTest(**look, days=days):
                     page.goto(f"/dashboard/?start={start.isoformat()}&end={end.isoformat()}")
                     self.assert_charts_fit(page, ["spend-chart", "outcome-chart"])
+
+
+@pytest.mark.browser
+class TestTheDashboardDays(BrowserTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        dana = self.member("dana", "Studio")
+        Membership.objects.filter(user=dana).update(role=Membership.Role.ADMIN)
+
+    def test_its_days_show_in_the_studio_format_and_come_from_the_calendar(self) -> None:
+        page = self.page
+        self.log_in(page, "dana")
+        page.goto("/dashboard/?start=2026-11-01&end=2026-11-20")
+        page.wait_for_load_state("load")
+        expect(page.locator("#id_start")).to_have_value("1 Nov 2026")
+
+        pick_day(page, "id_end", "2026-11-25")
+        expect(page.locator("#id_end")).to_have_value("25 Nov 2026")
+        page.get_by_role("button", name="Show").click()
+        expect(page).to_have_url(re.compile(r"/dashboard/\?start=2026-11-01&end=2026-11-25&"), timeout=QUICK)
+
+        # Typed in the studio's format, in the fields the answer brought (with their calendar buttons).
+        page.locator("#id_start").fill("10 Nov 2026")
+        page.get_by_role("button", name="Show").click()
+        expect(page).to_have_url(re.compile(r"/dashboard/\?start=2026-11-10&end=2026-11-25&"), timeout=QUICK)
+        expect(page.locator("#id_end ~ .date-picker-button")).to_be_visible()

@@ -301,7 +301,7 @@ class FilterTests(DashboardTestCase):
         response = self.get(start="2026-02-31", end="yesterday")
         self.assertEqual(response.status_code, 400)
         html = response.content.decode()
-        self.assertEqual(html.count("Enter a valid date."), 2)
+        self.assertEqual(html.count("Enter a valid date, such as 3 Nov 2026 or 2026-11-03."), 2)
         self.assertIn('aria-invalid="true"', html)
         self.assertNotIn('id="spend-chart"', html)
 
@@ -427,3 +427,13 @@ class DateFormatTests(DashboardTestCase):
                 row = text.split(f'<tr data-key="{day.isoformat()}">')[1].split("</th>")[0]
                 self.assertIn(long, row)  # the days table
                 self.assertTrue(f">{short}</text>" in text, f"no {short} under the charts' axis")
+
+    def test_the_fields_show_the_days_in_the_studio_format_and_the_address_keeps_iso(self) -> None:
+        url = reverse("studio:dashboard")
+        page = self.client.get(url, {"start": "2026-11-01", "end": "3 Nov 2026"})
+        self.assertContains(page, 'value="1 Nov 2026"')
+        self.assertContains(page, 'value="3 Nov 2026"')
+        fragment = self.client.get(url, {"start": "1 Nov 2026", "end": "2026-11-03"}, headers=HTMX)
+        self.assertTrue(fragment["HX-Push-Url"].startswith("?start=2026-11-01&end=2026-11-03&"))
+        chinese = self.client.get(url, {"start": "2026年11月1日"}, headers={"accept-language": "zh-hans"})
+        self.assertContains(chinese, 'value="2026年11月1日"')

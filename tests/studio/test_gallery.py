@@ -236,6 +236,17 @@ class FilterTests(GalleryTestCase):
         }
         self.assertEqual(self.shown(self.client.get(INDEX, params)), self.ids(self.tram))
 
+    def test_it_filters_by_dates_typed_in_the_studio_format_and_shows_them_so(self) -> None:
+        response = self.client.get(INDEX, {"date_from": "10 Mar 2025", "date_to": "10 March 2025"})
+        self.assertEqual(self.shown(response), self.ids(self.fox))
+        self.assertContains(response, 'value="10 Mar 2025"', count=2)
+        from_address = self.client.get(INDEX, {"date_from": "2025-03-10"})
+        self.assertContains(from_address, 'value="10 Mar 2025"')
+        typed = {"date_from": "2025年3月10日", "date_to": "2025-03-10"}
+        chinese = self.client.get(INDEX, typed, headers={"accept-language": "zh-hans"})
+        self.assertEqual(self.shown(chinese), self.ids(self.fox))
+        self.assertContains(chinese, 'value="2025年3月10日"', count=2)
+
     def test_an_invalid_value_gets_a_message_by_its_field_and_the_other_filters_still_apply(self) -> None:
         response = self.client.get(
             INDEX, {"date_from": "2025-13-45", "state": "sparkling", "review": "maybe", "q": "fox"}
@@ -291,6 +302,12 @@ class FragmentTests(GalleryTestCase):
         )
         self.assertContains(response, 'id="filter-q-errors" hx-swap-oob="true"></div>')
         self.assertEqual(response["HX-Push-Url"], "/?date_from=2025-03-10")
+
+    def test_the_address_to_push_has_iso_dates_whatever_format_was_typed(self) -> None:
+        response = self.client.get(
+            VIEW, {"date_from": "1 Mar 2025", "date_to": "10 March 2025"}, headers=HTMX_VIEW
+        )
+        self.assertEqual(response["HX-Push-Url"], "/?date_from=2025-03-01&date_to=2025-03-10")
 
     def test_a_full_page_has_no_out_of_band_parts(self) -> None:
         self.assertNotContains(self.client.get(INDEX, {"state": "ready"}), "hx-swap-oob")

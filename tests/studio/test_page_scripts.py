@@ -28,13 +28,20 @@ class PageScriptTests(TeamTestCase):
         video = make_finished(self.studio, self.alice)
         other = make_finished(self.studio, self.alice, "Another boat")
         pages = {
-            reverse("studio:index"): ["compose.js", "images.js", "character.js", "gallery.js", "copy.js"],
+            reverse("studio:index"): [
+                "compose.js",
+                "images.js",
+                "character.js",
+                "gallery.js",
+                "dates.js",
+                "copy.js",
+            ],
             video.get_absolute_url(): ["review.js", "copy.js"],
             f"{reverse('studio:compare')}?ids={video.pk}&ids={other.pk}": ["review.js"],
             reverse("studio:notifications"): ["notifications.js"],
             reverse("studio:members"): ["team.js"],
             reverse("studio:history"): [],
-            reverse("studio:dashboard"): [],
+            reverse("studio:dashboard"): ["dates.js"],
             reverse("studio:trash"): [],
         }
         for url, own in pages.items():
