@@ -10,11 +10,12 @@ ENV DEBUG=false \
     STATIC_ROOT=/app/staticfiles
 
 WORKDIR /app
-# The simulator renders prompts in any script: Noto for Latin, Hebrew and Arabic, CJK and colour emoji
-# (bookworm's versions, as the base image).
+# The simulator renders prompts in any script: Noto for Latin, Hebrew and Arabic, CJK and colour emoji.
+# Not pinned: Debian replaces a point release's package (…+deb12u1 → …+deb12u2) and drops the old one, so a
+# pin would break the build on the day of an update; fonts change nothing but the simulator's pictures.
+# hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-noto-core=20201225-1 \
-       fonts-noto-cjk=1:20220127+repack1-1 fonts-noto-color-emoji=2.042-0+deb12u1 \
+    && apt-get install -y --no-install-recommends fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 studio && mkdir -p /data && chown studio /data
 
