@@ -99,9 +99,12 @@ function followPlayback() {
   // A pin is kept to the hundredth of a second: a player paused on it has passed it.
   const time = (player.currentTime || 0) + 0.005;
   let current = null;
-  for (const thread of list.querySelectorAll(":scope > li[data-at]")) {
-    const at = Number(thread.dataset.at);
-    if (at <= time && (!current || at >= Number(current.dataset.at))) current = thread;
+  let passed = -1;
+  for (const thread of list.querySelectorAll(":scope > li.comment")) {
+    // The thread's own moment is its first one: replies come after it and are not pinned.
+    const moment = thread.querySelector(".comment-head [data-seek]");
+    const at = moment ? Number(moment.dataset.seek) : NaN;
+    if (at <= time && at >= passed) [current, passed] = [thread, at];
   }
   for (const thread of list.querySelectorAll(":scope > li[aria-current]")) {
     if (thread === current) continue;
