@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
-from playwright.sync_api import Page
+from playwright.sync_api import Page, ViewportSize
 
 from sorastudio.studio.models import Comment, Generation, GenerationImage
 from sorastudio.teams.models import Membership, Team
@@ -19,9 +19,12 @@ from tests.helpers import make_member, png_bytes
 
 # The frame rate review.js takes until it has measured one: the simulator's.
 FRAME = 1 / 24
-WIDE = {"width": 1366, "height": 900}
+WIDE: ViewportSize = {"width": 1366, "height": 900}
 
-BOX = "e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; }"
+BOX = """e => {
+  const r = e.getBoundingClientRect();
+  return {left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+}"""
 
 
 @pytest.mark.browser
@@ -34,7 +37,7 @@ class TestReviewRoom(BrowserTestCase):
         make_member("alice", studio, Membership.Role.CREATOR)
         self.bob = make_member("bob", studio, Membership.Role.REVIEWER)
 
-    def open_video(self, prompt: str, *, comments: int = 0) -> tuple[Page, Generation, Player]:
+    def open_video(self, prompt: str, *, comments: int = 0) -> tuple[Page, Player]:
         """alice makes a video, bob comments on it at 0:00.5, 0:01.5, … ; alice's page of it at 1366 px."""
         page = self.page
         self.log_in(page, "alice")
@@ -42,13 +45,14 @@ class TestReviewRoom(BrowserTestCase):
         self.wait_until_done(card)
         video = Generation.objects.get(pk=pk)
         for second in range(comments):
-            body = f"Note {second}: the light shifts on the dune's ridge, and the kite's tail loses its colour."
+            body = f"Note {second}: the light shifts on the ridge, and the kite's tail loses its colour."
             Comment.add(video, self.bob, body, at_seconds=second + 0.5)
         page.set_viewport_size(WIDE)
         page.goto(f"/generations/{pk}/")
         player = Player(page, page.locator("#player"))
         player.wait_for_metadata()
-        return page, video, player
+        self.video = video
+        return page, player
 
     @staticmethod
     def box(page: Page, selector: str) -> dict[str, float]:
@@ -72,7 +76,7 @@ class TestReviewRoom(BrowserTestCase):
         page.keyboard.press(key)
 
     def test_it_lists_the_comments_beside_the_player_and_follows_playback(self) -> None:
-        page, video, player = self.open_video("A red kite over the dunes at noon", comments=9)
+        page, player = self.open_video("A red kite over the dunes at noon", comments=9)
         stage, review = self.box(page, "#player-stage"), self.box(page, "#review")
         self.assertGreaterEqual(review["left"], stage["right"])
         self.assertLess(review["top"], stage["bottom"])
@@ -95,14 +99,14 @@ class TestReviewRoom(BrowserTestCase):
         expect(current).to_have_count(1)
         expect(current).to_be_in_viewport()
         page.wait_for_function("l => l.scrollTop > 0", arg=comments.element_handle(), timeout=QUICK)
-        self.assertEqual(page.evaluate("() => window.scrollY"), page_scroll, "the page scrolled, not the list")
+        self.assertEqual(page.evaluate("() => window.scrollY"), page_scroll, "the page scrolled")
 
         # A pinned time still seeks, and the list follows it back.
         page.locator("#review .comments > li").first.locator("a.at").click()
         expect(current).to_contain_text("Note 0:", timeout=QUICK)
 
     def test_writing_a_comment_pauses_the_video_and_pins_it_to_the_frame(self) -> None:
-        page, video, player = self.open_video("A heron lifting off a pond")
+        page, player = self.open_video("A heron lifting off a pond")
         player.play()
         player.wait_until_past(1.2)
         box = page.get_by_label("Add a comment")
@@ -112,16 +116,17 @@ class TestReviewRoom(BrowserTestCase):
         form = page.locator("form.new-comment")
         pin = form.get_by_label(f"Pin to 0:0{int(paused)}")
         expect(pin).to_be_checked(timeout=QUICK)
-        self.assertAlmostEqual(float(form.locator("input[name=at_seconds]").input_value()), paused, delta=0.006)
+        pinned = float(form.locator("input[name=at_seconds]").input_value())
+        self.assertAlmostEqual(pinned, paused, delta=0.006)
         box.press_sequentially("The heron's wing clips the frame")
         self.assertEqual(self.time(player), paused, "typing moved the player")
         page.get_by_role("button", name="Comment", exact=True).click()
         expect(page.locator(".comments .comment")).to_contain_text("The heron's wing clips the frame")
-        stored = Comment.objects.get(generation=video)
+        stored = Comment.objects.get(generation=self.video)
         self.assertAlmostEqual(stored.at_seconds or 0, paused, delta=0.006)
 
     def test_the_keyboard_plays_pauses_steps_and_opens_the_comment_box(self) -> None:
-        page, video, player = self.open_video("A paper lantern drifting on a lake")
+        page, player = self.open_video("A paper lantern drifting on a lake")
         handle = page.locator("#player").element_handle()
         self.press_on_page(page, " ")
         page.wait_for_function("v => !v.paused && v.currentTime > 0.1", arg=handle, timeout=QUICK)
@@ -129,7 +134,8 @@ class TestReviewRoom(BrowserTestCase):
         page.wait_for_function("v => v.paused", arg=handle, timeout=QUICK)
 
         player.seek(2)
-        for key, to in ((".", 2 + FRAME), (".", 2 + 2 * FRAME), (",", 2 + FRAME), ("j", 1 + FRAME), ("l", 2 + FRAME)):
+        steps = ((".", 2 + FRAME), (".", 2 + 2 * FRAME), (",", 2 + FRAME), ("j", 1 + FRAME), ("l", 2 + FRAME))
+        for key, to in steps:
             with self.subTest(key=key):
                 page.keyboard.press(key)
                 self.wait_paused_at(page, to, near=0.001)
@@ -154,9 +160,8 @@ class TestReviewRoom(BrowserTestCase):
         page.keyboard.type("j. l,")
         expect(box).to_have_value("j. l,")
         self.wait_paused_at(page, 2 + FRAME, near=0.001)
-        self.assertAlmostEqual(
-            float(page.locator("form.new-comment input[name=at_seconds]").input_value()), 2 + FRAME, delta=0.006
-        )
+        pinned = page.locator("form.new-comment input[name=at_seconds]").input_value()
+        self.assertAlmostEqual(float(pinned), 2 + FRAME, delta=0.006)
 
         box.fill("")
         player.seek(0)
@@ -210,7 +215,7 @@ class TestReviewRoom(BrowserTestCase):
         expect(dialog).to_be_hidden()
 
     def test_on_a_phone_it_is_one_column_with_nothing_sideways(self) -> None:
-        page, video, player = self.open_video("A kite over the dunes at dusk", comments=3)
+        page, player = self.open_video("A kite over the dunes at dusk", comments=3)
         page.set_viewport_size({"width": 390, "height": 844})
         stage, review = self.box(page, "#player-stage"), self.box(page, "#review")
         self.assertGreaterEqual(review["top"], stage["bottom"])
