@@ -228,7 +228,8 @@ document.addEventListener("keydown", (event) => {
   if (!act || (event.shiftKey && key !== "?") || document.querySelector("dialog[open]")) return;
   const target = event.target instanceof Element ? event.target : null;
   if (target?.closest(TYPING)) return;
-  if (key === " " && target?.closest(PRESSABLE)) return;
+  // The player's own controls answer a space when it has the focus.
+  if (key === " " && (target === player || target?.closest(PRESSABLE))) return;
   event.preventDefault();
   act(player);
 });
