@@ -14,7 +14,7 @@ from playwright.sync_api import Page, ViewportSize
 
 from sorastudio.studio.models import Comment, Generation, GenerationImage
 from sorastudio.teams.models import Membership, Team
-from tests.browser import QUICK, BrowserTestCase, Player, expect
+from tests.browser import FINISH, QUICK, BrowserTestCase, Player, expect
 from tests.helpers import make_member, png_bytes
 
 # The frame rate review.js takes until it has measured one: the simulator's.
@@ -185,6 +185,26 @@ class TestReviewRoom(BrowserTestCase):
         self.press_on_page(page, "Alt+l")
         page.wait_for_timeout(300)
         self.assertEqual(self.time(player), held)
+
+    def test_a_page_opened_while_the_video_is_made_becomes_a_review_room_when_it_ends(self) -> None:
+        page = self.page
+        self.log_in(page, "alice")
+        page.get_by_label("Orientation").select_option("portrait")
+        pk, card = self.generate(page, "A lighthouse cat watching the waves")
+        page.set_viewport_size(WIDE)
+        page.goto(f"/generations/{pk}/")
+        expect(page.locator("#player")).to_be_visible(timeout=FINISH)
+        expect(page.get_by_role("button", name="Ask for a review")).to_be_visible()
+        stage, review = self.box(page, "#player-stage"), self.box(page, "#review")
+        self.assertGreaterEqual(review["left"], stage["right"])
+        shortcuts = page.locator("#shortcuts")
+        expect(shortcuts).to_be_visible()
+        Player(page, page.locator("#player")).wait_for_metadata()
+        self.press_on_page(page, "l")
+        self.wait_paused_at(page, 1)
+        self.press_on_page(page, "c")
+        expect(page.get_by_label("Add a comment")).to_be_focused()
+        expect(page.locator("form.new-comment").get_by_label("Pin to 0:01")).to_be_checked()
 
     def test_it_shows_what_the_video_was_asked_with_beside_it(self) -> None:
         page = self.page
