@@ -190,7 +190,7 @@ class TestReviewRoom(BrowserTestCase):
         page = self.page
         self.log_in(page, "alice")
         page.get_by_label("Orientation").select_option("portrait")
-        pk, card = self.generate(page, "A lighthouse cat watching the waves")
+        pk = self.generate(page, "A lighthouse cat watching the waves")[0]
         page.set_viewport_size(WIDE)
         page.goto(f"/generations/{pk}/")
         expect(page.locator("#player")).to_be_visible(timeout=FINISH)
