@@ -126,6 +126,16 @@ class TestReviewRoom(BrowserTestCase):
         stored = Comment.objects.get(generation=self.video)
         self.assertAlmostEqual(stored.at_seconds or 0, paused, delta=0.006)
 
+        # Played again while the box keeps the focus: the next key typed holds the picture once more.
+        box = page.get_by_label("Add a comment")
+        box.focus()
+        player.play()
+        player.wait_until_past(paused + 0.3)
+        box.press_sequentially("A")
+        page.wait_for_function("v => v.paused", arg=page.locator("#player").element_handle(), timeout=QUICK)
+        again = page.locator("form.new-comment").get_by_label(f"Pin to 0:0{int(self.time(player))}")
+        expect(again).to_be_checked()
+
     def test_the_keyboard_plays_pauses_steps_and_opens_the_comment_box(self) -> None:
         page, player = self.open_video("A paper lantern drifting on a lake")
         handle = page.locator("#player").element_handle()
@@ -243,6 +253,23 @@ class TestReviewRoom(BrowserTestCase):
         )
         dialog.get_by_role("button", name="Close").click()
         expect(dialog).to_be_hidden()
+
+    def test_a_mark_for_two_comments_still_lists_both_in_the_room(self) -> None:
+        page, player = self.open_video("A heron over the reeds")
+        Comment.add(self.video, self.bob, "The wing clips the frame.", at_seconds=2.0)
+        Comment.add(self.video, self.bob, "The reeds flicker.", at_seconds=2.4)
+        page.reload()
+        player.wait_for_metadata()
+        mark = page.get_by_role("button", name="Go to 0:02, 2 comments")
+        mark.click()
+        threads = page.get_by_role("list", name="Comments at 0:02")
+        expect(threads).to_be_in_viewport(timeout=QUICK)
+        expect(threads.get_by_role("listitem")).to_have_count(2)
+        self.wait_paused_at(page, 2)
+        # The later of the two is the one passed last once the player reaches it.
+        player.seek(2.5)
+        current = page.locator("#review .comments > li[aria-current=true]")
+        expect(current).to_contain_text("The reeds flicker.")
 
     def test_on_a_phone_it_is_one_column_with_nothing_sideways(self) -> None:
         page, player = self.open_video("A kite over the dunes at dusk", comments=3)
