@@ -271,6 +271,19 @@ class TestReviewRoom(BrowserTestCase):
         current = page.locator("#review .comments > li[aria-current=true]")
         expect(current).to_contain_text("The reeds flicker.")
 
+    def test_it_is_a_room_at_1366_px_and_one_column_at_390_in_every_look(self) -> None:
+        self.open_video("A kite over the dunes at noon", comments=4)
+        for look, page in self.in_every_look("bob", f"/generations/{self.video.pk}/", "#player"):
+            with self.subTest(**look):
+                stage, review = self.box(page, "#player-stage"), self.box(page, "#review")
+                if look["width"] == 1366:
+                    self.assertGreaterEqual(review["left"], stage["right"])
+                    self.assertLessEqual(review["bottom"], 900)
+                else:
+                    self.assertGreaterEqual(review["top"], stage["bottom"])
+                widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+                self.assertLessEqual(widths[0], widths[1])
+
     def test_on_a_phone_it_is_one_column_with_nothing_sideways(self) -> None:
         page, player = self.open_video("A kite over the dunes at dusk", comments=3)
         page.set_viewport_size({"width": 390, "height": 844})
