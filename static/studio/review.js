@@ -1,4 +1,5 @@
-// Review: comments pinned to the player's moment, marks on the timeline, synchronised compare.
+// Review: comments pinned to the player's moment, marks on the timeline, the review room (a comment list that
+// follows playback, writing that holds the frame, keyboard shortcuts, the references enlarged), synchronised compare.
 import { studioText } from "./text.js";
 
 // A moment as the player and the page show it: m:ss, whole seconds (the server's `clock` filter).
