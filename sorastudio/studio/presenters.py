@@ -10,6 +10,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -129,6 +130,17 @@ def provider_label(generation: Generation) -> str:
 def character_clip_label(generation: Generation) -> str:
     """An uploaded character clip's file name, for the video's page."""
     return PurePosixPath(generation.character_clip.name or "").name
+
+
+def reference_links(generation: Generation) -> list[dict[str, str]]:
+    """The reference images asked for by address, as links named by their site: the page shows them
+    without fetching them, so that no one else's server learns who looks at the video."""
+    links = []
+    for url in generation.image_urls:
+        parts = urlsplit(url or "")
+        if parts.scheme in ("http", "https") and parts.hostname:
+            links.append({"url": url, "host": parts.hostname})
+    return links
 
 
 def summary(generation: Generation) -> str:

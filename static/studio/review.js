@@ -1,4 +1,5 @@
-// Review: comments pinned to the player's moment, marks on the timeline, synchronised compare.
+// Review: comments pinned to the player's moment, marks on the timeline, the review room (a comment list that
+// follows playback, writing that holds the frame, keyboard shortcuts, the references enlarged), synchronised compare.
 import { studioText } from "./text.js";
 
 // A moment as the player and the page show it: m:ss, whole seconds (the server's `clock` filter).
@@ -73,6 +74,197 @@ document.addEventListener("click", (event) => {
   link.setAttribute("aria-expanded", String(!list.hidden));
   if (!list.hidden) list.scrollIntoView({ block: "nearest" });
 });
+
+// --- The review room ----------------------------------------------------------------------------------
+// The comment list follows the player: the thread whose moment was passed last is marked as the current
+// one and brought into view inside the list (which scrolls on its own beside the player on wide screens;
+// on narrow ones the page is left where the person put it).
+
+function commentList() {
+  return document.querySelector("#review .comments");
+}
+
+function scrollWithin(box, item) {
+  if (box.scrollHeight <= box.clientHeight + 1) return;
+  const top = item.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+  const bottom = top + item.offsetHeight;
+  const behavior = window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+  if (top < box.scrollTop || item.offsetHeight > box.clientHeight) box.scrollTo({ top, behavior });
+  else if (bottom > box.scrollTop + box.clientHeight) box.scrollTo({ top: bottom - box.clientHeight, behavior });
+}
+
+function followPlayback() {
+  const player = reviewPlayer();
+  const list = commentList();
+  if (!player || !list) return;
+  // A pin is kept to the hundredth of a second: a player paused on it has passed it.
+  const time = (player.currentTime || 0) + 0.005;
+  let current = null;
+  let passed = -1;
+  for (const thread of list.querySelectorAll(":scope > li.comment")) {
+    // The thread's own moment is its first one: replies come after it and are not pinned.
+    const moment = thread.querySelector(".comment-head [data-seek]");
+    const at = moment ? Number(moment.dataset.seek) : NaN;
+    if (at <= time && at >= passed) [current, passed] = [thread, at];
+  }
+  for (const thread of list.querySelectorAll(":scope > li[aria-current]")) {
+    if (thread === current) continue;
+    thread.classList.remove("current");
+    thread.removeAttribute("aria-current");
+  }
+  if (!current || current.hasAttribute("aria-current")) return;
+  current.classList.add("current");
+  current.setAttribute("aria-current", "true");
+  scrollWithin(list, current);
+}
+
+for (const kind of ["timeupdate", "seeked", "loadedmetadata"]) {
+  document.addEventListener(kind, (event) => {
+    if (event.target === reviewPlayer()) followPlayback();
+  }, true);
+}
+
+// Writing a comment holds the picture: the player pauses, and the comment's pin (syncPins) takes the frame
+// it stopped on.
+document.addEventListener("focusin", holdForComment);
+document.addEventListener("input", holdForComment);
+
+function holdForComment(event) {
+  const field = event.target;
+  if (!(field instanceof HTMLTextAreaElement) || !field.form?.querySelector("[data-moment]")) return;
+  const player = reviewPlayer();
+  if (player && !player.paused) player.pause();
+}
+
+// The frame rate is not among a video's facts: it is read off the frames while the video plays (the
+// shortest step between two shown frames), and until then taken to be the simulator's and most films'.
+const DEFAULT_FRAME_RATE = 24;
+
+function frameRate(player) {
+  return Number(player.dataset.frameRate) || DEFAULT_FRAME_RATE;
+}
+
+function measureFrameRate(player) {
+  if (!player.requestVideoFrameCallback || player.dataset.measuring) return;
+  player.dataset.measuring = "1";
+  let last = null;
+  let shortest = Infinity;
+  let frames = 0;
+  const onFrame = (now, frame) => {
+    if (last !== null && frame.mediaTime > last) shortest = Math.min(shortest, frame.mediaTime - last);
+    last = frame.mediaTime;
+    frames += 1;
+    if (frames < 24 && !player.paused) {
+      player.requestVideoFrameCallback(onFrame);
+      return;
+    }
+    delete player.dataset.measuring;
+    if (shortest < Infinity) player.dataset.frameRate = String(Math.min(120, Math.max(1, Math.round(1 / shortest))));
+  };
+  player.requestVideoFrameCallback(onFrame);
+}
+
+document.addEventListener("play", (event) => {
+  if (event.target === reviewPlayer() && !event.target.dataset.frameRate) measureFrameRate(event.target);
+}, true);
+
+// --- Keyboard -----------------------------------------------------------------------------------------
+// Space plays or pauses, K pauses, J and L go back or forward a second, comma and period a frame, M pins a
+// new comment to this frame, C writes one, ? shows the list. Keys typed into a field stay the field's, a
+// space on a focused button or link presses it, and a key with Ctrl, Alt or Meta is the browser's.
+
+const TYPING = "textarea, select, [contenteditable]:not([contenteditable=false]), " +
+  "input:not([type=checkbox]):not([type=radio]):not([type=button]):not([type=submit]):not([type=reset])";
+const PRESSABLE = "a[href], button, summary, input, label, select, textarea, [role=button], [role=checkbox]";
+
+function seekTo(player, time) {
+  player.currentTime = Math.max(0, Math.min(time, player.duration || time));
+}
+
+function newCommentBox() {
+  return document.querySelector("form.new-comment textarea[name=body]");
+}
+
+function pinNewComment(player) {
+  const box = document.querySelector("form.new-comment [data-moment]");
+  const pin = box?.querySelector("[data-pin]");
+  if (!pin) return;
+  player.pause();
+  pin.checked = true;
+  box.dataset.touched = "1";
+  syncPins();
+}
+
+function toggleShortcuts() {
+  const help = document.getElementById("shortcuts");
+  if (help) help.open = !help.open;
+}
+
+const KEYS = {
+  " ": (player) => (player.paused ? player.play().catch(() => {}) : player.pause()),
+  k: (player) => player.pause(),
+  j: (player) => seekTo(player, player.currentTime - 1),
+  l: (player) => seekTo(player, player.currentTime + 1),
+  ",": (player) => {
+    player.pause();
+    seekTo(player, player.currentTime - 1 / frameRate(player));
+  },
+  ".": (player) => {
+    player.pause();
+    seekTo(player, player.currentTime + 1 / frameRate(player));
+  },
+  m: (player) => {
+    pinNewComment(player);
+    newCommentBox()?.focus();
+  },
+  c: () => newCommentBox()?.focus(),
+  "?": toggleShortcuts,
+};
+
+document.addEventListener("keydown", (event) => {
+  const player = reviewPlayer();
+  if (!player || event.defaultPrevented || event.isComposing || event.ctrlKey || event.altKey || event.metaKey) return;
+  const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+  const act = KEYS[key];
+  if (!act || (event.shiftKey && key !== "?") || document.querySelector("dialog[open]")) return;
+  const target = event.target instanceof Element ? event.target : null;
+  if (target?.closest(TYPING)) return;
+  // The player's own controls answer a space when it has the focus.
+  if (key === " " && (target === player || target?.closest(PRESSABLE))) return;
+  event.preventDefault();
+  act(player);
+});
+
+// The references the video was asked with open larger over the page (or, without scripts, as the file).
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("[data-enlarge]");
+  const dialog = document.getElementById("reference-view");
+  if (!link || !dialog || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  const view = dialog.querySelector("[data-reference-view]");
+  const media = document.createElement(link.dataset.enlarge === "video" ? "video" : "img");
+  if (media instanceof HTMLVideoElement) {
+    media.controls = true;
+    media.playsInline = true;
+    media.src = `${link.href}#t=${link.dataset.start || 0}`;
+  } else {
+    media.src = link.href;
+    media.alt = link.querySelector("img")?.alt || "";
+  }
+  view.replaceChildren(media);
+  dialog.showModal();
+});
+document.addEventListener("close", (event) => {
+  if (event.target.id === "reference-view") event.target.querySelector("[data-reference-view]").replaceChildren();
+}, true);
+
+function setUpRoom() {
+  const help = document.getElementById("shortcuts");
+  if (help) help.hidden = false;
+  followPlayback();
+}
+document.addEventListener("DOMContentLoaded", setUpRoom);
+document.addEventListener("htmx:afterSettle", setUpRoom);
 
 // --- Compare ------------------------------------------------------------------------------------------
 // One bar drives every video: play and pause all, one slider for the position. When one video is played,

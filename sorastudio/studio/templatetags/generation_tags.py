@@ -18,6 +18,7 @@ for _name in (
     "quality_label",
     "provider_label",
     "character_clip_label",
+    "reference_links",
     "summary",
     "explanation",
     "event_label",
