@@ -141,7 +141,9 @@ def _number(value: Any) -> float:
     return float(value)
 
 
-def arrow_head(start: tuple[float, float], tip: tuple[float, float], width: float) -> list[tuple[float, float]]:
+def arrow_head(
+    start: tuple[float, float], tip: tuple[float, float], width: float
+) -> list[tuple[float, float]]:
     """The two ends of an arrow's head at `tip`, in the frame's pixels (where angles are true): its barbs
     stay the same shape however long the arrow is, and shorter than it."""
     length = math.dist(start, tip)

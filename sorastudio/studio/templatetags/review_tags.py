@@ -14,7 +14,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from sorastudio.lib import drawing as drawings
-
 from sorastudio.studio.models import Comment, Generation
 from sorastudio.studio.review_forms import COMPARE_MOST
 from sorastudio.teams.models import Membership
@@ -139,7 +138,11 @@ def drawing_shapes(drawing: drawings.Drawing | None, generation: Generation) -> 
     """The shapes of a drawing as SVG elements in the frame's pixels. Only numbers and the palette's own
     colours reach the markup: the drawing was checked (lib.drawing.clean) before it was stored, and is
     read here again as numbers and names."""
-    checked = drawings.clean(drawing) if drawing else None
+    try:
+        checked = drawings.clean(drawing) if drawing else None
+    except drawings.DrawingError:
+        # Stored some other way than through Comment.add (by hand, say): shown as nothing rather than trusted.
+        checked = None
     if checked is None:
         return SafeString("")
     width, height = frame_of(generation)
