@@ -29,8 +29,8 @@ class PageScriptTests(TeamTestCase):
         other = make_finished(self.studio, self.alice, "Another boat")
         pages = {
             reverse("studio:index"): ["compose.js", "images.js", "character.js", "gallery.js", "copy.js"],
-            video.get_absolute_url(): ["review.js", "copy.js"],
-            f"{reverse('studio:compare')}?ids={video.pk}&ids={other.pk}": ["review.js"],
+            video.get_absolute_url(): ["review.js", "copy.js", "draw.js"],
+            f"{reverse('studio:compare')}?ids={video.pk}&ids={other.pk}": ["review.js", "draw.js"],
             reverse("studio:notifications"): ["notifications.js"],
             reverse("studio:members"): ["team.js"],
             reverse("studio:history"): [],
