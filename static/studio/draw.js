@@ -138,7 +138,8 @@ function showCanvas() {
   if (!canvas || !player) return;
   fit(canvas, player);
   const near = Math.abs((player.currentTime || 0) - editor.at) <= NEAR;
-  canvas.hidden = !(editor.on || (editor.shapes.length > 0 && near));
+  // An <svg> has no `hidden` property: the attribute, which the style sheet hides.
+  canvas.toggleAttribute("hidden", !(editor.on || (editor.shapes.length > 0 && near)));
   canvas.classList.toggle("drawing-on", editor.on);
 }
 
@@ -287,6 +288,7 @@ function switchDrawing(on) {
     else if (Math.abs(editor.player.currentTime - editor.at) > 0.05) editor.player.currentTime = editor.at;
     editor.player.pause();
     editor.canvas ||= makeCanvas();
+    editor.player.scrollIntoView({ block: "nearest" });
   }
   toggle.setAttribute("aria-pressed", String(on));
   toggle.textContent = on
