@@ -351,6 +351,8 @@ document.addEventListener("keydown", (event) => {
 
 function ready() {
   setUp();
+  // review.js sets the pin again after every swap (each of a response's out-of-band parts too).
+  holdPin();
   watchVideos();
 }
 

@@ -115,6 +115,13 @@ class TestDrawing(BrowserTestCase):
         pin = page.get_by_label("Pinned to 0:03, where you drew")
         expect(pin).to_be_checked()
         expect(pin).to_be_disabled()
+        # A comment refused (no text yet) keeps its drawing, there to post once the text is written.
+        page.get_by_role("button", name="Comment", exact=True).click()
+        expect(page.locator("#comment-body-error")).to_have_text("Write the comment first.", timeout=QUICK)
+        expect(canvas.locator("path")).to_have_count(2)
+        self.assertEqual([shape["kind"] for shape in self.drawn(page)["shapes"]], ["box", "pen"])
+        expect(page.get_by_label("Pinned to 0:03, where you drew")).to_be_checked()
+        self.assertFalse(Comment.objects.exists())
         page.get_by_label("Add a comment").fill("The kite's tail leaves the frame here.")
         page.get_by_role("button", name="Comment", exact=True).click()
 
