@@ -236,6 +236,8 @@ function startShape(event) {
     say(studioText("draw.tooMany", "A drawing can have at most %(most)s shapes: undo one to draw another.", { most }));
     return;
   }
+  // The first shape sets the moment: the player may have been stepped since drawing was switched on.
+  if (!editor.shapes.length) editor.at = editor.player.currentTime || 0;
   editor.canvas.setPointerCapture(event.pointerId);
   const at = shareAt(event);
   const base = { kind: editor.tool, colour: editor.colour, width: Number(editor.box.dataset.width) };
