@@ -210,3 +210,36 @@ class TestDrawing(BrowserTestCase):
         page.get_by_role("button", name="Play all").click()
         expect(on_second).to_be_visible(timeout=QUICK)
         expect(on_second).to_be_hidden(timeout=QUICK)
+
+    def test_it_draws_with_a_finger_on_a_phone(self) -> None:
+        page = self.page
+        self.log_in(page, "alice")
+        pk = self.submit(page, "A paper boat in the rain")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"/generations/{pk}/")
+        Player(page, page.locator("#player")).wait_for_metadata()
+        page.get_by_role("button", name="Draw on the frame").click()
+        canvas = page.locator(".drawing-canvas")
+        canvas.scroll_into_view_if_needed()
+        handle = canvas.element_handle()
+        points = [page.evaluate(ON_SCREEN, [handle, x, y]) for x, y in ((0.2, 0.5), (0.5, 0.3), (0.8, 0.5))]
+        scrolled = page.evaluate("() => window.scrollY")
+
+        touch = page.context.new_cdp_session(page)
+        touch.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
+        for kind, (x, y) in zip(
+            ("touchStart", "touchMove", "touchMove", "touchEnd"), [*points, points[-1]], strict=True
+        ):
+            touch.send(
+                "Input.dispatchTouchEvent",
+                {"type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]},
+            )
+
+        # The finger drew; it did not scroll the page.
+        stroke = self.drawn(page)["shapes"][0]
+        self.assertEqual(stroke["kind"], "pen")
+        self.assertGreaterEqual(len(stroke["points"]), 2)
+        self.assertAlmostEqual(stroke["points"][0][0], 0.2, delta=0.02)
+        self.assertAlmostEqual(stroke["points"][-1][0], 0.8, delta=0.02)
+        self.assertEqual(page.evaluate("() => window.scrollY"), scrolled)
+        self.assertFalse(page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth"))
