@@ -224,7 +224,8 @@ function makeCanvas() {
     editor.current = null;
     render();
   });
-  editor.player.insertAdjacentElement("afterend", canvas);
+  // Last on the stage: the player and its marks stay side by side (review.js and the room's layout).
+  editor.player.parentElement.append(canvas);
   return canvas;
 }
 
@@ -350,6 +351,12 @@ document.addEventListener("click", (event) => {
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && editor.on) switchDrawing(false);
 });
+
+// The last word on the moment, whatever moved the pin since (a key that steps the player, say): caught on
+// the way down, before htmx reads the form.
+document.addEventListener("submit", (event) => {
+  if (editor.box && event.target === editor.box.closest("form")) holdPin();
+}, true);
 
 function ready() {
   setUp();

@@ -86,6 +86,8 @@ class TestDrawing(BrowserTestCase):
             page.evaluate(SAME_BOX, [canvas.element_handle(), page.locator("#player").element_handle()])
         )
 
+        # Laid over the stage, leaving the player and its marks side by side.
+        expect(page.locator("#player-stage > #player + #marks")).to_have_count(1)
         tools.get_by_role("button", name="Box").click()
         tools.get_by_role("button", name="Yellow").click()
         self.drag(page, [(0.25, 0.25), (0.6, 0.6)])

@@ -73,7 +73,9 @@ class PostingTests(DrawingTestCase):
         self.assertIn('viewBox="0 0 1280 720"', thumb)
         self.assertIn(BOX_PATH, thumb)
         self.assertIn(STROKE_PATH, thumb)
-        stage = page.split('<div class="player-stage" id="player-stage">')[1].split('<div id="marks"')[0]
+        stage = page.split('id="player-stage">')[1].split('<div class="actions">')[0]
+        # After the marks: the player and its marks stay next to each other.
+        self.assertLess(stage.index('<div id="marks"'), stage.index('<div id="drawings"'))
         layer = stage.split('<div id="drawings" class="drawings" data-drawings-for="player">')[1]
         self.assertIn('<div class="drawing-overlay" data-drawing-at="3.20"', layer)
         self.assertIn('aria-label="Drawing by bob at 0:03"', layer)
