@@ -117,6 +117,18 @@ class TestDrawing(BrowserTestCase):
         pin = page.get_by_label("Pinned to 0:03, where you drew")
         expect(pin).to_be_checked()
         expect(pin).to_be_disabled()
+        # Put aside, the drawing waits at its moment and keeps the comment pinned there.
+        page.get_by_role("button", name="Stop drawing").click()
+        expect(tools).to_be_hidden()
+        player.seek(7)
+        expect(canvas).to_be_hidden()
+        expect(page.get_by_label("Pinned to 0:03, where you drew")).to_be_checked()
+        pinned = float(page.locator("form.new-comment input[name=at_seconds]").input_value())
+        self.assertAlmostEqual(pinned, moment, delta=0.011)
+        player.seek(moment)
+        expect(canvas).to_be_visible()
+        expect(canvas.locator("path")).to_have_count(2)
+
         # A comment refused (no text yet) keeps its drawing, there to post once the text is written.
         page.get_by_role("button", name="Comment", exact=True).click()
         expect(page.locator("#comment-body-error")).to_have_text("Write the comment first.", timeout=QUICK)
