@@ -95,6 +95,16 @@ def browser_text() -> dict[str, str]:
         "review.pinTo": gettext("Pin to %(time)s"),
         "compare.play": gettext("Play all"),
         "compare.pause": gettext("Pause all"),
+        # draw.js: drawing on the paused frame for a comment.
+        "draw.start": gettext("Draw on the frame"),
+        "draw.stop": gettext("Stop drawing"),
+        "draw.canvas": gettext("Drawing on the paused frame"),
+        "draw.pinned": gettext("Pinned to %(time)s, where you drew"),
+        "draw.tooMany": gettext("A drawing can have at most %(most)s shapes: undo one to draw another."),
+        "draw.longStroke": gettext("That stroke is as long as one can be: lift the pen and start another."),
+        "draw.tooBig": gettext(
+            "The drawing is as detailed as it can be: undo a stroke, or draw shorter ones."
+        ),
         # team.js: copying an invitation link, and the browser's own notifications.
         "team.copied": gettext("Copied"),
         "team.copyByHand": gettext("The link is selected: copy it with Ctrl+C (⌘C on a Mac)."),

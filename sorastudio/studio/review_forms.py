@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from sorastudio.lib import drawing as drawings
+
 from .models import DECISIONS, Generation, ReviewState
 from .templatetags.studio_tags import clock
 
@@ -89,3 +91,11 @@ class CommentForm(PinnedForm):
         error_messages={"required": _("Write the comment first."), "max_length": TOO_LONG},
     )
     parent = forms.UUIDField(required=False)
+    # The vectors draw.js made on the player's frame, as JSON (empty: nothing drawn).
+    drawing = forms.CharField(required=False, strip=True)
+
+    def clean_drawing(self) -> drawings.Drawing | None:
+        try:
+            return drawings.parse(self.cleaned_data["drawing"])
+        except drawings.DrawingError as error:
+            raise ValidationError(str(error)) from None

@@ -73,7 +73,14 @@ def comments(request: StudioRequest, pk: str) -> HttpResponseBase:
             # An error shows in the reply box of the thread the answered comment belongs to.
             reply_to = str(parent.parent_id or parent.pk)
         try:
-            Comment.add(generation, request.user, data["body"], at_seconds=data["at_seconds"], parent=parent)
+            Comment.add(
+                generation,
+                request.user,
+                data["body"],
+                at_seconds=data["at_seconds"],
+                parent=parent,
+                drawing=data["drawing"],
+            )
         except ReviewError as error:
             form.add_error(error.field, str(error))
     elif request.POST.get("parent"):
@@ -147,8 +154,21 @@ def compare(request: StudioRequest) -> HttpResponseBase:
     longest = max((video.video_duration or 0 for video in videos), default=0)
     context: dict[str, Any] = {"videos": videos, "problem": problem, "longest": longest}
     if not problem:
-        context["columns"] = list(zip(videos, _titles(videos), strict=True))
+        drawn = _drawn(videos)
+        context["columns"] = [
+            (video, title, drawn.get(video.pk, []))
+            for video, title in zip(videos, _titles(videos), strict=True)
+        ]
     return TemplateResponse(request, "studio/compare.html", context, status=400 if problem else 200)
+
+
+def _drawn(videos: list[Generation]) -> dict[uuid.UUID, list[Comment]]:
+    """The comments with a drawing on a frame of each video (the team's own: `videos` are), in order."""
+    found: dict[uuid.UUID, list[Comment]] = {}
+    comments = Comment.objects.filter(generation__in=videos, drawing__isnull=False, at_seconds__isnull=False)
+    for comment in comments.select_related("author"):
+        found.setdefault(comment.generation_id, []).append(comment)
+    return found
 
 
 def _titles(videos: list[Generation]) -> list[str]:

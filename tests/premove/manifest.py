@@ -22,7 +22,7 @@ REWRITTEN = {"django_migrations", "django_content_type"}
 PROJECT = "sorastudio."
 # Columns added by migrations since premove.json was made: left out of their tables' digests, so the rows
 # that were there compare as they were (a new column's value is its default, which the migration sets).
-ADDED_COLUMNS = {"studio_generation": {"demo"}}
+ADDED_COLUMNS = {"studio_generation": {"demo"}, "studio_comment": {"drawing"}}
 
 
 def table_rows(connection: Any) -> dict[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from sorastudio.lib import drawing as drawings
 from sorastudio.teams.models import Membership
 
 from .notifications import Notification
@@ -34,6 +35,8 @@ class Comment(models.Model):
     )
     body = models.TextField()
     at_seconds = models.FloatField(null=True, blank=True)
+    # What the author drew on the frame at `at_seconds`, as lib.drawing's checked vectors.
+    drawing = models.JSONField(null=True, blank=True)
     decision = models.CharField(max_length=20, choices=ReviewState.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -57,19 +60,27 @@ class Comment(models.Model):
         *,
         at_seconds: float | None = None,
         parent: Comment | None = None,
+        drawing: drawings.Drawing | None = None,
     ) -> Comment:
-        """A new comment, or a reply to `parent`; it goes on the video's timeline and is told to the
-        video's creator and, for a reply, to the author of the comment answered."""
+        """A new comment, or a reply to `parent`, perhaps with a drawing on the frame it is pinned to; it
+        goes on the video's timeline and is told to the video's creator and, for a reply, to the author of
+        the comment answered."""
         body = body.strip()
         if not body:
             raise ReviewError(gettext("Write the comment first."), field="body")
+        drawing = _checked_drawing(drawing, at_seconds)
         if parent is not None and (parent.generation_id != generation.pk or parent.parent_id is not None):
             raise ReviewError(
                 gettext("Reply to the first comment of the thread: replies go one level deep."), field="body"
             )
         with transaction.atomic():
             comment = cls.objects.create(
-                generation=generation, author=author, parent=parent, body=body, at_seconds=at_seconds
+                generation=generation,
+                author=author,
+                parent=parent,
+                body=body,
+                at_seconds=at_seconds,
+                drawing=drawing,
             )
             generation.log("commented", actor=author, at_seconds=at_seconds)
             Notification.send(
@@ -107,6 +118,22 @@ class Comment(models.Model):
             self.resolved_at = self.resolved_by = None
             self.generation.log("comment_reopened", actor=by, at_seconds=self.at_seconds)
         return won == 1
+
+
+def _checked_drawing(drawing: drawings.Drawing | None, at_seconds: float | None) -> drawings.Drawing | None:
+    """The drawing as stored, checked again whoever calls: it is drawn on one frame, so it needs one."""
+    if drawing is None:
+        return None
+    try:
+        checked = drawings.clean(drawing)
+    except drawings.DrawingError as error:
+        raise ReviewError(str(error), field="drawing") from None
+    if checked is not None and at_seconds is None:
+        raise ReviewError(
+            gettext("A drawing is made on one frame: pin the comment to the moment where you drew it."),
+            field="drawing",
+        )
+    return checked
 
 
 class Favourite(models.Model):

@@ -1,4 +1,5 @@
-"""The review's template helpers: marks along the player's bar, who may resolve a comment, compare links."""
+"""The review's template helpers: marks along the player's bar, who may resolve a comment, compare links,
+and the drawings on a frame, drawn as SVG."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
+from sorastudio.lib import drawing as drawings
 from sorastudio.studio.models import Comment, Generation
 from sorastudio.studio.review_forms import COMPARE_MOST
 from sorastudio.teams.models import Membership
@@ -75,3 +79,100 @@ def compare_url(generation: Generation, others: Generation | Iterable[Generation
         return ""
     query: list[tuple[str, Any]] = [("ids", str(video.pk)) for video in videos[:COMPARE_MOST]]
     return f"{reverse('studio:compare')}?{urlencode(query)}"
+
+
+# A frame of unknown size is drawn as the common one: only its shape matters, and 16:9 is the usual.
+FALLBACK_FRAME = (1280, 720)
+
+
+def frame_of(generation: Generation) -> tuple[int, int]:
+    """The video's frame in pixels, the space its drawings are drawn in (their shares scaled to it)."""
+    if generation.width and generation.height:
+        return generation.width, generation.height
+    return FALLBACK_FRAME
+
+
+@register.filter
+def frame_box(generation: Generation) -> str:
+    """The SVG viewBox of the video's frame."""
+    width, height = frame_of(generation)
+    return f"0 0 {width} {height}"
+
+
+@register.filter
+def frame_ratio(generation: Generation) -> str:
+    """The frame's shape, for CSS's aspect-ratio."""
+    width, height = frame_of(generation)
+    return f"{width} / {height}"
+
+
+@register.simple_tag
+def drawing_tools() -> dict[str, Any]:
+    """What the drawing tools offer and allow: the palette's colours (name, value, label) and the limits
+    the server keeps, so that draw.js stops before a drawing would be refused."""
+    return {
+        "palette": [
+            {"name": name, "value": value, "label": drawings.COLOUR_NAMES[name]}
+            for name, value in drawings.PALETTE.items()
+        ],
+        "most_shapes": drawings.MOST_SHAPES,
+        "most_points": drawings.MOST_POINTS,
+        "most_chars": drawings.MOST_CHARS,
+        "width": str(drawings.WIDTH),  # for a script: never localised
+    }
+
+
+@register.filter
+def drawn(threads: Iterable[Comment]) -> list[Comment]:
+    """The comments with a drawing and a moment, threads and their replies (already fetched), in order."""
+    found = []
+    for thread in threads:
+        for comment in (thread, *thread.replies.all()):
+            if comment.drawing and comment.at_seconds is not None:
+                found.append(comment)
+    return found
+
+
+@register.simple_tag
+def drawing_shapes(drawing: drawings.Drawing | None, generation: Generation) -> SafeString:
+    """The shapes of a drawing as SVG elements in the frame's pixels. Only numbers and the palette's own
+    colours reach the markup: the drawing was checked (lib.drawing.clean) before it was stored, and is
+    read here again as numbers and names."""
+    try:
+        checked = drawings.clean(drawing) if drawing else None
+    except drawings.DrawingError:
+        # Stored some other way than through Comment.add (by hand, say): shown as nothing rather than trusted.
+        checked = None
+    if checked is None:
+        return SafeString("")
+    width, height = frame_of(generation)
+    return format_html_join("", "{}", ((_shape(shape, width, height),) for shape in checked["shapes"]))
+
+
+def _shape(shape: dict[str, Any], width: int, height: int) -> SafeString:
+    colour = drawings.PALETTE[shape["colour"]]
+    stroke = shape["width"] * width
+    if shape["kind"] == "pen":
+        points = [(x * width, y * height) for x, y in shape["points"]]
+        # One point is a dot: a line to itself, which the round cap draws.
+        path = _path([points[0], *points] if len(points) == 1 else points)
+    else:
+        start = (shape["from"][0] * width, shape["from"][1] * height)
+        end = (shape["to"][0] * width, shape["to"][1] * height)
+        if shape["kind"] == "box":
+            path = _path([start, (end[0], start[1]), end, (start[0], end[1]), start]) + " Z"
+        else:
+            left, right = drawings.arrow_head(start, end, stroke)
+            path = f"{_path([start, end])} {_path([left, end, right])}"
+    return format_html(
+        '<path class="shape shape-{}" d="{}" stroke="{}" stroke-width="{}" fill="none" '
+        'stroke-linecap="round" stroke-linejoin="round"/>',
+        shape["kind"],
+        path,
+        colour,
+        f"{stroke:.1f}",
+    )
+
+
+def _path(points: list[tuple[float, float]]) -> str:
+    return "M" + " L".join(f"{x:.1f} {y:.1f}" for x, y in points)
