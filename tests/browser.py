@@ -327,6 +327,16 @@ class BrowserTestCase(StaticLiveServerTestCase):
         return pk, card
 
     @staticmethod
+    def card_menu(card: Locator) -> Locator:
+        """A gallery card's "⋯" menu, opened (as a click on it does): the list of its actions."""
+        menu = card.locator("details.card-menu")
+        if menu.get_attribute("open") is None:
+            menu.locator("summary").click()
+        items = menu.locator(".card-menu-items")
+        expect(items).to_be_visible()
+        return items
+
+    @staticmethod
     def wait_until_done(card: Locator, state: str = "succeeded") -> None:
         expect(card).to_have_attribute("data-state", state, timeout=FINISH)
 

@@ -194,20 +194,3 @@ class TestPhoneAndCards(BrowserTestCase):
         # One open at a time.
         expect(mine.locator(".card-menu-items")).to_be_hidden()
 
-    def test_it_shoots(self) -> None:
-        for look, page in self.in_every_look("dana", "/", ready="#gallery", widths=(390, 1366)):
-            if look["language"] != "en":
-                continue
-            page.set_viewport_size({"width": look["width"], "height": 844})
-            name = f"/tmp/shot-{look['width']}-{look['scheme']}"
-            page.screenshot(path=f"{name}-gallery.png")
-            if look["width"] == 390:
-                page.locator("[data-menu-toggle]").click()
-                page.screenshot(path=f"{name}-menu.png")
-                page.keyboard.press("Escape")
-                page.locator("[data-filters-open]").click()
-                page.wait_for_timeout(400)
-                page.screenshot(path=f"{name}-filters.png")
-                page.keyboard.press("Escape")
-            page.locator(f"#card-{self.videos[0].pk} summary").click()
-            page.screenshot(path=f"{name}-cardmenu.png")
