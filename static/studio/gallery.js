@@ -151,16 +151,16 @@ document.addEventListener("focusout", (event) => {
 });
 
 // On a phone the filters are a sheet over the gallery: the Filters button opens it (and says how many
-// filters apply), Done or Escape closes it, focus going back to the button. The grid follows each change
+// filters apply), Done or Escape closes it, focus going back to the button, and so does a tap beside it. The grid follows each change
 // behind it, as on a wide screen where the filters are always shown.
-function setFilters(open) {
+function setFilters(open, refocus = true) {
   const sheet = document.getElementById("filters");
   const opener = document.querySelector("[data-filters-open]");
   if (!sheet || !opener) return;
   sheet.classList.toggle("open", open);
   opener.setAttribute("aria-expanded", String(open));
   if (open) sheet.querySelector("input, select")?.focus();
-  else opener.focus();
+  else if (refocus) opener.focus();
 }
 
 function countFilters() {
@@ -178,6 +178,8 @@ document.addEventListener("click", (event) => {
   if (!(event.target instanceof Element)) return;
   if (event.target.closest("[data-filters-open]")) setFilters(true);
   else if (event.target.closest("[data-filters-close]")) setFilters(false);
+  // A tap on the gallery beside the open sheet closes it, as a sheet does.
+  else if (document.querySelector("#filters.open") && !event.target.closest("#filters")) setFilters(false, false);
 });
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && document.querySelector("#filters.open") && !menuOf(event.target)) setFilters(false);

@@ -43,7 +43,7 @@ document.addEventListener("change", (event) => {
 });
 
 // On a phone the top bar is one row: the Menu button opens the rest of it under the bar, and Escape, a
-// click elsewhere or the button again closes it.
+// click elsewhere, focus moving out or the button again closes it.
 function setMenu(open, refocus) {
   const button = document.querySelector("[data-menu-toggle]");
   const menu = button && document.getElementById(button.getAttribute("aria-controls"));
@@ -60,4 +60,12 @@ document.addEventListener("click", (event) => {
 });
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && document.querySelector("#topbar-menu.open")) setMenu(false, true);
+});
+// Tabbing on past its last item closes it too.
+document.addEventListener("focusout", (event) => {
+  const menu = document.querySelector("#topbar-menu.open");
+  const to = event.relatedTarget;
+  if (menu && menu.contains(event.target) && to instanceof Element && !menu.contains(to) && !to.closest("[data-menu-toggle]")) {
+    setMenu(false, false);
+  }
 });

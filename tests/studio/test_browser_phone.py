@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import ViewportSize
 
-from sorastudio.studio.models import State
+from sorastudio.studio.models import Notification, State
 from sorastudio.teams.models import Membership, Team
 from sorastudio.upstream.errors import REFUSAL_CODE
 from tests.browser import BrowserTestCase, expect
@@ -54,6 +54,11 @@ class TestPhoneAndCards(BrowserTestCase):
         self.videos = [make_finished(self.studio, self.dana, f"{long_prompt} take {n}") for n in range(3)]
         self.theirs = make_finished(self.studio, self.bob, "Bob's kite over the dunes")
         make_row(self.studio, self.dana, "A refused one", state=State.FAILED, error_code=REFUSAL_CODE)
+        # Something in each page: the trash, the notifications, the history.
+        make_finished(self.studio, self.dana, f"{long_prompt} thrown away").soft_delete(by=self.dana)
+        Notification.objects.create(
+            user=self.dana, team=self.studio, generation=self.videos[0], kind=Notification.Kind.READY
+        )
 
     def pages(self) -> list[str]:
         first, second = self.videos[0].pk, self.videos[1].pk
@@ -112,6 +117,9 @@ class TestPhoneAndCards(BrowserTestCase):
                 expect(dashboard).to_be_hidden()
                 expect(toggle).to_be_focused()
                 toggle.click()
+                page.mouse.click(5, PHONE["height"] - 40)  # elsewhere: the page's margin
+                expect(dashboard).to_be_hidden()
+                toggle.click()
                 dashboard.click()
                 expect(page).to_have_url(re.compile(r"/dashboard/$"))
 
@@ -138,6 +146,10 @@ class TestPhoneAndCards(BrowserTestCase):
                 expect(sheet).to_be_hidden()
                 expect(count).to_have_text("1")
                 expect(page).to_have_url(re.compile(r"state=failed"))
+                opener.click()
+                expect(sheet).to_be_visible()
+                page.locator(".gallery-panel h2").click()  # beside the sheet
+                expect(sheet).to_be_hidden()
 
     def test_it_shows_the_whole_value_of_every_select_on_a_laptop(self) -> None:
         for look, page in self.in_every_look("dana", "/", ready="#gallery", widths=(1366,)):
