@@ -99,6 +99,14 @@ class TestPhoneAndCards(BrowserTestCase):
                 top = poster.evaluate("el => el.getBoundingClientRect().top")
                 self.assertLess(top, PHONE["height"] - 40)
                 self.assertFalse(page.locator("#filters").is_visible())
+                # A card's menu opens within the screen.
+                items = self.card_menu(page.locator(f"#card-{self.videos[0].pk}"))
+                box = items.bounding_box()
+                assert box is not None
+                self.assertGreaterEqual(box["x"], 0)
+                self.assertLessEqual(box["x"] + box["width"], PHONE["width"])
+                sideways = page.evaluate(SIDEWAYS)
+                self.assertLessEqual(sideways["scroll"], sideways["width"], sideways)
 
     def test_it_opens_the_rest_of_the_top_bar_from_its_menu_on_a_phone(self) -> None:
         for look, page in self.phone_looks():
@@ -208,3 +216,22 @@ class TestPhoneAndCards(BrowserTestCase):
             expect(items.get_by_role("button", name="Delete")).to_have_count(1 if deletable else 0)
         # One open at a time.
         expect(mine.locator(".card-menu-items")).to_be_hidden()
+
+    def test_it_opens_a_cards_menu_and_re_runs_without_scripts(self) -> None:
+        context = self.browser.new_context(
+            base_url=self.live_server_url, java_script_enabled=False, viewport=PHONE
+        )
+        self.addCleanup(context.close)
+        page = context.new_page()
+        self.log_in(page, "dana")
+        # Without scripts nothing is a sheet or a menu of the bar: it all shows, and still fits.
+        expect(page.locator("#filters")).to_be_visible()
+        expect(page.locator(f"#topbar-menu a[href='{reverse('studio:dashboard')}']")).to_be_visible()
+        sideways = page.evaluate(SIDEWAYS)
+        self.assertLessEqual(sideways["scroll"], sideways["width"], sideways)
+        cards = page.locator("#gallery article.card")
+        expect(cards).to_have_count(5)
+        self.card_menu(page.locator(f"#card-{self.videos[0].pk}")).get_by_role(
+            "button", name="Re-run"
+        ).click()
+        expect(cards).to_have_count(6)
