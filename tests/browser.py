@@ -272,10 +272,12 @@ class BrowserTestCase(StaticLiveServerTestCase):
         # and a select changed before that would send nothing (seen on a busy machine).
         page.wait_for_load_state("load")
 
-    def in_every_look(self, username: str, path: str, ready: str) -> Iterator[tuple[dict[str, Any], Page]]:
-        """`username` logged in on `path` at 1366 and 390 px, in both languages and both colour schemes:
-        each look and its page, once `ready` (a selector) shows."""
-        for width in (1366, 390):
+    def in_every_look(
+        self, username: str, path: str, ready: str, widths: tuple[int, ...] = (1366, 390)
+    ) -> Iterator[tuple[dict[str, Any], Page]]:
+        """`username` logged in on `path` at 1366 and 390 px (or `widths`), in both languages and both
+        colour schemes: each look and its page, once `ready` (a selector) shows."""
+        for width in widths:
             for language in ("en", "zh-hans"):
                 for scheme in ("light", "dark"):
                     page = self.new_page()
@@ -323,6 +325,16 @@ class BrowserTestCase(StaticLiveServerTestCase):
         card = page.locator(f"#card-{pk}")
         expect(card).to_be_visible(timeout=QUICK)
         return pk, card
+
+    @staticmethod
+    def card_menu(card: Locator) -> Locator:
+        """A gallery card's "⋯" menu, opened (as a click on it does): the list of its actions."""
+        menu = card.locator("details.card-menu")
+        if menu.get_attribute("open") is None:
+            menu.locator("summary").click()
+        items = menu.locator(".card-menu-items")
+        expect(items).to_be_visible()
+        return items
 
     @staticmethod
     def wait_until_done(card: Locator, state: str = "succeeded") -> None:

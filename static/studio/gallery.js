@@ -77,3 +77,116 @@ document.addEventListener("change", (event) => {
 // New cards (filters, "More", a finished job) may come and ticked ones go.
 document.addEventListener("htmx:afterSettle", showSelection);
 document.addEventListener("DOMContentLoaded", showSelection);
+
+// A card's "⋯" menu (a <details>, which opens and closes by itself without this file): one open at a time,
+// closed by a click elsewhere, by Escape (focus back on its button) or when focus leaves it; opened from
+// the keyboard it puts focus on its first item, and the arrows, Home and End move through its items.
+const menuOf = (node) => node instanceof Element && node.closest("details[data-card-menu]");
+const itemsOf = (menu) => [...menu.querySelectorAll(".card-menu-items a, .card-menu-items button")];
+let openedByKey = false;
+
+function closeMenu(menu, refocus) {
+  if (!menu.open) return;
+  menu.open = false;
+  if (refocus) menu.querySelector("summary").focus();
+}
+
+document.addEventListener(
+  "toggle",
+  (event) => {
+    const menu = event.target;
+    if (!(menu instanceof HTMLDetailsElement) || !menu.matches("[data-card-menu]") || !menu.open) return;
+    for (const other of document.querySelectorAll("details[data-card-menu][open]")) {
+      if (other !== menu) closeMenu(other, false);
+    }
+    if (openedByKey) itemsOf(menu)[0]?.focus();
+    openedByKey = false;
+  },
+  true, // "toggle" does not bubble
+);
+
+document.addEventListener("keydown", (event) => {
+  const menu = menuOf(event.target);
+  if (!menu) return;
+  const onSummary = event.target.matches("summary");
+  if (onSummary && !menu.open && ["Enter", " ", "ArrowDown"].includes(event.key)) {
+    openedByKey = true;
+    if (event.key === "ArrowDown") {
+      event.preventDefault();
+      menu.open = true;
+    }
+    return;
+  }
+  if (!menu.open) return;
+  if (event.key === "Escape") {
+    event.preventDefault();
+    closeMenu(menu, true);
+    return;
+  }
+  const items = itemsOf(menu);
+  const at = items.indexOf(event.target);
+  const next = {
+    ArrowDown: (at + 1) % items.length,
+    ArrowUp: (at - 1 + items.length) % items.length,
+    Home: 0,
+    End: items.length - 1,
+  }[event.key];
+  if (next === undefined || !items.length) return;
+  event.preventDefault();
+  items[next].focus();
+});
+
+document.addEventListener("click", (event) => {
+  const menu = menuOf(event.target);
+  for (const open of document.querySelectorAll("details[data-card-menu][open]")) {
+    if (open !== menu) closeMenu(open, false);
+  }
+  // An item chosen: the menu closes once the click has done its work (a download, a form sent by htmx).
+  if (menu && event.target.closest(".card-menu-items")) setTimeout(() => closeMenu(menu, menu.isConnected), 0);
+});
+
+document.addEventListener("focusout", (event) => {
+  const menu = menuOf(event.target);
+  if (menu && event.relatedTarget instanceof Node && !menu.contains(event.relatedTarget)) closeMenu(menu, false);
+});
+
+// On a phone the filters are a sheet over the gallery: the Filters button opens it (and says how many
+// filters apply), Done or Escape closes it, focus going back to the button, and so does a tap beside it. The grid follows each change
+// behind it, as on a wide screen where the filters are always shown.
+function setFilters(open, refocus = true) {
+  const sheet = document.getElementById("filters");
+  const opener = document.querySelector("[data-filters-open]");
+  if (!sheet || !opener) return;
+  sheet.classList.toggle("open", open);
+  opener.setAttribute("aria-expanded", String(open));
+  if (open) sheet.querySelector("input, select")?.focus();
+  else if (refocus) opener.focus();
+}
+
+function countFilters() {
+  const sheet = document.getElementById("filters");
+  const count = document.querySelector("[data-filters-count]");
+  if (!sheet || !count) return;
+  const active = [...sheet.elements].filter((field) =>
+    field.type === "checkbox" ? field.checked : field.name && field.type !== "submit" && field.value.trim() !== "",
+  ).length;
+  count.textContent = String(active);
+  count.hidden = active === 0;
+}
+
+document.addEventListener("click", (event) => {
+  if (!(event.target instanceof Element)) return;
+  if (event.target.closest("[data-filters-open]")) setFilters(true);
+  else if (event.target.closest("[data-filters-close]")) setFilters(false);
+  // A tap on the gallery beside the open sheet closes it, as a sheet does.
+  else if (document.querySelector("#filters.open") && !event.target.closest("#filters")) setFilters(false, false);
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && document.querySelector("#filters.open") && !menuOf(event.target)) setFilters(false);
+});
+document.addEventListener("input", (event) => {
+  if (event.target instanceof Element && event.target.closest("#filters")) countFilters();
+});
+document.addEventListener("change", (event) => {
+  if (event.target instanceof Element && event.target.closest("#filters")) countFilters();
+});

@@ -41,3 +41,31 @@ document.addEventListener("change", (event) => {
   const select = event.target.closest("select[data-autosubmit]");
   if (select) select.form.requestSubmit();
 });
+
+// On a phone the top bar is one row: the Menu button opens the rest of it under the bar, and Escape, a
+// click elsewhere, focus moving out or the button again closes it.
+function setMenu(open, refocus) {
+  const button = document.querySelector("[data-menu-toggle]");
+  const menu = button && document.getElementById(button.getAttribute("aria-controls"));
+  if (!menu) return;
+  menu.classList.toggle("open", open);
+  button.setAttribute("aria-expanded", String(open));
+  if (open) menu.querySelector("a, button, select")?.focus();
+  else if (refocus) button.focus();
+}
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-menu-toggle]");
+  if (button) setMenu(button.getAttribute("aria-expanded") !== "true", false);
+  else if (!event.target.closest("#topbar-menu")) setMenu(false, false);
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && document.querySelector("#topbar-menu.open")) setMenu(false, true);
+});
+// Tabbing on past its last item closes it too.
+document.addEventListener("focusout", (event) => {
+  const menu = document.querySelector("#topbar-menu.open");
+  const to = event.relatedTarget;
+  if (menu && menu.contains(event.target) && to instanceof Element && !menu.contains(to) && !to.closest("[data-menu-toggle]")) {
+    setMenu(false, false);
+  }
+});

@@ -216,7 +216,9 @@ class TestGallery(BrowserTestCase):
         toolbar = page.locator("#selection")
         delete = toolbar.get_by_role("button", name="Delete")
         zip_button = toolbar.get_by_role("button", name="Download as zip")
-        expect(page.locator(f"#card-{theirs.pk}").get_by_role("button", name="Delete")).to_have_count(0)
+        their_menu = self.card_menu(page.locator(f"#card-{theirs.pk}"))
+        expect(their_menu.get_by_role("button", name="Re-run")).to_be_visible()
+        expect(their_menu.get_by_role("button", name="Delete")).to_have_count(0)
 
         page.locator(f"#card-{theirs.pk}").get_by_role("checkbox").check()
         expect(toolbar).to_contain_text("1 selected")

@@ -92,7 +92,7 @@ class TestGenerateWithCallbacks(BrowserTestCase):
         self.assertEqual((states[0], states[-1]), ("queued", "succeeded"), states)
 
         with page.expect_download(timeout=QUICK) as download_info:
-            card.get_by_role("link", name="Download").click()
+            self.card_menu(card).get_by_role("link", name="Download").click()
         download = download_info.value
         self.assertEqual(
             download.suggested_filename, "a-paper-boat-drifting-down-a-rain-gutter-sora-2-pro-25s.mp4"
@@ -136,7 +136,7 @@ class TestGenerateWithCallbacks(BrowserTestCase):
         expect(failure.locator("dt:text-is('Code') + dd")).to_have_text("content_policy_violation")
         expect(failure.locator("dt:text-is('Trace id') + dd")).to_have_text(UUID)
         expect(card.locator("video")).to_have_count(0)
-        expect(card.get_by_role("link", name="Download")).to_have_count(0)
+        expect(self.card_menu(card).get_by_role("link", name="Download")).to_have_count(0)
 
         card.get_by_role("link", name="Edit & retry").click()
         expect(page).to_have_url(f"{self.live_server_url}/?from={pk}#compose", timeout=QUICK)
@@ -169,7 +169,9 @@ class TestGenerateWithCallbacks(BrowserTestCase):
         first_action = card.locator(".actions > :first-child")
         expect(first_action).to_have_text("Edit & retry")
         expect(first_action).to_have_class(re.compile(r"\bprimary\b"))
-        expect(card.get_by_role("button", name="Re-run")).not_to_have_class(re.compile(r"\bprimary\b"))
+        expect(self.card_menu(card).get_by_role("button", name="Re-run")).not_to_have_class(
+            re.compile(r"\bprimary\b")
+        )
 
         first_action.click()
         expect(page).to_have_url(f"{self.live_server_url}/?from={pk}#compose", timeout=QUICK)

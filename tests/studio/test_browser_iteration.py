@@ -89,7 +89,7 @@ class TestIteration(BrowserTestCase):
         card = page.locator(f"#card-{first}")
         expect(card).to_have_attribute("data-state", "succeeded", timeout=FINISH)
 
-        card.get_by_role("button", name="Re-run").click()
+        self.card_menu(card).get_by_role("button", name="Re-run").click()
         again = page.locator("#gallery article.card").first
         expect(again).not_to_have_id(f"card-{first}", timeout=QUICK)
         expect(again).to_have_attribute("data-state", "succeeded", timeout=FINISH)
@@ -100,7 +100,7 @@ class TestIteration(BrowserTestCase):
             ("sora-2-pro", 25, "A tram crossing a bridge in the rain"),
         )
 
-        card.get_by_role("link", name="Edit & retry").click()
+        self.card_menu(card).get_by_role("link", name="Edit & retry").click()
         expect(page.get_by_label("Describe the video")).to_have_value("A tram crossing a bridge in the rain")
         expect(page.get_by_label("Model")).to_have_value("sora-2-pro")
         expect(page.get_by_label("Length")).to_have_value("25")
