@@ -115,7 +115,7 @@ class PasswordChangeTests(TeamTestCase):
         self.client.force_login(self.alice)
         page = self.client.get(reverse("password_change"))
         self.assertContains(page, "Change your password")
-        self.assertContains(page, 'class="topbar"')  # the studio's page, not the admin's
+        self.assertContains(page, 'class="topbar')  # the studio's page, not the admin's
         response = self.client.post(
             reverse("password_change"),
             {"old_password": RIGHT, "new_password1": "a-new-lantern-42", "new_password2": "a-new-lantern-42"},
