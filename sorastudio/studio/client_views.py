@@ -77,7 +77,9 @@ def _page(
     if unlock_form is None:
         context["items"] = _items(link, refused)
         context["name"] = request.session.get(NAME_KEY, "")
-    return TemplateResponse(request, "studio/client_review.html", context, status=status, headers=GUEST_HEADERS)
+    return TemplateResponse(
+        request, "studio/client_review.html", context, status=status, headers=GUEST_HEADERS
+    )
 
 
 def _items(link: ReviewLink, refused: tuple[Any, str, GuestForm] | None) -> list[dict[str, Any]]:
@@ -186,6 +188,12 @@ def client_verdict(request: HttpRequest, secret: str, pk: str) -> HttpResponseBa
     return _page(request, secret, link, status=status, refused=(video.pk, "verdict_form", form))
 
 
+def _guest_headers(response: HttpResponseBase) -> HttpResponseBase:
+    for name, value in GUEST_HEADERS.items():
+        response[name] = value
+    return response
+
+
 @login_not_required
 @require_GET
 def client_video(request: HttpRequest, secret: str, pk: str) -> HttpResponseBase:
@@ -197,8 +205,7 @@ def client_video(request: HttpRequest, secret: str, pk: str) -> HttpResponseBase
         content_type="video/mp4",
         etag=f'"{video.sha256}"',
     )
-    response.headers.update(GUEST_HEADERS)
-    return response
+    return _guest_headers(response)
 
 
 @login_not_required
@@ -214,5 +221,4 @@ def client_poster(request: HttpRequest, secret: str, pk: str) -> HttpResponseBas
         content_type="image/jpeg",
         etag=f'"p-{video.sha256}"',
     )
-    response.headers.update(GUEST_HEADERS)
-    return response
+    return _guest_headers(response)

@@ -44,7 +44,9 @@ class ReviewLinkForm(forms.Form):
         required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("Optional: the client types it before seeing anything. Send it separately from the link."),
+        help_text=_(
+            "Optional: the client types it before seeing anything. Send it separately from the link."
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -54,7 +56,10 @@ class ReviewLinkForm(forms.Form):
 
 class UnlockForm(forms.Form):
     password = forms.CharField(
-        label=_("Password"), max_length=128, strip=False, widget=forms.PasswordInput(attrs={"autofocus": True})
+        label=_("Password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autofocus": True}),
     )
 
 

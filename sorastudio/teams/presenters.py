@@ -31,7 +31,9 @@ AUDIT_TEXTS: dict[str, StrOrPromise] = {
     AuditEntry.Kind.CREDIT_GRANTED: _("%(credits)s credits granted to %(subject)s: %(reason)s"),
     AuditEntry.Kind.SERVICE_PAUSED: _("%(service)s paused: the studio’s account is out of credit"),
     AuditEntry.Kind.SERVICE_RESUMED: _("%(service)s resumed"),
-    AuditEntry.Kind.REVIEW_LINK_MADE: _("“%(title)s”: %(videos)s videos shared with a client for %(days)s days"),
+    AuditEntry.Kind.REVIEW_LINK_MADE: _(
+        "“%(title)s”: %(videos)s videos shared with a client for %(days)s days"
+    ),
     AuditEntry.Kind.REVIEW_LINK_REVOKED: _("“%(title)s” revoked: the client can no longer open it"),
 }
 

@@ -5,8 +5,9 @@ This package re-exports every model and the names other code imports from `soras
 Django's app registry finds an app's models by importing this module, and the rest of the studio (and
 tasks already on the queue, which name `sorastudio.studio.models.email_notifications`) import from here.
 The submodules import one way only: states (what they all agree on) first, then characters,
-notifications and review, then generation, which uses them all, then sharing, which uses generation; a model that points back at a video names it
-"studio.Generation" and imports it for type checking only."""
+notifications and review, then generation, which uses them all, then sharing (client review links), which
+uses generation; a model that points back at a video (or at a link) names it "studio.Generation" and
+imports it for type checking only."""
 
 from .characters import Character
 from .generation import (
@@ -54,14 +55,14 @@ from .states import (
 
 __all__ = [
     "CARD_COLUMNS",
-    "LINK_DAYS",
-    "LINK_DAYS_MOST",
-    "LINK_VIDEOS_MOST",
     "CARD_FLAGS",
     "CARD_LINKS",
     "DECISIONS",
     "DECISIONS_NEEDING_A_REASON",
     "FINAL_STATES",
+    "LINK_DAYS",
+    "LINK_DAYS_MOST",
+    "LINK_VIDEOS_MOST",
     "LIVE_STATES",
     "NOTIFICATION_TEXTS",
     "PARAM_FIELDS",

@@ -202,16 +202,17 @@ class ReviewLink(models.Model):
                 revoked_at=now, revoked_by=by
             )
             if won:
-                AuditEntry.record(AuditEntry.Kind.REVIEW_LINK_REVOKED, team=self.team, actor=by, title=self.title)
+                AuditEntry.record(
+                    AuditEntry.Kind.REVIEW_LINK_REVOKED, team=self.team, actor=by, title=self.title
+                )
         if won:
             self.revoked_at, self.revoked_by = now, by
         return won == 1
 
     def shown_videos(self) -> models.QuerySet[Generation]:
         """What the guest sees: the link's videos still finished and out of the trash, oldest first."""
-        return (
-            self.videos.filter(team=self.team_id, state=State.SUCCEEDED, deleted_at__isnull=True)
-            .order_by("created_at", "pk")
+        return self.videos.filter(team=self.team_id, state=State.SUCCEEDED, deleted_at__isnull=True).order_by(
+            "created_at", "pk"
         )
 
     def shown_video(self, pk: Any) -> Generation | None:
@@ -222,7 +223,7 @@ class ReviewLink(models.Model):
 
     # --- The password -------------------------------------------------------------------------------------
 
-    def unlock(self, password: str, address: str) -> bool:
+    def unlock(self, password: str, address: str | None) -> bool:
         """Whether `password` is the link's; a wrong one is counted against the link and the address.
         TooManyTries, before the password is even checked, once either has had too many wrong ones."""
         with transaction.atomic():
@@ -257,7 +258,13 @@ class ReviewLink(models.Model):
         return comment
 
     def decide(
-        self, generation: Generation, name: str, decision: str, *, comment: str = "", at_seconds: float | None = None
+        self,
+        generation: Generation,
+        name: str,
+        decision: str,
+        *,
+        comment: str = "",
+        at_seconds: float | None = None,
     ) -> ClientVerdict:
         """The guest approves one of the link's videos or asks for changes (saying which, in a comment).
         A later verdict on the same video through the same link replaces the earlier one."""

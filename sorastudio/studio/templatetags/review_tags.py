@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from sorastudio.studio.models import Comment, Generation
 from sorastudio.studio.review_forms import COMPARE_MOST
@@ -23,6 +24,14 @@ def percent_of(value: float | None, total: float | None) -> str:
     if value is None or not total:
         return "0"
     return f"{max(0.0, min(100.0, 100 * value / total)):.2f}"
+
+
+@register.filter
+def commenter(comment: Comment) -> str:
+    """Who wrote a comment: a member's username, or the name a client gave through a review link."""
+    if comment.author is not None:
+        return comment.author.get_username()
+    return gettext("%(name)s (client)") % {"name": comment.guest_name}
 
 
 @register.filter
