@@ -23,11 +23,12 @@ from sorastudio.lib.ranged import ranged_response
 from .models import Comment, Generation, LinkClosed, ReviewError, ReviewLink, TooManyTries
 from .sharing_forms import GuestCommentForm, GuestForm, GuestVerdictForm, UnlockForm
 
-# Nothing of a guest's page is kept by a cache or a proxy, no address is sent on to another site, and
-# search engines are told to stay away even if a link is posted somewhere public.
+# Nothing of a guest's page is kept by a cache or a proxy, its address (the secret) is sent on to no other
+# site, and search engines are told to stay away even if a link is posted somewhere public. (Not
+# "no-referrer": Chromium then sends "Origin: null" with the page's forms, which CSRF's check refuses.)
 GUEST_HEADERS = {
     "Cache-Control": "no-store, private",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Robots-Tag": "noindex, nofollow",
 }
 NAME_KEY = "client_name"

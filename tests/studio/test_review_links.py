@@ -330,7 +330,7 @@ class GuestTests(LinkTestCase):
             "logout",
         ):
             self.assertNotIn(secret_of_team, shown)
-        self.assertEqual(self.guest.get(page(secret))["Referrer-Policy"], "no-referrer")
+        self.assertEqual(self.guest.get(page(secret))["Referrer-Policy"], "same-origin")
 
     def test_it_hides_a_video_moved_to_the_trash(self) -> None:
         _link, secret = self.share(self.video, self.other)

@@ -1,0 +1,126 @@
+"""In Chromium: a client review link from its making to the guest's approval. alice (an admin) makes a real
+video, shares it from its page with a password, and copies the address shown once; a guest in a fresh
+browser (no account, no login) opens it, types the password, pins a comment to a moment of the video under
+her name and approves it; alice sees the client's verdict, the timeline and the notification; then alice
+revokes the link and the guest gets the not-found page, as she does for an expired link."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page
+
+from sorastudio.studio.models import ClientVerdict, Comment, Generation, ReviewLink
+from sorastudio.teams.models import Membership, Team
+from tests.browser import QUICK, BrowserTestCase, Player, expect
+from tests.helpers import make_member
+
+NOT_FOUND = "We could not find this page"
+
+
+@pytest.mark.browser
+class TestClientReviewLinks(BrowserTestCase):
+    simulator_seconds = 1.0
+
+    def setUp(self) -> None:
+        super().setUp()
+        studio, _ = Team.objects.get_or_create(name="Studio")
+        make_member("alice", studio, Membership.Role.ADMIN)
+
+    def share(self, page: Page, pk: str, password: str = "") -> str:
+        """From the video's page: "Share for review", a title and perhaps a password; the address shown."""
+        page.goto(f"/generations/{pk}/")
+        page.get_by_role("link", name="Share for review").click()
+        page.get_by_label("Title").fill("Spring campaign")
+        if password:
+            page.get_by_label("Password", exact=True).fill(password)
+        page.get_by_role("button", name="Make the link").click()
+        address = page.get_by_label("Address of “Spring campaign”")
+        expect(address).to_be_visible(timeout=QUICK)
+        expect(page.get_by_role("button", name="Copy")).to_be_visible()
+        return address.input_value()
+
+    def test_it_takes_a_client_from_the_link_to_the_approval_and_closes_it_on_revoke(self) -> None:
+        page = self.page
+        self.log_in(page, "alice")
+        pk, card = self.generate(page, "A lantern festival over the river at dusk")
+        self.wait_until_done(card)
+        url = self.share(page, pk, password="lantern-42")
+        self.assertIn("/review/", url)
+
+        guest = self.new_page()
+        guest.goto(url)
+        expect(guest.get_by_role("heading", name="This link has a password")).to_be_visible()
+        expect(guest.get_by_text("A lantern festival")).to_have_count(0)
+        guest.get_by_label("Password", exact=True).fill("lantern-41")
+        guest.get_by_role("button", name="Open").click()
+        expect(guest.get_by_text("That is not the password of this link.")).to_be_visible()
+        guest.get_by_label("Password", exact=True).fill("lantern-42")
+        guest.get_by_role("button", name="Open").click()
+
+        expect(guest.get_by_role("heading", name="Spring campaign")).to_be_visible()
+        expect(guest.get_by_text("A lantern festival over the river at dusk")).to_be_visible()
+        # Nothing of the team: no header menus, no way into the studio.
+        expect(guest.get_by_role("link", name="Log out")).to_have_count(0)
+        expect(guest.locator("a[href^='/generations/']")).to_have_count(0)
+
+        player = Player(guest, guest.locator("[data-client-player]"))
+        player.wait_for_metadata()
+        player.seek(2)
+        comment_form = guest.locator("form.client-comment")
+        comment_form.get_by_label("Your name").fill("Ms Lee")
+        comment_form.get_by_role("button", name="Use the player’s moment").click()
+        expect(comment_form.get_by_label("At (m:ss)")).to_have_value("0:02.0")
+        comment_form.get_by_label("Your comment").fill("The lanterns could rise more slowly here.")
+        comment_form.get_by_role("button", name="Comment").click()
+        posted = guest.locator(".comments .comment").filter(has_text="The lanterns could rise more slowly")
+        expect(posted).to_be_visible(timeout=QUICK)
+        expect(posted.locator("a.at")).to_have_text("0:02")
+        self.assertEqual(Comment.objects.get().guest_name, "Ms Lee")
+
+        decide = guest.locator("form.client-decide")
+        # Her name, given once, is remembered for the next form.
+        expect(decide.get_by_label("Your name")).to_have_value("Ms Lee")
+        decide.get_by_role("button", name="Approve").click()
+        expect(guest.locator(".client-verdict")).to_contain_text("Approved", timeout=QUICK)
+        self.assertEqual(ClientVerdict.objects.get().decision, "approved")
+
+        page.goto(f"/generations/{pk}/")
+        expect(page.locator("#client-review")).to_contain_text(
+            "Client: approved by Ms Lee, via link “Spring campaign”"
+        )
+        expect(page.locator(".comments")).to_contain_text("Ms Lee (client)")
+        expect(page.locator("#timeline")).to_contain_text("Approved by Ms Lee (client, via “Spring campaign”)")
+        self.assertEqual(Generation.objects.get(pk=pk).review_state, "new")
+        page.goto("/notifications/")
+        expect(page.get_by_text("Ms Lee (client, via “Spring campaign”) approved")).to_be_visible()
+
+        page.goto("/links/")
+        link = page.locator(".client-link").filter(has_text="Spring campaign")
+        expect(link.locator(".link-state")).to_have_text("Active")
+        expect(link).to_contain_text("Ms Lee")
+        link.get_by_role("button", name="Revoke “Spring campaign”").click()
+        expect(link.locator(".link-state")).to_have_text("Revoked", timeout=QUICK)
+
+        guest.reload()
+        expect(guest.get_by_role("heading", name=NOT_FOUND)).to_be_visible()
+        expect(guest.get_by_text("A lantern festival")).to_have_count(0)
+
+    def test_it_gives_the_not_found_page_for_an_expired_link(self) -> None:
+        page = self.page
+        self.log_in(page, "alice")
+        pk, card = self.generate(page, "A paper crane on a windowsill")
+        self.wait_until_done(card)
+        url = self.share(page, pk)
+
+        guest = self.new_page()
+        guest.goto(url)
+        expect(guest.get_by_text("A paper crane on a windowsill")).to_be_visible()
+        ReviewLink.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+        guest.reload()
+        expect(guest.get_by_role("heading", name=NOT_FOUND)).to_be_visible()
+        expect(guest.get_by_text("A paper crane")).to_have_count(0)
+        page.goto("/links/")
+        expect(page.locator(".client-link .link-state")).to_have_text("Expired")
