@@ -92,7 +92,8 @@ class TestClientReviewLinks(BrowserTestCase):
             "Client: approved by Ms Lee, via link “Spring campaign”"
         )
         expect(page.locator(".comments")).to_contain_text("Ms Lee (client)")
-        expect(page.locator("#timeline")).to_contain_text("Approved by Ms Lee (client, via “Spring campaign”)")
+        timeline = page.locator("#timeline")
+        expect(timeline).to_contain_text("Approved by Ms Lee (client, via “Spring campaign”)")
         self.assertEqual(Generation.objects.get(pk=pk).review_state, "new")
         page.goto("/notifications/")
         expect(page.get_by_text("Ms Lee (client, via “Spring campaign”) approved")).to_be_visible()
