@@ -15,7 +15,7 @@ from playwright.sync_api import Page
 from sorastudio.studio.models import ClientVerdict, Comment, Generation, ReviewLink
 from sorastudio.teams.models import Membership, Team
 from tests.browser import QUICK, BrowserTestCase, Player, expect
-from tests.helpers import make_member
+from tests.helpers import make_finished, make_member, make_row
 
 NOT_FOUND = "We could not find this page"
 
@@ -26,8 +26,8 @@ class TestClientReviewLinks(BrowserTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        studio, _ = Team.objects.get_or_create(name="Studio")
-        make_member("alice", studio, Membership.Role.ADMIN)
+        self.studio, _ = Team.objects.get_or_create(name="Studio")
+        self.alice = make_member("alice", self.studio, Membership.Role.ADMIN)
 
     def share(self, page: Page, pk: str, password: str = "") -> str:
         """From the video's page: "Share for review", a title and perhaps a password; the address shown."""
@@ -125,3 +125,35 @@ class TestClientReviewLinks(BrowserTestCase):
         expect(guest.get_by_text("A paper crane")).to_have_count(0)
         page.goto("/links/")
         expect(page.locator(".client-link .link-state")).to_have_text("Expired")
+
+    def test_it_shares_the_galleries_selection_and_only_finished_videos(self) -> None:
+        make_member("erin", self.studio, Membership.Role.CREATOR)
+        fox = make_finished(self.studio, self.alice, "A red fox in the snow")
+        boat = make_finished(self.studio, self.alice, "A paper boat in the rain")
+        live = make_row(self.studio, self.alice, "A lighthouse at night")
+        page = self.page
+        self.log_in(page, "alice")
+        toolbar = page.locator("#selection")
+        share = toolbar.get_by_role("button", name="Share for review")
+        page.locator(f"#card-{live.pk}").get_by_role("checkbox").check()
+        expect(share).to_be_hidden()  # one being made cannot be shared
+        page.locator(f"#card-{live.pk}").get_by_role("checkbox").uncheck()
+        page.locator(f"#card-{fox.pk}").get_by_role("checkbox").check()
+        page.locator(f"#card-{boat.pk}").get_by_role("checkbox").check()
+        expect(share).to_be_visible()
+        share.click()
+
+        expect(page.get_by_role("heading", name="Share for review")).to_be_visible()
+        expect(page.locator(".share-videos li")).to_have_count(2)
+        page.get_by_label("Title").fill("Spring campaign")
+        page.get_by_role("button", name="Make the link").click()
+        expect(page.get_by_label("Address of “Spring campaign”")).to_be_visible(timeout=QUICK)
+        self.assertEqual(set(ReviewLink.objects.get().videos.all()), {fox, boat})
+
+        # A creator is offered no sharing.
+        creator = self.new_page()
+        self.log_in(creator, "erin")
+        creator.locator(f"#card-{fox.pk}").get_by_role("checkbox").check()
+        expect(creator.locator("#selection")).to_contain_text("1 selected")
+        expect(creator.get_by_role("button", name="Share for review")).to_have_count(0)
+        expect(creator.get_by_role("link", name="Client links")).to_have_count(0)
