@@ -6,6 +6,8 @@ again inside its transaction (ReviewLink.comment, ReviewLink.decide)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
@@ -32,6 +34,20 @@ GUEST_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
 }
 NAME_KEY = "client_name"
+
+
+def closed_to_guests(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Every "not found" of the guest's side is one page, in the studio's look, that says what a client can
+    do about it: not the team's 404, which speaks of teams and has the team's header."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            return TemplateResponse(request, "studio/client_gone.html", status=404, headers=GUEST_HEADERS)
+
+    return wrapped
 
 
 def _unlock_key(link: ReviewLink) -> str:
@@ -104,6 +120,7 @@ def _items(link: ReviewLink, refused: tuple[Any, str, GuestForm] | None) -> list
 
 
 @login_not_required
+@closed_to_guests
 @require_GET
 def client_review(request: HttpRequest, secret: str) -> HttpResponseBase:
     link = _open(secret)
@@ -114,6 +131,7 @@ def client_review(request: HttpRequest, secret: str) -> HttpResponseBase:
 
 
 @login_not_required
+@closed_to_guests
 @require_POST
 def client_unlock(request: HttpRequest, secret: str) -> HttpResponseBase:
     """The link's password: right, and this session may open this link (and no other); wrong too often,
@@ -148,6 +166,7 @@ def _refuse(form: GuestForm, error: Exception) -> int:
 
 
 @login_not_required
+@closed_to_guests
 @require_POST
 def client_comment(request: HttpRequest, secret: str, pk: str) -> HttpResponseBase:
     link = _unlocked_link(request, secret)
@@ -168,6 +187,7 @@ def client_comment(request: HttpRequest, secret: str, pk: str) -> HttpResponseBa
 
 
 @login_not_required
+@closed_to_guests
 @require_POST
 def client_verdict(request: HttpRequest, secret: str, pk: str) -> HttpResponseBase:
     link = _unlocked_link(request, secret)
@@ -196,6 +216,7 @@ def _guest_headers(response: HttpResponseBase) -> HttpResponseBase:
 
 
 @login_not_required
+@closed_to_guests
 @require_GET
 def client_video(request: HttpRequest, secret: str, pk: str) -> HttpResponseBase:
     video = _video(_unlocked_link(request, secret), pk)
@@ -210,6 +231,7 @@ def client_video(request: HttpRequest, secret: str, pk: str) -> HttpResponseBase
 
 
 @login_not_required
+@closed_to_guests
 @require_GET
 def client_poster(request: HttpRequest, secret: str, pk: str) -> HttpResponseBase:
     video = _video(_unlocked_link(request, secret), pk)

@@ -17,7 +17,7 @@ from sorastudio.teams.models import Membership, Team
 from tests.browser import QUICK, BrowserTestCase, Player, expect
 from tests.helpers import make_finished, make_member, make_row
 
-NOT_FOUND = "We could not find this page"
+NOT_FOUND = "This link opens nothing"
 
 
 @pytest.mark.browser

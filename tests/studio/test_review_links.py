@@ -29,6 +29,7 @@ from sorastudio.studio.models import (
 )
 from sorastudio.studio.models.sharing import secret_hash
 from sorastudio.teams.models import AuditEntry
+from sorastudio.teams.presenters import text as audit_text
 from tests.helpers import TeamTestCase, make_finished, make_row, read_body
 
 NEW = reverse("studio:new_review_link")
@@ -106,6 +107,7 @@ class MakingLinksTests(LinkTestCase):
         self.assertEqual(set(link.videos.all()), {self.video, self.other})
         entry = AuditEntry.objects.get(kind=AuditEntry.Kind.REVIEW_LINK_MADE)
         self.assertEqual((entry.team, entry.actor, entry.details["videos"]), (self.studio, self.bob, 2))
+        self.assertEqual(audit_text(entry), "“Spring campaign”: 2 videos shared with a client for 3 days")
         listing = self.as_(self.bob).get(reverse("studio:review_links")).content.decode()
         self.assertIn("Spring campaign", listing)
         self.assertNotIn(url, listing)
@@ -174,6 +176,9 @@ class RevokingTests(LinkTestCase):
             for s, a in answers.items()
         }
         self.assertEqual(len(pages), 1)
+        self.assertContains(answers[expired_secret], "This link opens nothing", status_code=404)
+        for team_word in ("team", "gallery", "Log in"):
+            self.assertNotContains(answers[expired_secret], team_word, status_code=404)
         for secret, video in ((expired_secret, self.video), (revoked_secret, self.video)):
             self.assertEqual(
                 self.guest.get(reverse("studio:client_video", args=[secret, video.pk])).status_code, 404
@@ -285,6 +290,21 @@ class GuestTests(LinkTestCase):
         self.verdict(secret, self.video, "changes_requested", comment="Shorter, please.")
         self.assertEqual(ClientVerdict.objects.get().decision, "changes_requested")
         self.assertTrue(Comment.objects.filter(body="Shorter, please.", guest_name="Ms Lee").exists())
+
+    def test_it_wants_the_csrf_token_on_a_guests_post(self) -> None:
+        _link, secret = self.share()
+        strict = Client(enforce_csrf_checks=True)
+        strict.get(page(secret))
+        refused = strict.post(
+            reverse("studio:client_comment", args=[secret, self.video.pk]), {"name": "Ms Lee", "body": "Hi"}
+        )
+        self.assertEqual(refused.status_code, 403)
+        token = strict.cookies["csrftoken"].value
+        sent = strict.post(
+            reverse("studio:client_comment", args=[secret, self.video.pk]),
+            {"name": "Ms Lee", "body": "Hi", "csrfmiddlewaretoken": token},
+        )
+        self.assertEqual(sent.status_code, 302)
 
     def test_it_needs_a_name(self) -> None:
         _link, secret = self.share()
