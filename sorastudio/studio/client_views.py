@@ -54,8 +54,8 @@ def _unlock_key(link: ReviewLink) -> str:
     return f"client_link_{link.pk}"
 
 
-def _open(secret: str) -> ReviewLink:
-    link = ReviewLink.objects.opened_by(secret)
+def _open(request: HttpRequest, secret: str) -> ReviewLink:
+    link = ReviewLink.objects.opened_by(secret, request.META.get("REMOTE_ADDR") or None)
     if link is None:
         raise Http404("no such link")
     return link
@@ -66,7 +66,7 @@ def _unlocked(request: HttpRequest, link: ReviewLink) -> bool:
 
 
 def _unlocked_link(request: HttpRequest, secret: str) -> ReviewLink:
-    link = _open(secret)
+    link = _open(request, secret)
     if not _unlocked(request, link):
         raise Http404("no such link")
     return link
@@ -123,7 +123,7 @@ def _items(link: ReviewLink, refused: tuple[Any, str, GuestForm] | None) -> list
 @closed_to_guests
 @require_GET
 def client_review(request: HttpRequest, secret: str) -> HttpResponseBase:
-    link = _open(secret)
+    link = _open(request, secret)
     if not _unlocked(request, link):
         return _page(request, secret, link, unlock_form=UnlockForm())
     link.note_visit()
@@ -136,7 +136,7 @@ def client_review(request: HttpRequest, secret: str) -> HttpResponseBase:
 def client_unlock(request: HttpRequest, secret: str) -> HttpResponseBase:
     """The link's password: right, and this session may open this link (and no other); wrong too often,
     from this address or for this link, and the guest waits."""
-    link = _open(secret)
+    link = _open(request, secret)
     form = UnlockForm(request.POST)
     status = 400
     if form.is_valid():

@@ -117,8 +117,14 @@ class TestClientReviewLinks(BrowserTestCase):
         url = self.share(page, pk)
 
         guest = self.new_page()
+        guest.set_viewport_size({"width": 390, "height": 844})
+        guest.emulate_media(color_scheme="dark")
         guest.goto(url)
         expect(guest.get_by_text("A paper crane on a windowsill")).to_be_visible()
+        # On a phone, nothing of the client's page scrolls sideways.
+        self.assertLessEqual(
+            guest.evaluate("document.documentElement.scrollWidth"), guest.evaluate("window.innerWidth")
+        )
         ReviewLink.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
         guest.reload()
         expect(guest.get_by_role("heading", name=NOT_FOUND)).to_be_visible()

@@ -186,6 +186,16 @@ class RevokingTests(LinkTestCase):
             self.assertEqual(self.comment(secret, video).status_code, 404)
         self.assertFalse(Comment.objects.exists())
 
+    def test_it_opens_nothing_for_an_address_that_missed_too_often(self) -> None:
+        _link, secret = self.share()
+        with mock.patch(
+            "sorastudio.studio.models.sharing.MISSES_PER_ADDRESS", Window(2, timedelta(minutes=15))
+        ):
+            for guess in ("a" * 43, "b" * 43):
+                self.assertEqual(self.guest.get(page(guess)).status_code, 404)
+            self.assertEqual(self.guest.get(page(secret)).status_code, 404)
+            self.assertEqual(Client(REMOTE_ADDR="203.0.113.9").get(page(secret)).status_code, 200)
+
     def test_it_rechecks_the_link_inside_the_guests_transaction(self) -> None:
         link, _secret = self.share()
         ReviewLink.objects.filter(pk=link.pk).update(revoked_at=timezone.now())

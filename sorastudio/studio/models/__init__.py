@@ -39,7 +39,7 @@ from .sharing import (
     LINK_VIDEOS_MOST,
     ClientVerdict,
     LinkClosed,
-    LinkPasswordFailure,
+    LinkFailure,
     ReviewLink,
     TooManyTries,
 )
@@ -80,7 +80,7 @@ __all__ = [
     "GenerationImage",
     "GenerationQuerySet",
     "LinkClosed",
-    "LinkPasswordFailure",
+    "LinkFailure",
     "Notification",
     "NotificationQuerySet",
     "ReviewError",

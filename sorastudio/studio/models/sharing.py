@@ -45,6 +45,9 @@ PASSWORD_TRIES_PER_LINK = Window(10, timedelta(minutes=15))
 PASSWORD_TRIES_PER_ADDRESS = Window(5, timedelta(minutes=15))
 # A guest's comments and verdicts, per link.
 GUEST_POSTS_PER_LINK = Window(30, timedelta(minutes=10))
+# Addresses that open no link (unknown, expired, revoked): past this, one address opens none for a while.
+# A secret of 32 random bytes cannot be guessed anyway; this keeps a scanner from trying at leisure.
+MISSES_PER_ADDRESS = Window(20, timedelta(minutes=15))
 
 
 def new_secret() -> str:
@@ -88,11 +91,18 @@ class ReviewLinkQuerySet(models.QuerySet["ReviewLink"]):
         """Links that still open: not revoked, not expired."""
         return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
 
-    def opened_by(self, secret: str) -> ReviewLink | None:
-        """The usable link whose address holds `secret`, or None (unknown, expired and revoked alike)."""
-        if not secret or len(secret) > 100:
+    def opened_by(self, secret: str, address: str | None = None) -> ReviewLink | None:
+        """The usable link whose address holds `secret`, or None (unknown, expired and revoked alike).
+        A miss is counted against the guest's `address`, which opens nothing once it has missed too often."""
+        misses = LinkFailure.objects.filter(link=None, address=address)
+        if _refusal(MISSES_PER_ADDRESS, misses, "at") is not None:
             return None
-        return self.usable().select_related("team").filter(token_hash=secret_hash(secret)).first()
+        link = None
+        if secret and len(secret) <= 100:
+            link = self.usable().select_related("team").filter(token_hash=secret_hash(secret)).first()
+        if link is None:
+            LinkFailure.objects.create(link=None, address=address)
+        return link
 
 
 class ReviewLink(models.Model):
@@ -230,13 +240,13 @@ class ReviewLink(models.Model):
             # The link's row, locked: tries at the same instant from many processes are counted in turn.
             list(ReviewLink.objects.select_for_update().filter(pk=self.pk).values_list("pk"))
             for window, failures in (
-                (PASSWORD_TRIES_PER_LINK, LinkPasswordFailure.objects.filter(link=self)),
-                (PASSWORD_TRIES_PER_ADDRESS, LinkPasswordFailure.objects.filter(address=address)),
+                (PASSWORD_TRIES_PER_LINK, LinkFailure.objects.filter(link=self)),
+                (PASSWORD_TRIES_PER_ADDRESS, LinkFailure.objects.filter(link__isnull=False, address=address)),
             ):
                 _hold(window, failures, "at")
             if check_password(password, self.password):
                 return True
-            LinkPasswordFailure.objects.create(link=self, address=address)
+            LinkFailure.objects.create(link=self, address=address)
         return False
 
     # --- What the guest does ------------------------------------------------------------------------------
@@ -334,22 +344,28 @@ def _guest_name(name: str) -> str:
     return name
 
 
-def _hold(window: Window, rows: models.QuerySet[Any], column: str) -> None:
-    """TooManyTries unless one more fits `window` beside `rows` made within it (by `column`)."""
+def _refusal(window: Window, rows: models.QuerySet[Any], column: str) -> RateLimited | None:
+    """None if one more fits `window` beside `rows` made within it (by `column`)."""
     recent = rows.filter(**{f"{column}__gt": window.start()}).order_by(column)
 
     def nth(n: int) -> datetime:
         return recent.values_list(column, flat=True)[n]  # type: ignore[no-any-return]
 
-    refusal = window.refusal(1, recent.count, nth)
+    return window.refusal(1, recent.count, nth)
+
+
+def _hold(window: Window, rows: models.QuerySet[Any], column: str) -> None:
+    """TooManyTries unless one more fits `window` beside `rows` made within it (by `column`)."""
+    refusal = _refusal(window, rows, column)
     if refusal is not None:
         raise TooManyTries(refusal)
 
 
-class LinkPasswordFailure(models.Model):
-    """A wrong password typed for a link, counted for the link's and the address's rate limits."""
+class LinkFailure(models.Model):
+    """A wrong password typed for a link, counted for the link's and the address's rate limits; or, with
+    no link, an address that opened none (MISSES_PER_ADDRESS)."""
 
-    link = models.ForeignKey(ReviewLink, on_delete=models.CASCADE, related_name="password_failures")
+    link = models.ForeignKey(ReviewLink, null=True, on_delete=models.CASCADE, related_name="failures")
     address = models.GenericIPAddressField(null=True)
     at = models.DateTimeField(default=timezone.now)
 
@@ -360,7 +376,8 @@ class LinkPasswordFailure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"wrong password for {self.link_id} at {self.at:%H:%M:%S}"
+        what = f"wrong password for {self.link_id}" if self.link_id else "no link"
+        return f"{what} at {self.at:%H:%M:%S}"
 
 
 class ClientVerdict(models.Model):
