@@ -17,11 +17,13 @@ from django.utils import timezone
 
 from sorastudio.lib.ratelimit import Window
 from sorastudio.lib.security import MaskCredentials
+from sorastudio.pipeline import tasks
 from sorastudio.studio.models import (
     ClientVerdict,
     Comment,
     Generation,
     LinkClosed,
+    LinkFailure,
     Notification,
     ReviewError,
     ReviewLink,
@@ -195,6 +197,15 @@ class RevokingTests(LinkTestCase):
                 self.assertEqual(self.guest.get(page(guess)).status_code, 404)
             self.assertEqual(self.guest.get(page(secret)).status_code, 404)
             self.assertEqual(Client(REMOTE_ADDR="203.0.113.9").get(page(secret)).status_code, 200)
+
+    def test_it_forgets_failures_no_limit_counts_any_more(self) -> None:
+        link, _secret = self.share(password="lantern-42")
+        link.unlock("no", "203.0.113.9")
+        ReviewLink.objects.opened_by("x" * 43, "203.0.113.9")
+        LinkFailure.objects.update(at=timezone.now() - timedelta(hours=1))
+        link.unlock("no", "203.0.113.9")
+        tasks.tick()
+        self.assertEqual(LinkFailure.objects.count(), 1)
 
     def test_it_rechecks_the_link_inside_the_guests_transaction(self) -> None:
         link, _secret = self.share()

@@ -379,6 +379,13 @@ class LinkFailure(models.Model):
         what = f"wrong password for {self.link_id}" if self.link_id else "no link"
         return f"{what} at {self.at:%H:%M:%S}"
 
+    @classmethod
+    def prune(cls) -> int:
+        """Forget the failures no rate limit counts any more (the tick calls it)."""
+        longest = max(PASSWORD_TRIES_PER_LINK.span, PASSWORD_TRIES_PER_ADDRESS.span, MISSES_PER_ADDRESS.span)
+        deleted, _kinds = cls.objects.filter(at__lt=timezone.now() - longest).delete()
+        return deleted
+
 
 class ClientVerdict(models.Model):
     """A client's verdict on one video, given through one link: theirs, shown to the team beside the team's
