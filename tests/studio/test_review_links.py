@@ -347,7 +347,10 @@ class GuestTests(LinkTestCase):
             self.comment(secret, self.video)
             self.comment(secret, self.video)
             self.assertContains(self.comment(secret, self.video), "Too many tries", status_code=429)
+            # A verdict changed again and again counts too: each one tells the team.
+            self.assertContains(self.verdict(secret, self.video), "Too many tries", status_code=429)
         self.assertEqual(Comment.objects.count(), 2)
+        self.assertFalse(ClientVerdict.objects.exists())
 
     def test_it_reaches_nothing_of_the_team(self) -> None:
         _link, secret = self.share(self.video)

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from sorastudio.lib.ratelimit import RateLimited, Window
 from sorastudio.teams.models import AuditEntry, Membership, Team
 
-from .generation import Generation
+from .generation import Event, Generation
 from .notifications import Notification
 from .review import Comment
 from .states import ReviewError, ReviewState, State
@@ -43,7 +43,7 @@ GUEST_NAME_MOST = 80
 # (someone trying many links). Counted from the stored failures, so every web process counts the same.
 PASSWORD_TRIES_PER_LINK = Window(10, timedelta(minutes=15))
 PASSWORD_TRIES_PER_ADDRESS = Window(5, timedelta(minutes=15))
-# A guest's comments and verdicts, per link.
+# A guest's comments and verdicts together, per link.
 GUEST_POSTS_PER_LINK = Window(30, timedelta(minutes=10))
 # Addresses that open no link (unknown, expired, revoked): past this, one address opens none for a while.
 # A secret of 32 random bytes cannot be guessed anyway; this keeps a scanner from trying at leisure.
@@ -263,7 +263,9 @@ class ReviewLink(models.Model):
             comment = Comment.objects.create(
                 generation=generation, link=self, guest_name=name, body=body, at_seconds=at_seconds
             )
-            generation.log("client_commented", guest=name, link=self.title, at_seconds=at_seconds)
+            generation.log(
+                "client_commented", guest=name, link=self.title, link_id=str(self.pk), at_seconds=at_seconds
+            )
             self._tell_team(generation, Notification.Kind.CLIENT_COMMENT, guest=name, comment=str(comment.pk))
         return comment
 
@@ -294,7 +296,9 @@ class ReviewLink(models.Model):
                 Comment.objects.create(
                     generation=generation, link=self, guest_name=name, body=comment, at_seconds=at_seconds
                 )
-            generation.log(f"client_{decision}", guest=name, link=self.title, at_seconds=at_seconds)
+            generation.log(
+                f"client_{decision}", guest=name, link=self.title, link_id=str(self.pk), at_seconds=at_seconds
+            )
             self._tell_team(generation, Notification.Kind.CLIENT_VERDICT, guest=name, decision=decision)
         return verdict
 
@@ -305,12 +309,10 @@ class ReviewLink(models.Model):
             raise LinkClosed
         if self.shown_video(generation.pk) is None:
             raise LinkClosed
-        posts = [
-            (GUEST_POSTS_PER_LINK, Comment.objects.filter(link=self), "created_at"),
-            (GUEST_POSTS_PER_LINK, ClientVerdict.objects.filter(link=self), "at"),
-        ]
-        for window, rows, column in posts:
-            _hold(window, rows, column)
+        # Counted from the timeline, where every comment and verdict (a verdict changed again included)
+        # leaves its line: the verdicts' own rows keep only the latest.
+        posts = Event.objects.filter(kind__startswith="client_", detail__link_id=str(self.pk))
+        _hold(GUEST_POSTS_PER_LINK, posts, "at")
 
     def _tell_team(self, generation: Generation, kind: str, **detail: Any) -> None:
         Notification.send(
