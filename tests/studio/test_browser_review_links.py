@@ -6,6 +6,7 @@ revokes the link and the guest gets the not-found page, as she does for an expir
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -125,6 +126,17 @@ class TestClientReviewLinks(BrowserTestCase):
         self.assertLessEqual(
             guest.evaluate("document.documentElement.scrollWidth"), guest.evaluate("window.innerWidth")
         )
+        # Typing a comment pauses the video and pins the comment to that frame.
+        player = Player(guest, guest.locator("[data-client-player]"))
+        player.wait_for_metadata()
+        player.play()
+        player.wait_until_past(0.5)
+        guest.locator("form.client-comment").get_by_label("Your comment").press_sequentially("Here")
+        guest.wait_for_function("v => v.paused", arg=guest.locator("[data-client-player]").element_handle())
+        expect(guest.locator("form.client-comment").get_by_label("At (m:ss)")).to_have_value(
+            re.compile(r"^0:0\d\.\d$")
+        )
+
         ReviewLink.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
         guest.reload()
         expect(guest.get_by_role("heading", name=NOT_FOUND)).to_be_visible()
