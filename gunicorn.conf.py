@@ -39,10 +39,11 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # The path without its query string (%(U)s, not %(r)s or %(q)s), and with the signed tokens of the links
-# the upstream fetches clips and reference images by (/clips/<token>, /references/<token>) cut out: each is a
-# bearer permission for a week, which a log must not hand to whoever reads it.
+# the upstream fetches clips and reference images by (/clips/<token>, /references/<token>) and the secret of a
+# client review link (/review/<secret>/) cut out: each is a bearer permission, which a log must not hand to
+# whoever reads it.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
-_SIGNED = re.compile(r"^/(clips|references)/[^/]+")
+_SIGNED = re.compile(r"^/(clips|references|review)/[^/]+")
 
 
 class RedactingLogger(Logger):

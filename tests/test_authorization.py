@@ -11,16 +11,25 @@ import copy
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client, TestCase
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from sorastudio.billing.models import Period, Quota
 from sorastudio.studio.characters import clip_path
-from sorastudio.studio.models import Character, Comment, Generation, GenerationImage, Notification
+from sorastudio.studio.models import (
+    Character,
+    Comment,
+    Generation,
+    GenerationImage,
+    Notification,
+    ReviewLink,
+)
 from sorastudio.teams.models import Invitation, Membership, Team
 from tests.helpers import make_finished, make_member, make_people, read_body
 
@@ -131,6 +140,49 @@ ROUTES: dict[str, Route] = {
     ),
     "studio:compare": Route(
         "GET", lambda t: f"{reverse('studio:compare')}?ids={t.video.pk}&ids={t.other.pk}", studio(200)
+    ),
+    # Client review links, the team's side: bob (reviewer) made the links; alice (creator) shares nothing,
+    # carol reaches Agency's list (empty) and none of Studio's videos or links.
+    "studio:review_links": Route(
+        "GET", lambda t: reverse("studio:review_links"), studio(200, outsider=200, alice=403)
+    ),
+    "studio:new_review_link": Route(
+        "POST",
+        lambda t: reverse("studio:new_review_link"),
+        studio(200, alice=403),
+        data=lambda t: {"ids": [t.video.pk], "days": "7"},
+    ),
+    "studio:revoke_review_link": Route(
+        "POST", lambda t: reverse("studio:revoke_review_link", args=[t.link.pk]), studio(302, alice=403)
+    ),
+    # The guest's side, outside the login: the secret in the address is the permission, whoever holds it
+    # (test_it_gives_nothing_for_a_closed_or_foreign_link: the same routes without it).
+    "studio:client_review": Route(
+        "GET", lambda t: reverse("studio:client_review", args=[t.secret]), public(200)
+    ),
+    "studio:client_unlock": Route(
+        "POST",
+        lambda t: reverse("studio:client_unlock", args=[t.locked_secret]),
+        public(302),
+        data=lambda t: {"password": "lantern-42"},
+    ),
+    "studio:client_comment": Route(
+        "POST",
+        lambda t: reverse("studio:client_comment", args=[t.secret, t.video.pk]),
+        public(302),
+        data=lambda t: {"name": "Ms Lee", "body": "Warmer, please."},
+    ),
+    "studio:client_verdict": Route(
+        "POST",
+        lambda t: reverse("studio:client_verdict", args=[t.secret, t.video.pk]),
+        public(302),
+        data=lambda t: {"name": "Ms Lee", "decision": "approved"},
+    ),
+    "studio:client_video": Route(
+        "GET", lambda t: reverse("studio:client_video", args=[t.secret, t.video.pk]), public(200)
+    ),
+    "studio:client_poster": Route(
+        "GET", lambda t: reverse("studio:client_poster", args=[t.secret, t.video.pk]), public(200)
     ),
     # Teams, members, invitations, notifications
     "studio:switch_team": Route(
@@ -268,6 +320,9 @@ class AuthorizationTests(TestCase):
     quota: Quota
     clip_name: str
     character: Character
+    link: ReviewLink
+    secret: str
+    locked_secret: str
 
     def setUp(self) -> None:
         make_people(self)
@@ -293,6 +348,10 @@ class AuthorizationTests(TestCase):
         self.clip_name = self.video.character_clip.name or ""
         self.character = Character.objects.create(
             team=self.studio, name="Clay Fox", clip=self.clip_name, start=1, end=3, created_by=self.alice
+        )
+        self.link, self.secret = ReviewLink.share(self.studio, self.bob, [self.video])
+        _locked, self.locked_secret = ReviewLink.share(
+            self.studio, self.bob, [self.video], password="lantern-42"
         )
         self.clients = {"anonymous": Client()}
         for name in PEOPLE[1:]:
@@ -376,6 +435,7 @@ class AuthorizationTests(TestCase):
             "studio:dashboard",
             "studio:ledger_csv",
             "studio:generations_csv",
+            "studio:review_links",
         ):
             with self.subTest(route=name):
                 page = read_body(self.call("carol", ROUTES[name])).decode()
@@ -392,6 +452,36 @@ class AuthorizationTests(TestCase):
                     "frank",
                 ):
                     self.assertNotIn(secret, page)
+
+    def test_it_gives_nothing_for_a_closed_or_foreign_link(self) -> None:
+        """Every guest route, for everyone, through an expired link, a revoked one, an unknown secret, a
+        link that does not cover the video (Agency's link to Agency's video, asked for Studio's), and a
+        password-protected one not yet unlocked: "not found", and nothing written."""
+        expired, expired_secret = ReviewLink.share(self.studio, self.bob, [self.video])
+        ReviewLink.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+        revoked, revoked_secret = ReviewLink.share(self.studio, self.bob, [self.video])
+        revoked.revoke(self.bob)
+        theirs = make_finished(self.agency, self.carol, "Agency's own")
+        _foreign, foreign_secret = ReviewLink.share(self.agency, self.carol, [theirs])
+        guest_routes = {name: route for name, route in ROUTES.items() if name.startswith("studio:client_")}
+        opened = ("studio:client_review", "studio:client_unlock")
+        for secret in (expired_secret, revoked_secret, "x" * 43, foreign_secret, self.locked_secret):
+            # Agency's link opens (on Agency's video) and the locked one shows its password form: what is
+            # behind them is what they refuse.
+            skip = opened if secret in (foreign_secret, self.locked_secret) else ()
+            routes = {name: route for name, route in guest_routes.items() if name not in skip}
+            for name, route in routes.items():
+                for person in PEOPLE:
+                    with self.subTest(route=name, person=person, secret=secret[:4]):
+                        response = self.call(person, self.with_secret(route, secret))
+                        self.assertEqual(response.status_code, 404)
+        self.assertFalse(Comment.objects.filter(link__isnull=False).exists())
+
+    def with_secret(self, route: Route, secret: str) -> Route:
+        def url(t: AuthorizationTests) -> str:
+            return route.url(t).replace(t.secret, secret).replace(t.locked_secret, secret)
+
+        return Route(route.method, url, route.expect, route.data)
 
     def test_the_admin_site_is_for_staff_only(self) -> None:
         for person in PEOPLE:

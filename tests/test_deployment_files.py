@@ -233,6 +233,7 @@ class GunicornTests(SimpleTestCase):
                             time.sleep(0.2)
                     client.get("/references/SIGNED-TOKEN-1:abc?x=1")
                     client.get("/clips/SIGNED-TOKEN-2:def")
+                    client.get("/review/CLIENT-LINK-SECRET/")
                     client.get("/?q=secret-query")
             finally:
                 server.terminate()
@@ -240,10 +241,13 @@ class GunicornTests(SimpleTestCase):
             log = output.read_text()
         self.assertIn('"GET /references/… HTTP/1.1" 404', log)
         self.assertIn('"GET /clips/… HTTP/1.1" 404', log)
+        self.assertIn('"GET /review/…/ HTTP/1.1"', log)
+        # A client review link's secret, in the access log and in Django's own warning about the 404.
+        self.assertNotIn("CLIENT-LINK-SECRET", log)
         self.assertIn('"GET /healthz HTTP/1.1"', log)
         for secret in ("probe=first", "secret-query", "x=1"):
             self.assertNotIn(secret, log)
         # (Django's own warning about a 404 names the path; a link that answers 404 grants nothing.)
         access = "\n".join(line for line in log.splitlines() if line.startswith('127.0.0.1 "'))
-        self.assertEqual(len(access.splitlines()), 4, log)
+        self.assertEqual(len(access.splitlines()), 5, log)
         self.assertNotIn("SIGNED-TOKEN", access)

@@ -19,9 +19,14 @@ MASK = "********"
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/?#@]*):([^\s/?#@]+)@")
 
 
+# The secret of a client review link is the path's segment after /review/ (Django logs "Not Found: <path>").
+_REVIEW_SECRET = re.compile(r"/review/[A-Za-z0-9_-]+")
+
+
 def mask_url_credentials(text: str) -> str:
-    """``postgres://studio:secret@db/studio`` → ``postgres://studio:********@db/studio``, anywhere in text."""
-    return _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
+    """``postgres://studio:secret@db/studio`` → ``postgres://studio:********@db/studio``, anywhere in text;
+    and ``/review/<secret>/`` → ``/review/********/``."""
+    return _REVIEW_SECRET.sub(f"/review/{MASK}", _URL_PASSWORD.sub(rf"\1:{MASK}@", text))
 
 
 class MaskCredentials(logging.Filter):

@@ -32,7 +32,7 @@ from django_q.tasks import async_task
 from sorastudio.billing.models import LedgerEntry, ProviderPause, provider_resumed
 from sorastudio.lib import media, storage
 from sorastudio.pipeline import outcomes
-from sorastudio.studio.models import Event, Generation, State
+from sorastudio.studio.models import Event, Generation, LinkFailure, State
 from sorastudio.upstream import downloads
 from sorastudio.upstream.errors import UpstreamError
 
@@ -271,14 +271,15 @@ class Wakes:
 
 
 def tick() -> None:
-    """The one-minute schedule: a safety net that restarts following after a crash or restart, and the
-    purge of videos whose time in the trash is over."""
+    """The one-minute schedule: a safety net that restarts following after a crash or restart, the purge
+    of videos whose time in the trash is over, and of the records kept only for a while."""
     live = _followed().values_list("provider", flat=True).distinct()
     for provider in set(live):
         kick(provider)
     LedgerEntry.settle_forgotten()
     Generation.objects.purge_expired()
     UpstreamCall.prune(days=7)
+    LinkFailure.prune()
     if connection.vendor == "sqlite":
         # Keeps SQLite's statistics fresh, so a filtered gallery page uses the index that fits the
         # filter rather than walking the whole team in date order. With a limit, ANALYZE samples about

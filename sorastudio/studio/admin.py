@@ -1,5 +1,6 @@
 """The studio's records in Django's admin, for the people who run it: the jobs, the teams' saved characters,
-comments and favourites, notifications, the jobs' timelines and reference images."""
+comments and favourites, notifications, the jobs' timelines and reference images, and client review links
+(to look at: a link is made, and revoked, on the team's pages, and its secret is nowhere to be shown)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,19 @@ from typing import Any
 
 from django.contrib import admin
 
-from .models import Character, Comment, Event, Favourite, Generation, GenerationImage, Notification
+from sorastudio.lib.admin import ReadOnlyAdmin
+
+from .models import (
+    Character,
+    ClientVerdict,
+    Comment,
+    Event,
+    Favourite,
+    Generation,
+    GenerationImage,
+    Notification,
+    ReviewLink,
+)
 
 PIPELINE_FIELDS = [
     "state",
@@ -89,11 +102,19 @@ class CharacterAdmin(admin.ModelAdmin[Character]):
 
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin[Comment]):
-    list_display = ["short_body", "author", "generation", "decision", "created_at", "resolved_at"]
+    list_display = [
+        "short_body",
+        "author",
+        "guest_name",
+        "generation",
+        "decision",
+        "created_at",
+        "resolved_at",
+    ]
     list_filter = ["decision"]
-    search_fields = ["body", "author__username"]
+    search_fields = ["body", "author__username", "guest_name"]
     list_select_related = ["author", "generation"]
-    raw_id_fields = ["generation", "parent", "author", "resolved_by"]
+    raw_id_fields = ["generation", "parent", "author", "resolved_by", "link"]
 
     @admin.display(description="comment")
     def short_body(self, obj: Comment) -> str:
@@ -132,3 +153,19 @@ class GenerationImageAdmin(admin.ModelAdmin[GenerationImage]):
     list_display = ["generation", "position", "content_type", "file"]
     list_select_related = ["generation"]
     raw_id_fields = ["generation"]
+
+
+@admin.register(ReviewLink)
+class ReviewLinkAdmin(ReadOnlyAdmin[ReviewLink]):
+    list_display = ["title", "team", "created_by", "created_at", "expires_at", "revoked_at", "last_visit_at"]
+    list_filter = ["team"]
+    search_fields = ["title", "team__name"]
+    list_select_related = ["team", "created_by"]
+    exclude = ["token_hash", "password"]
+
+
+@admin.register(ClientVerdict)
+class ClientVerdictAdmin(ReadOnlyAdmin[ClientVerdict]):
+    list_display = ["name", "decision", "generation", "link", "at"]
+    list_filter = ["decision"]
+    list_select_related = ["generation", "link"]

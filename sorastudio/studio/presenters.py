@@ -171,7 +171,24 @@ def explanation(generation: Generation) -> str:
 # --- Its timeline ---------------------------------------------------------------------------------------
 
 
+# A client's steps, through a review link: the client has no account, so the name they gave is in the line.
+CLIENT_EVENT_LABELS: dict[str, StrOrPromise] = {
+    "client_commented": pgettext_lazy(
+        "event in a video's timeline", "Commented by %(name)s (client, via “%(link)s”)"
+    ),
+    "client_approved": pgettext_lazy(
+        "event in a video's timeline", "Approved by %(name)s (client, via “%(link)s”)"
+    ),
+    "client_changes_requested": pgettext_lazy(
+        "event in a video's timeline", "Changes asked for by %(name)s (client, via “%(link)s”)"
+    ),
+}
+
+
 def event_label(event: Event) -> str:
+    if event.kind in CLIENT_EVENT_LABELS:
+        link = event.detail.get("link") or gettext("a client link")
+        return str(CLIENT_EVENT_LABELS[event.kind]) % {"name": event.detail.get("guest", ""), "link": link}
     return str(EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize()))
 
 

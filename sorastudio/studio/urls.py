@@ -3,7 +3,7 @@ namespace, "studio" (sorastudio/urls.py)."""
 
 from django.urls import path
 
-from . import notification_views, review_views, views
+from . import client_views, notification_views, review_views, sharing_views, views
 
 urlpatterns = [
     # The gallery and the form (views.py)
@@ -37,6 +37,17 @@ urlpatterns = [
     path("generations/<uuid:pk>/comments", review_views.comments, name="comments"),
     path("comments/<uuid:pk>/resolve", review_views.resolve_comment, name="resolve_comment"),
     path("compare/", review_views.compare, name="compare"),
+    # Client review links: the team's side (sharing_views.py), and the guest's, outside the login, where the
+    # secret in the address is the permission (client_views.py; the access log masks it).
+    path("links/", sharing_views.review_links, name="review_links"),
+    path("links/new", sharing_views.new_review_link, name="new_review_link"),
+    path("links/<uuid:pk>/revoke", sharing_views.revoke_review_link, name="revoke_review_link"),
+    path("review/<slug:secret>/", client_views.client_review, name="client_review"),
+    path("review/<slug:secret>/unlock", client_views.client_unlock, name="client_unlock"),
+    path("review/<slug:secret>/<uuid:pk>/comment", client_views.client_comment, name="client_comment"),
+    path("review/<slug:secret>/<uuid:pk>/verdict", client_views.client_verdict, name="client_verdict"),
+    path("review/<slug:secret>/<uuid:pk>/video.mp4", client_views.client_video, name="client_video"),
+    path("review/<slug:secret>/<uuid:pk>/poster.jpg", client_views.client_poster, name="client_poster"),
     # Notifications (notification_views.py)
     path("notifications/", notification_views.notifications, name="notifications"),
     path("notifications/bell", notification_views.bell, name="bell"),

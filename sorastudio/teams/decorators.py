@@ -37,3 +37,15 @@ def operator_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def reviewer_required(view: View) -> View:
+    """The team's reviewers and admins (Membership.can_review)."""
+
+    @wraps(view)
+    def wrapped(request: StudioRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.membership.can_review:
+            raise PermissionDenied("only the team's reviewers and admins can do this")
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -295,6 +295,8 @@ class AuditEntry(models.Model):
         CREDIT_GRANTED = "credit_granted", _("Credit granted")
         SERVICE_PAUSED = "service_paused", _("Video service paused")
         SERVICE_RESUMED = "service_resumed", _("Video service resumed")
+        REVIEW_LINK_MADE = "review_link_made", _("Client link made")
+        REVIEW_LINK_REVOKED = "review_link_revoked", _("Client link revoked")
 
     # No team: a studio-wide action, shown to every team's admins.
     team = models.ForeignKey(

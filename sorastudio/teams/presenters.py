@@ -31,6 +31,10 @@ AUDIT_TEXTS: dict[str, StrOrPromise] = {
     AuditEntry.Kind.CREDIT_GRANTED: _("%(credits)s credits granted to %(subject)s: %(reason)s"),
     AuditEntry.Kind.SERVICE_PAUSED: _("%(service)s paused: the studio’s account is out of credit"),
     AuditEntry.Kind.SERVICE_RESUMED: _("%(service)s resumed"),
+    AuditEntry.Kind.REVIEW_LINK_MADE: _(
+        "“%(title)s”: %(videos)s videos shared with a client for %(days)s days"
+    ),
+    AuditEntry.Kind.REVIEW_LINK_REVOKED: _("“%(title)s” revoked: the client can no longer open it"),
 }
 
 
@@ -56,6 +60,9 @@ def text(entry: AuditEntry) -> str:
         "credits": d.get("credits", ""),
         "period": str(PERIOD_NAMES.get(d.get("period", ""), d.get("period", ""))),
         "reason": d.get("reason", ""),
+        "title": d.get("title", "") or gettext("Untitled"),
+        "videos": d.get("videos", ""),
+        "days": d.get("days", ""),
         "changes": ", ".join(f"{name}: {old} → {new}" for name, (old, new) in d.get("changes", {}).items()),
     }
     template = AUDIT_TEXTS.get(entry.kind, "%(subject)s")

@@ -61,6 +61,9 @@ function showSelection() {
   const count = ticked.length;
   toolbar.querySelector("[data-selection-delete]").hidden = !ticked.every((pick) => "deletable" in pick.dataset);
   toolbar.querySelector("[data-selection-zip]").hidden = !ticked.some((pick) => "ready" in pick.dataset);
+  // Sharing with a client (reviewers and admins only: the button is there only for them) takes finished ones.
+  const share = toolbar.querySelector("[data-selection-share]");
+  if (share) share.hidden = !ticked.length || !ticked.every((pick) => "ready" in pick.dataset);
   toolbar.classList.toggle("active", count > 0);
   toolbar.querySelector("[data-selection-count]").textContent = studioText(
     "gallery.selected",

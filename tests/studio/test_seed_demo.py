@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.test import RequestFactory, TestCase
 from django.utils import timezone
 
-from sorastudio.studio.models import Comment, Generation, ReviewState, State
+from sorastudio.studio.models import ClientVerdict, Comment, Generation, ReviewLink, ReviewState, State
 from sorastudio.teams.models import Membership, Team
 
 
@@ -100,8 +100,18 @@ class SeedDemoTests(TestCase):
         self.assertEqual(pinned.at_seconds, 3.0)
         self.assertEqual(pinned.replies.count(), 1)
 
+    def test_it_shares_two_of_studios_videos_with_a_client_who_approved_one(self) -> None:
+        output = self.seed(videos=3)
+        link = ReviewLink.objects.get()
+        self.assertEqual((link.team.name, link.title, link.videos.count()), ("Studio", "Spring campaign", 2))
+        self.assertEqual(ClientVerdict.objects.get().name, "Ms Lee")
+        self.assertTrue(Comment.objects.filter(link=link, guest_name="Ms Lee").exists())
+        path = output.split("(shown only now): ")[1].split()[0]
+        self.assertEqual(self.client.get(path).status_code, 200)
+
     def test_running_it_again_adds_nothing(self) -> None:
         self.seed(videos=1)
         self.seed(videos=1)
         self.assertEqual(Generation.objects.count(), 2)
         self.assertEqual(Membership.objects.count(), 4)
+        self.assertEqual(ReviewLink.objects.count(), 1)

@@ -1,12 +1,13 @@
 """The studio's models, by subject: a video and its life (generation), saved characters, comments and
-favourites (review), and notifications with their mail.
+favourites (review), notifications with their mail, and client review links (sharing).
 
 This package re-exports every model and the names other code imports from `sorastudio.studio.models`:
 Django's app registry finds an app's models by importing this module, and the rest of the studio (and
 tasks already on the queue, which name `sorastudio.studio.models.email_notifications`) import from here.
 The submodules import one way only: states (what they all agree on) first, then characters,
-notifications and review, then generation, which uses them all; a model that points back at a video names it
-"studio.Generation" and imports it for type checking only."""
+notifications and review, then generation, which uses them all, then sharing (client review links), which
+uses generation; a model that points back at a video (or at a link) names it "studio.Generation" and
+imports it for type checking only."""
 
 from .characters import Character
 from .generation import (
@@ -32,6 +33,16 @@ from .notifications import (
     email_notifications,
 )
 from .review import Comment, Favourite
+from .sharing import (
+    LINK_DAYS,
+    LINK_DAYS_MOST,
+    LINK_VIDEOS_MOST,
+    ClientVerdict,
+    LinkClosed,
+    LinkFailure,
+    ReviewLink,
+    TooManyTries,
+)
 from .states import (
     DECISIONS,
     DECISIONS_NEEDING_A_REASON,
@@ -49,6 +60,9 @@ __all__ = [
     "DECISIONS",
     "DECISIONS_NEEDING_A_REASON",
     "FINAL_STATES",
+    "LINK_DAYS",
+    "LINK_DAYS_MOST",
+    "LINK_VIDEOS_MOST",
     "LIVE_STATES",
     "NOTIFICATION_TEXTS",
     "PARAM_FIELDS",
@@ -58,17 +72,22 @@ __all__ = [
     "REVIEW_RETURNED_TEXTS",
     "TYPICAL_KIND",
     "Character",
+    "ClientVerdict",
     "Comment",
     "Event",
     "Favourite",
     "Generation",
     "GenerationImage",
     "GenerationQuerySet",
+    "LinkClosed",
+    "LinkFailure",
     "Notification",
     "NotificationQuerySet",
     "ReviewError",
+    "ReviewLink",
     "ReviewState",
     "State",
+    "TooManyTries",
     "address_of",
     "email_notifications",
 ]

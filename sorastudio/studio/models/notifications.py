@@ -52,6 +52,8 @@ class Notification(models.Model):
         COMMENT = "comment", _("New comment")
         QUOTA_WARNING = "quota_warning", _("Quota nearly used")
         PROVIDER_PAUSED = "provider_paused", _("Video service out of credit")
+        CLIENT_COMMENT = "client_comment", _("A client commented")
+        CLIENT_VERDICT = "client_verdict", _("A client decided")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
@@ -83,6 +85,8 @@ class Notification(models.Model):
         """The notification as one sentence in the reader's language, naming who and which video."""
         if self.kind == self.Kind.REVIEW_RETURNED:
             sentence = REVIEW_RETURNED_TEXTS.get(self.detail.get("decision", ""), REVIEW_RETURNED_TEXT)
+        elif self.kind == self.Kind.CLIENT_VERDICT:
+            sentence = CLIENT_VERDICT_TEXTS.get(self.detail.get("decision", ""), CLIENT_VERDICT_TEXT)
         else:
             sentence = NOTIFICATION_TEXTS.get(self.kind, self.get_kind_display())
         prompt = " ".join(self.generation.prompt.split()) if self.generation else ""
@@ -90,7 +94,11 @@ class Notification(models.Model):
         # A few words of the prompt; a language without spaces between words is cut by length.
         prompt = Truncator(Truncator(prompt).words(8)).chars(60)
         service = capabilities.PROVIDERS.get(self.detail.get("provider", ""), gettext("A video service"))
-        return str(sentence) % {"actor": actor, "prompt": prompt, "service": service}
+        # A client has no account: the name they gave, and the title of the link they came through.
+        guest = self.detail.get("guest", "")
+        link = self.detail.get("link", "") or gettext("a client link")
+        values = {"actor": actor, "prompt": prompt, "service": service, "guest": guest, "link": link}
+        return str(sentence) % values
 
     @property
     def url(self) -> str:
@@ -136,6 +144,12 @@ NOTIFICATION_TEXTS: dict[str, StrOrPromise] = {
     Notification.Kind.PROVIDER_PAUSED: _(
         "%(service)s is out of credit: its videos wait until the studio's operator tops it up and resumes it"
     ),
+    Notification.Kind.CLIENT_COMMENT: _("%(guest)s (client, via “%(link)s”) commented on “%(prompt)s”"),
+}
+CLIENT_VERDICT_TEXT = _("%(guest)s (client, via “%(link)s”) gave a verdict on “%(prompt)s”")
+CLIENT_VERDICT_TEXTS: dict[str, StrOrPromise] = {
+    ReviewState.APPROVED: _("%(guest)s (client, via “%(link)s”) approved “%(prompt)s”"),
+    ReviewState.CHANGES_REQUESTED: _("%(guest)s (client, via “%(link)s”) asked for changes to “%(prompt)s”"),
 }
 REVIEW_RETURNED_TEXT = _("%(actor)s reviewed your video “%(prompt)s”")
 REVIEW_RETURNED_TEXTS: dict[str, StrOrPromise] = {

@@ -25,11 +25,19 @@ if TYPE_CHECKING:
 
 class Comment(models.Model):
     """A comment on a video, pinned to a moment of it when `at_seconds` is set. A reply has a `parent`
-    (threads are one level deep); a reviewer's decision comes with the comment that explains it."""
+    (threads are one level deep); a reviewer's decision comes with the comment that explains it. A client
+    with no account comments through a review link (`link`) under the name they gave (`guest_name`), and
+    such a comment has no `author`: exactly one of the two says who wrote it."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     generation = models.ForeignKey("studio.Generation", on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="comments"
+    )
+    guest_name = models.CharField(max_length=80, blank=True)
+    link = models.ForeignKey(
+        "studio.ReviewLink", null=True, blank=True, on_delete=models.CASCADE, related_name="comments"
+    )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
@@ -47,9 +55,22 @@ class Comment(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["generation", "created_at"], name="comment_generation")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(author__isnull=False, link__isnull=True, guest_name="")
+                    | (models.Q(author__isnull=True, link__isnull=False) & ~models.Q(guest_name=""))
+                ),
+                name="comment_by_member_or_guest",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"comment by {self.author} on {self.generation_id}"
+        return f"comment by {self.author or self.guest_name} on {self.generation_id}"
+
+    @property
+    def by_guest(self) -> bool:
+        return self.author_id is None
 
     @classmethod
     def add(

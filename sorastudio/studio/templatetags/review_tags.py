@@ -12,6 +12,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from sorastudio.lib import drawing as drawings
 from sorastudio.studio.models import Comment, Generation
@@ -27,6 +28,14 @@ def percent_of(value: float | None, total: float | None) -> str:
     if value is None or not total:
         return "0"
     return f"{max(0.0, min(100.0, 100 * value / total)):.2f}"
+
+
+@register.filter
+def commenter(comment: Comment) -> str:
+    """Who wrote a comment: a member's username, or the name a client gave through a review link."""
+    if comment.author is not None:
+        return comment.author.get_username()
+    return gettext("%(name)s (client)") % {"name": comment.guest_name}
 
 
 @register.filter

@@ -10,18 +10,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 from django_q.conf import Conf
 
 from sorastudio.lib import capabilities
 from sorastudio.pipeline import providers, submit, tasks
-from sorastudio.studio.models import Comment, Favourite, Generation, ReviewState
+from sorastudio.studio.models import Comment, Favourite, Generation, ReviewLink, ReviewState
 from sorastudio.teams.models import Membership, Team
 
 PASSWORD = "demo-pass-123"  # noqa: S105 - demo accounts, printed on purpose
@@ -107,13 +109,15 @@ class Command(BaseCommand):
         if videos < 0 or videos > 100:
             raise CommandError("--videos must be between 0 and 100")
         people = self._people()
-        made = 0
+        made, client_link = 0, ""
         for team_name, members in PEOPLE.items():
             team = Team.objects.get(name=team_name)
             missing = videos - Generation.objects.filter(team=team).count()
             creators = [people[name] for name, _ in members]
             new = self._videos(team, creators, max(0, missing))
             self._reviews(team, new)
+            if team_name == "Studio":
+                client_link = self._client_link(team, new)
             made += len(new)
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {made} new videos."))
         for team_name, members in PEOPLE.items():
@@ -123,6 +127,9 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"  {team_name}: {names}")
         self.stdout.write(f"  Every demo login uses the password {PASSWORD}")
+        if client_link:
+            # Its secret is kept nowhere else: this is the one time it is shown, as on the team's page.
+            self.stdout.write(f"  A client review link, no login needed (shown only now): {client_link}")
 
     def _people(self) -> dict[str, Any]:
         user_model = get_user_model()
@@ -166,6 +173,22 @@ class Command(BaseCommand):
                 )
             if plan == ReviewState.APPROVED:
                 Favourite.objects.get_or_create(user=video.created_by, generation=video)
+
+    def _client_link(self, team: Team, videos: list[Generation]) -> str:
+        """A link a reviewer shares with a client, who has commented on the first video and approved it:
+        the guest's side of the review, to walk. Its address (path only without PUBLIC_BASE_URL)."""
+        shared = [video for video in videos if video.succeeded][:2]
+        sharer = next((m.user for m in team.memberships.select_related("user") if m.can_review), None)
+        if not shared or sharer is None:
+            return ""
+        link, secret = ReviewLink.share(
+            team, sharer, shared, title="Spring campaign", message="Two cuts for the spring campaign."
+        )
+        link.comment(
+            shared[0], "Ms Lee", "Lovely light. Could the boat come in a second earlier?", at_seconds=2.0
+        )
+        link.decide(shared[0], "Ms Lee", "approved")
+        return settings.PUBLIC_BASE_URL + reverse("studio:client_review", args=[secret])
 
     def _videos(self, team: Team, creators: list[Any], count: int) -> list[Generation]:
         # The simulator answers in-process and at once, and the queue runs inline: the same pipeline as a
