@@ -1,0 +1,61 @@
+"""Client review links under attack: what a guest behind the studio's proxy, a guest whose session was
+planted by someone else, or a hand-made drawing could otherwise get away with."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
+from django.test import Client
+from django.urls import reverse
+
+from sorastudio.lib.ratelimit import Window
+from sorastudio.studio.models import LinkFailure, ReviewLink
+from tests.helpers import TeamTestCase, make_finished
+
+PROXY = "127.0.0.1"
+
+
+def page(secret: str) -> str:
+    return reverse("studio:client_review", args=[secret])
+
+
+def behind_proxy(address: str) -> Client:
+    """A guest reaching the studio through its reverse proxy, which says who they are."""
+    return Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=address)
+
+
+class AttackTestCase(TeamTestCase):
+    def setUp(self) -> None:
+        self.video = make_finished(self.studio, self.alice, "A paper boat in the rain")
+
+    def share(self, **options: Any) -> tuple[ReviewLink, str]:
+        return ReviewLink.share(self.studio, self.bob, [self.video], **options)
+
+
+class BehindTheProxyTests(AttackTestCase):
+    """Every guest's request comes from the proxy's address (in FORWARDED_ALLOW_IPS): the limits must
+    count the guest's own, or one scanner closes every link to everyone."""
+
+    def test_it_counts_a_scanners_misses_against_the_scanner_not_every_guest(self) -> None:
+        _link, secret = self.share()
+        scanner = behind_proxy("203.0.113.66")
+        with mock.patch(
+            "sorastudio.studio.models.sharing.MISSES_PER_ADDRESS", Window(2, timedelta(minutes=15))
+        ):
+            for guess in ("a" * 43, "b" * 43):
+                self.assertEqual(scanner.get(page(guess)).status_code, 404)
+            self.assertEqual(scanner.get(page(secret)).status_code, 404)
+            self.assertEqual(behind_proxy("198.51.100.7").get(page(secret)).status_code, 200)
+        self.assertEqual(set(LinkFailure.objects.values_list("address", flat=True)), {"203.0.113.66"})
+
+    def test_it_counts_wrong_passwords_against_the_guesser_not_every_guest(self) -> None:
+        _link, secret = self.share(password="lantern-42")
+        unlock = reverse("studio:client_unlock", args=[secret])
+        guesser = behind_proxy("203.0.113.66")
+        for _try in range(5):
+            guesser.post(unlock, {"password": "no"})
+        self.assertEqual(guesser.post(unlock, {"password": "lantern-42"}).status_code, 429)
+        client = behind_proxy("198.51.100.7")
+        self.assertRedirects(client.post(unlock, {"password": "lantern-42"}), page(secret))
