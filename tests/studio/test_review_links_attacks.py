@@ -3,6 +3,7 @@ planted by someone else, or a hand-made drawing could otherwise get away with.""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -11,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sorastudio.lib.ratelimit import Window
-from sorastudio.studio.models import LinkFailure, ReviewLink
+from sorastudio.studio.models import Comment, LinkFailure, ReviewLink
 from tests.helpers import TeamTestCase, make_finished
 
 PROXY = "127.0.0.1"
@@ -59,3 +60,16 @@ class BehindTheProxyTests(AttackTestCase):
         self.assertEqual(guesser.post(unlock, {"password": "lantern-42"}).status_code, 429)
         client = behind_proxy("198.51.100.7")
         self.assertRedirects(client.post(unlock, {"password": "lantern-42"}), page(secret))
+
+
+class DrawingTests(AttackTestCase):
+    def test_it_refuses_a_number_too_large_for_a_float(self) -> None:
+        huge = "1" + "0" * 400
+        shape = f'{{"kind": "pen", "colour": "red", "points": [[{huge}, 0.5]]}}'
+        response = self.as_(self.bob).post(
+            reverse("studio:comments", args=[self.video.pk]),
+            {"body": "Here.", "at_seconds": "1", "drawing": f'{{"v": 1, "shapes": [{shape}]}}'},
+        )
+        self.assertContains(response, "The drawing could not be read", status_code=400)
+        self.assertFalse(Comment.objects.exists())
+        json.loads(f"[{huge}]")  # valid JSON: only the drawing's check may refuse it
