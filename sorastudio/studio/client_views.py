@@ -143,6 +143,9 @@ def client_unlock(request: HttpRequest, secret: str) -> HttpResponseBase:
     if form.is_valid():
         try:
             if link.unlock(form.cleaned_data["password"], client_ip(request)):
+                # A new session key, as a login gets: a session planted in the guest's browser beforehand
+                # (its key known to whoever planted it) must not be the one the password opened.
+                request.session.cycle_key()
                 request.session[_unlock_key(link)] = True
                 return redirect("studio:client_review", secret=secret)
             form.add_error("password", gettext("That is not the password of this link."))

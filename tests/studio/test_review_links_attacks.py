@@ -62,6 +62,21 @@ class BehindTheProxyTests(AttackTestCase):
         self.assertRedirects(client.post(unlock, {"password": "lantern-42"}), page(secret))
 
 
+class SessionTests(AttackTestCase):
+    def test_it_gives_the_session_a_new_key_when_the_password_opens_the_link(self) -> None:
+        # Someone who planted their own session cookie in the client's browser must not share the unlock.
+        _link, secret = self.share(password="lantern-42")
+        guest = Client()
+        planted = guest.session.session_key
+        response = guest.post(reverse("studio:client_unlock", args=[secret]), {"password": "lantern-42"})
+        self.assertRedirects(response, page(secret))
+        self.assertNotEqual(guest.cookies["sessionid"].value, planted)
+        self.assertContains(guest.get(page(secret)), "A paper boat in the rain")
+        attacker = Client()
+        attacker.cookies["sessionid"] = planted
+        self.assertContains(attacker.get(page(secret)), "This link has a password")
+
+
 class DrawingTests(AttackTestCase):
     def test_it_refuses_a_number_too_large_for_a_float(self) -> None:
         huge = "1" + "0" * 400
