@@ -8,11 +8,13 @@ from datetime import timedelta
 from typing import Any
 from unittest import mock
 
-from django.test import Client
+from django.core import mail
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from sorastudio.lib.ratelimit import Window
 from sorastudio.studio.models import Comment, LinkFailure, ReviewLink
+from sorastudio.teams.models import Membership
 from tests.helpers import TeamTestCase, make_finished
 
 PROXY = "127.0.0.1"
@@ -88,3 +90,24 @@ class DrawingTests(AttackTestCase):
         self.assertContains(response, "The drawing could not be read", status_code=400)
         self.assertFalse(Comment.objects.exists())
         json.loads(f"[{huge}]")  # valid JSON: only the drawing's check may refuse it
+
+
+@override_settings(
+    EMAIL_HOST="smtp.example.test", EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+)
+class MailTests(AttackTestCase):
+    def test_it_mails_a_guests_comment_to_no_one_who_has_left_the_team(self) -> None:
+        # The link outlives its maker's place in the team: the bell hides the news from them, and so must
+        # the mail.
+        for user in (self.alice, self.bob):
+            user.email = f"{user.username}@example.com"
+            user.save()
+        _link, secret = self.share()
+        Membership.objects.filter(team=self.studio, user=self.bob).delete()
+        with self.captureOnCommitCallbacks(execute=True):
+            response = Client().post(
+                reverse("studio:client_comment", args=[secret, self.video.pk]),
+                {"name": "Ms Lee", "body": "Warmer light, please."},
+            )
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual([message.to for message in mail.outbox], [["alice@example.com"]])
