@@ -70,6 +70,7 @@ class SessionTests(AttackTestCase):
         _link, secret = self.share(password="lantern-42")
         guest = Client()
         planted = guest.session.session_key
+        assert planted is not None
         response = guest.post(reverse("studio:client_unlock", args=[secret]), {"password": "lantern-42"})
         self.assertRedirects(response, page(secret))
         self.assertNotEqual(guest.cookies["sessionid"].value, planted)
