@@ -112,3 +112,11 @@ class MailTests(AttackTestCase):
             )
         self.assertEqual(response.status_code, 302)
         self.assertEqual([message.to for message in mail.outbox], [["alice@example.com"]])
+
+
+class LockedPageTests(AttackTestCase):
+    def test_it_shows_not_even_the_title_before_the_password(self) -> None:
+        _link, secret = self.share(password="lantern-42", title="Acme launch, under embargo")
+        locked = Client().get(page(secret))
+        self.assertContains(locked, "This link has a password")
+        self.assertNotContains(locked, "Acme launch")
