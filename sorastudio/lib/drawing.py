@@ -136,9 +136,15 @@ def _point(point: Any) -> list[float]:
 
 def _number(value: Any) -> float:
     # A bool is an int to Python, but never a coordinate.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise _unreadable()
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # JSON's integers have no bound: one of 400 digits is no float
+        raise _unreadable() from None
+    if not math.isfinite(number):
+        raise _unreadable()
+    return number
 
 
 def arrow_head(

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sorastudio.lib import storage
 from sorastudio.lib.ranged import ranged_response
+from sorastudio.teams.accounts import client_ip
 
 from .models import Comment, Generation, LinkClosed, ReviewError, ReviewLink, TooManyTries
 from .sharing_forms import GuestCommentForm, GuestForm, GuestVerdictForm, UnlockForm
@@ -55,7 +56,7 @@ def _unlock_key(link: ReviewLink) -> str:
 
 
 def _open(request: HttpRequest, secret: str) -> ReviewLink:
-    link = ReviewLink.objects.opened_by(secret, request.META.get("REMOTE_ADDR") or None)
+    link = ReviewLink.objects.opened_by(secret, client_ip(request))
     if link is None:
         raise Http404("no such link")
     return link
@@ -141,7 +142,10 @@ def client_unlock(request: HttpRequest, secret: str) -> HttpResponseBase:
     status = 400
     if form.is_valid():
         try:
-            if link.unlock(form.cleaned_data["password"], request.META.get("REMOTE_ADDR") or None):
+            if link.unlock(form.cleaned_data["password"], client_ip(request)):
+                # A new session key, as a login gets: a session planted in the guest's browser beforehand
+                # (its key known to whoever planted it) must not be the one the password opened.
+                request.session.cycle_key()
                 request.session[_unlock_key(link)] = True
                 return redirect("studio:client_review", secret=secret)
             form.add_error("password", gettext("That is not the password of this link."))

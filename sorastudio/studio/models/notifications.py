@@ -168,6 +168,9 @@ def email_notifications(ids: list[str]) -> None:
     UPDATE first, so a task delivered twice mails once; a mail that fails is logged and not retried (the
     notification is still under the bell)."""
     waiting = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).exclude(user__email="")
+    # Only to people still in the team, as the bell (`for_user`): a client link, say, outlives its maker's
+    # place in the team, and its news is no longer theirs.
+    waiting = waiting.filter(team__memberships__user=models.F("user"))
     for notification in waiting.select_related("user", "team", "generation", "actor"):
         claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True)
         if not claimed.update(emailed_at=timezone.now()):
