@@ -18,6 +18,7 @@ from .models import (
     Favourite,
     Generation,
     GenerationImage,
+    LinkFailure,
     Notification,
     ReviewLink,
 )
@@ -169,3 +170,12 @@ class ClientVerdictAdmin(ReadOnlyAdmin[ClientVerdict]):
     list_display = ["name", "decision", "generation", "link", "at"]
     list_filter = ["decision"]
     list_select_related = ["generation", "link"]
+
+
+@admin.register(LinkFailure)
+class LinkFailureAdmin(ReadOnlyAdmin[LinkFailure]):
+    """Wrong passwords and addresses that opened no link: what to look at when a client is locked out."""
+
+    list_display = ["at", "link", "address"]
+    search_fields = ["address"]
+    list_select_related = ["link"]
