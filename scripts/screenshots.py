@@ -36,7 +36,16 @@ def log_in(page: Page, username: str) -> None:
 
 
 def take(page: Page, out: Path, name: str, *, full_page: bool = False) -> None:
-    page.wait_for_timeout(400)  # the posters' fade-in and the list's scroll settle
+    # Chromium draws its loading spinner over a video until it can play it: load the players first.
+    page.evaluate(
+        "() => document.querySelectorAll('video.player, video[data-client-player]')"
+        ".forEach(v => { v.preload = 'auto'; })"
+    )
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('video.player, video[data-client-player]')]"
+        ".every(v => v.readyState >= 3 && !v.seeking)"
+    )
+    page.wait_for_timeout(2500)  # the spinner fades out late; the posters and the list settle
     page.screenshot(path=str(out / f"{name}.png"), full_page=full_page)
     print(out / f"{name}.png")
 
@@ -91,6 +100,10 @@ def main() -> None:
             take(page, args.out, f"gallery-{look}")
             page.goto(str(video))
             page.locator(".comments .comment a.at").last.click()
+            page.wait_for_function(
+                "() => { const v = document.getElementById('player'); "
+                "return v.readyState >= 2 && !v.seeking; }"
+            )
             take(page, args.out, f"review-room-{look}")
             guest = browser.new_context(viewport={"width": width, "height": height})
             client = guest.new_page()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from sorastudio.studio.models import Generation, State
 from sorastudio.teams.models import Team
 from tests.browser import QUICK, BrowserTestCase, expect
-from tests.helpers import make_row
+from tests.helpers import make_finished, make_row
 
 WIDTHS = (1366, 390)
 LANGUAGES = ("en", "zh-hans")
@@ -140,3 +140,17 @@ class TestLayout(BrowserTestCase):
                             page.wait_for_load_state("networkidle")
                     self.assertEqual(form.evaluate(CUT_SELECTS), [])
                     page.context.close()
+
+    def test_it_draws_a_cards_review_state_as_a_small_badge_not_a_panel(self) -> None:
+        # The badge once carried the class of the review panel (`.review`), and so its padding and border.
+        for state in ("approved", "changes_requested"):
+            make_finished(self.studio, self.alice, f"A {state} one", review_state=state)
+        for width in WIDTHS:
+            with self.subTest(width=width):
+                page = self.at(width, "en")
+                for badge in page.locator("#gallery .card .badge").all():
+                    box = badge.bounding_box()
+                    assert box is not None
+                    text = badge.evaluate("b => parseFloat(getComputedStyle(b).fontSize)")
+                    self.assertLess(box["height"], text * 2.2, badge.inner_text())
+                page.context.close()

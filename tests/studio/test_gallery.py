@@ -343,9 +343,9 @@ class CardTests(GalleryTestCase):
         Comment.objects.create(generation=video, author=self.dana, body="Done", resolved_at=timezone.now())
         page = self.client.get(INDEX)
         self.assertContains(
-            page, '<span class="badge review review-changes_requested">Changes requested</span>'
+            page, '<span class="badge review-state review-changes_requested">Changes requested</span>'
         )
-        self.assertContains(page, 'class="badge review', count=1)  # a new video has no badge
+        self.assertContains(page, 'class="badge review-state', count=1)  # a new video has no badge
         self.assertContains(page, "2 open comments")
         self.assertContains(page, "bob · <time")
 

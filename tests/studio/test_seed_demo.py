@@ -115,3 +115,9 @@ class SeedDemoTests(TestCase):
         self.assertEqual(Generation.objects.count(), 2)
         self.assertEqual(Membership.objects.count(), 4)
         self.assertEqual(ReviewLink.objects.count(), 1)
+
+    def test_it_prints_the_client_link_whole_on_the_studios_address(self) -> None:
+        out = io.StringIO()
+        call_command("seed_demo", "--videos", "2", "--base-url", "http://127.0.0.1:8000/", stdout=out)
+        address = out.getvalue().split("(shown only now): ")[1].split()[0]
+        self.assertRegex(address, r"^http://127\.0\.0\.1:8000/review/[\w-]{40,}/$")

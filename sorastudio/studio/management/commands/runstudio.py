@@ -31,13 +31,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, addr: str, no_demo: bool, **options: Any) -> None:
-        self._prepare(no_demo)
         base = f"http://{addr}"
+        self._prepare(no_demo, base)
         web, worker = _start(addr, base)
         self._announce(base, no_demo)
         _run_until_stopped(web, worker)
 
-    def _prepare(self, no_demo: bool) -> None:
+    def _prepare(self, no_demo: bool, base: str) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready.")
         if not settings.DEBUG:
@@ -47,7 +47,7 @@ class Command(BaseCommand):
             ensure_demo_login()
             if not Generation.objects.exists():
                 # A first start: the demo teams and their videos, so the gallery has something to show.
-                call_command("seed_demo")
+                call_command("seed_demo", base_url=base)
 
     def _announce(self, base: str, no_demo: bool) -> None:
         self.stdout.write("")

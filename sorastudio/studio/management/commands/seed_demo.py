@@ -104,8 +104,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--videos", type=int, default=12, help="videos to make in each team")
+        parser.add_argument(
+            "--base-url",
+            default=settings.PUBLIC_BASE_URL,
+            help="the studio's address, to print the client link whole (default: PUBLIC_BASE_URL)",
+        )
 
-    def handle(self, *args: Any, videos: int, **options: Any) -> None:
+    def handle(self, *args: Any, videos: int, base_url: str, **options: Any) -> None:
         if videos < 0 or videos > 100:
             raise CommandError("--videos must be between 0 and 100")
         people = self._people()
@@ -129,7 +134,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  Every demo login uses the password {PASSWORD}")
         if client_link:
             # Its secret is kept nowhere else: this is the one time it is shown, as on the team's page.
-            self.stdout.write(f"  A client review link, no login needed (shown only now): {client_link}")
+            address = f"{base_url.rstrip('/')}{client_link}"
+            self.stdout.write(f"  A client review link, no login needed (shown only now): {address}")
 
     def _people(self) -> dict[str, Any]:
         user_model = get_user_model()
