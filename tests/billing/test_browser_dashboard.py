@@ -151,6 +151,11 @@ class TestTheDashboardDays(BrowserTestCase):
         expect(page.locator("#id_end")).to_have_value("25 Nov 2026")
         page.get_by_role("button", name="Show").click()
         expect(page).to_have_url(re.compile(r"/dashboard/\?start=2026-11-01&end=2026-11-25&"), timeout=QUICK)
+        # The address changes before the answer's fields are swapped in: typing earlier types into fields
+        # about to be replaced (seen on a busy machine).
+        page.wait_for_function(
+            "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')", timeout=QUICK
+        )
 
         # Typed in the studio's format, in the fields the answer brought (with their calendar buttons).
         page.locator("#id_start").fill("10 Nov 2026")
