@@ -196,6 +196,41 @@ class TestReviewRoom(BrowserTestCase):
         page.wait_for_timeout(300)
         self.assertEqual(self.time(player), held)
 
+    def test_a_review_with_a_drawing_grouped_marks_and_the_keyboard(self) -> None:
+        page, player = self.open_video("A kite above the dunes")
+        box = {"kind": "box", "colour": "yellow", "width": 0.005, "from": [0.3, 0.3], "to": [0.7, 0.7]}
+        Comment.add(
+            self.video, self.bob, "The tail, here.", at_seconds=1.0, drawing={"v": 1, "shapes": [box]}
+        )
+        Comment.add(self.video, self.bob, "And the light dips.", at_seconds=1.0)
+        page.reload()
+        player.wait_for_metadata()
+        # Two comments at one moment: one mark with their count, listing both threads.
+        group = page.locator("#marks .mark.group")
+        expect(group).to_have_count(1)
+        expect(group).to_contain_text("2")
+        group.click()
+        threads = page.locator(f"#{group.get_attribute('data-mark-list')}")
+        expect(threads).to_be_visible()
+        expect(threads.locator("li")).to_have_count(2)
+        self.wait_paused_at(page, 1.0)
+
+        overlay = page.locator("#player-stage .drawing-overlay")
+        expect(overlay).to_be_visible()
+        expect(overlay.locator("path.shape-box")).to_have_count(1)
+        expect(page.locator(".comments .drawing-thumb")).to_have_count(1)
+        # Stepping frame by frame near its moment keeps the drawing; a second on hides it, back shows it.
+        self.press_on_page(page, ".")
+        self.wait_paused_at(page, 1 + FRAME, near=0.001)
+        expect(overlay).to_be_visible()
+        self.press_on_page(page, "l")
+        self.wait_paused_at(page, 2 + FRAME, near=0.001)
+        expect(overlay).to_be_hidden()
+        self.press_on_page(page, "j")
+        self.press_on_page(page, ",")
+        self.wait_paused_at(page, 1.0, near=0.001)
+        expect(overlay).to_be_visible()
+
     def test_a_page_opened_while_the_video_is_made_becomes_a_review_room_when_it_ends(self) -> None:
         page = self.page
         self.log_in(page, "alice")
