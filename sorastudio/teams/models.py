@@ -356,7 +356,7 @@ class AuditEntry(models.Model):
 
 
 # Recognisable in a config file or a leaked paste (and by secret scanners); the rest is the secret itself.
-API_TOKEN_PREFIX = "sst_"
+API_TOKEN_PREFIX = "sst_"  # noqa: S105 (a label, not a secret)
 # What a list shows to tell tokens apart: the recognisable prefix and a few characters, nothing usable.
 SHOWN_PREFIX_LENGTH = len(API_TOKEN_PREFIX) + 6
 # A token used many times a second is written to at most once a minute.
