@@ -256,3 +256,17 @@ class MaskingTests(TeamTestCase):
         record = logging.LogRecord("x", logging.WARNING, __file__, 1, "refused %s", (secret,), None)
         MaskCredentials().filter(record)
         self.assertNotIn(secret, record.getMessage())
+
+
+class AdminTests(TeamTestCase):
+    def test_it_lists_tokens_in_djangos_admin_without_their_hash(self) -> None:
+        token, secret = ApiToken.issue(self.alice, self.studio, "cms")
+        self.dana.is_staff = self.dana.is_superuser = True
+        self.dana.save(update_fields=["is_staff", "is_superuser"])
+        self.client.force_login(self.dana)
+        listing = self.client.get(reverse("admin:teams_apitoken_changelist"))
+        self.assertContains(listing, token.prefix)
+        page = self.client.get(reverse("admin:teams_apitoken_change", args=[token.pk]))
+        self.assertContains(page, token.prefix)
+        self.assertNotContains(page, token.digest)
+        self.assertNotContains(page, secret)
