@@ -30,7 +30,7 @@ from sorastudio.studio.models import (
     Notification,
     ReviewLink,
 )
-from sorastudio.teams.models import Invitation, Membership, Team
+from sorastudio.teams.models import ApiToken, Invitation, Membership, Team
 from tests.helpers import make_finished, make_member, make_people, read_body
 
 LOGIN = "login"  # redirected to the login page
@@ -222,6 +222,11 @@ ROUTES: dict[str, Route] = {
         "POST", lambda t: reverse("studio:revoke_invitation", args=[t.invitation.pk]), admins_only(302)
     ),
     # Someone in no team joins one by a link: frank too.
+    # Everyone in a team has their own tokens; alice's is hers and the admins' to revoke, not bob's.
+    "studio:api_tokens": Route("GET", lambda t: reverse("studio:api_tokens"), everyone(200)),
+    "studio:revoke_api_token": Route(
+        "POST", lambda t: reverse("studio:revoke_api_token", args=[t.api_token.pk]), studio(302, bob=403)
+    ),
     "studio:join": Route("GET", lambda t: reverse("studio:join", args=[t.invitation.token]), public(200)),
     "studio:notifications": Route("GET", lambda t: reverse("studio:notifications"), everyone(200)),
     "studio:notification_list": Route("GET", lambda t: reverse("studio:notification_list"), everyone(200)),
@@ -321,6 +326,7 @@ class AuthorizationTests(TestCase):
     clip_name: str
     character: Character
     link: ReviewLink
+    api_token: ApiToken
     secret: str
     locked_secret: str
 
@@ -353,6 +359,7 @@ class AuthorizationTests(TestCase):
         _locked, self.locked_secret = ReviewLink.share(
             self.studio, self.bob, [self.video], password="lantern-42"
         )
+        self.api_token, _secret = ApiToken.issue(self.alice, self.studio, "nightly batch")
         self.clients = {"anonymous": Client()}
         for name in PEOPLE[1:]:
             self.clients[name] = Client()

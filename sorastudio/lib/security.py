@@ -23,10 +23,18 @@ _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/?#@]*):([^\s/?#@]+
 _REVIEW_SECRET = re.compile(r"/review/[A-Za-z0-9_-]+")
 
 
+# An Authorization header's credentials (a studio API token or an upstream key), and a studio token
+# anywhere (pasted into a prompt, a URL or an error) by its recognisable prefix.
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+_API_TOKEN = re.compile(r"\bsst_[A-Za-z0-9_-]+")
+
+
 def mask_url_credentials(text: str) -> str:
     """``postgres://studio:secret@db/studio`` → ``postgres://studio:********@db/studio``, anywhere in text;
-    and ``/review/<secret>/`` → ``/review/********/``."""
-    return _REVIEW_SECRET.sub(f"/review/{MASK}", _URL_PASSWORD.sub(rf"\1:{MASK}@", text))
+    ``/review/<secret>/`` → ``/review/********/``; ``Bearer <token>`` → ``Bearer ********``, and a studio API
+    token (``sst_…``) → ``sst_********``."""
+    text = _REVIEW_SECRET.sub(f"/review/{MASK}", _URL_PASSWORD.sub(rf"\1:{MASK}@", text))
+    return _API_TOKEN.sub(f"sst_{MASK}", _BEARER.sub(rf"\1 {MASK}", text))
 
 
 class MaskCredentials(logging.Filter):

@@ -1,4 +1,4 @@
-"""Teams, their members, the invitations and the audit trail in Django's admin."""
+"""Teams, their members, the invitations, API tokens and the audit trail in Django's admin."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.contrib import admin
 from sorastudio.lib.admin import ReadOnlyAdmin
 
 from . import presenters
-from .models import AuditEntry, Invitation, Membership, Team
+from .models import ApiToken, AuditEntry, Invitation, Membership, Team
 
 
 class MembershipInline(admin.TabularInline[Membership, Team]):
@@ -63,3 +63,24 @@ class AuditEntryAdmin(ReadOnlyAdmin[AuditEntry]):
 
     def text(self, entry: AuditEntry) -> str:
         return presenters.text(entry)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin[ApiToken]):
+    """Read only: tokens are made on the API tokens page or by `manage.py api_token`; the hash is left out."""
+
+    list_display = [
+        "prefix",
+        "name",
+        "user",
+        "team",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
+    list_filter = ["team"]
+    search_fields = ["prefix", "name", "user__username", "team__name"]
+    list_select_related = ["user", "team"]
+    exclude = ["digest"]
+    readonly_fields = [f.name for f in ApiToken._meta.fields if f.name != "digest"]

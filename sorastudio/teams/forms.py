@@ -78,3 +78,18 @@ class TeamSettingsForm(forms.ModelForm[Team]):
         if Team.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(_("Another team already has this name."))
         return name
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What the token is for, to tell it apart later: “nightly batch”, “CMS”."),
+    )
+    days = forms.IntegerField(
+        label=_("Expires after (days)"),
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text=_("Leave empty for a token that works until it is revoked."),
+    )

@@ -3,6 +3,7 @@ what each team's admins did. Knows no other app: the studio, billing and the pip
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from datetime import timedelta
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -297,6 +298,8 @@ class AuditEntry(models.Model):
         SERVICE_RESUMED = "service_resumed", _("Video service resumed")
         REVIEW_LINK_MADE = "review_link_made", _("Client link made")
         REVIEW_LINK_REVOKED = "review_link_revoked", _("Client link revoked")
+        API_TOKEN_MADE = "api_token_made", _("API token made")
+        API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
 
     # No team: a studio-wide action, shown to every team's admins.
     team = models.ForeignKey(
@@ -350,3 +353,141 @@ class AuditEntry(models.Model):
     @property
     def studio_wide(self) -> bool:
         return self.team_id is None
+
+
+# Recognisable in a config file or a leaked paste (and by secret scanners); the rest is the secret itself.
+API_TOKEN_PREFIX = "sst_"  # noqa: S105 (a label, not a secret)
+# What a list shows to tell tokens apart: the recognisable prefix and a few characters, nothing usable.
+SHOWN_PREFIX_LENGTH = len(API_TOKEN_PREFIX) + 6
+# A token used many times a second is written to at most once a minute.
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+def api_token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def working(self) -> ApiTokenQuerySet:
+        """Tokens that would let a request in now. Read from the membership and the account each time, so a
+        member removed or deactivated loses their tokens at once, with no write to the tokens."""
+        now = timezone.now()
+        still_member = Membership.objects.filter(team_id=OuterRef("team_id"), user_id=OuterRef("user_id"))
+        return self.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            Exists(still_member),
+            revoked_at__isnull=True,
+            user__is_active=True,
+        )
+
+    def authenticate(self, secret: str) -> ApiToken | None:
+        """The working token with this secret, or None. Looked up by its hash: no secret is compared
+        character by character, and the database never holds one."""
+        if not secret.startswith(API_TOKEN_PREFIX):
+            return None
+        token = self.working().select_related("user", "team").filter(digest=api_token_digest(secret)).first()
+        if token is not None:
+            token.mark_used()
+        return token
+
+
+class ApiToken(models.Model):
+    """A personal token for scripts: it acts as its person, with their role, within one team. Only its
+    hash is kept: the secret is shown once, when it is made."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=SHOWN_PREFIX_LENGTH, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    @classmethod
+    def issue(
+        cls,
+        user: User,
+        team: Team,
+        name: str,
+        expires_at: Any = None,
+        *,
+        by: User | None = None,
+    ) -> tuple[ApiToken, str]:
+        """A new token for `user` in `team`, and its secret: the only time the secret exists outside the
+        caller's hands."""
+        secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with transaction.atomic():
+            token = cls.objects.create(
+                team=team,
+                user=user,
+                name=name,
+                digest=api_token_digest(secret),
+                prefix=secret[:SHOWN_PREFIX_LENGTH],
+                expires_at=expires_at,
+            )
+            AuditEntry.record(
+                AuditEntry.Kind.API_TOKEN_MADE,
+                team=team,
+                actor=by,
+                subject=user,
+                name=name,
+                prefix=token.prefix,
+            )
+        return token, secret
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+    def may_revoke(self, membership: Membership) -> bool:
+        """Its owner, or an admin of its team."""
+        if membership.team_id != self.team_id:
+            return False
+        return membership.user_id == self.user_id or membership.is_admin
+
+    def revoke(self, by: User | None = None) -> bool:
+        """Stop the token working; False when it was already revoked (by someone else at the same time)."""
+        now = timezone.now()
+        with transaction.atomic():
+            won = (
+                ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(
+                    revoked_at=now, revoked_by=by
+                )
+                == 1
+            )
+            if won:
+                AuditEntry.record(
+                    AuditEntry.Kind.API_TOKEN_REVOKED,
+                    team=self.team,
+                    actor=by,
+                    subject=self.user,
+                    name=self.name,
+                    prefix=self.prefix,
+                )
+        if won:
+            self.revoked_at, self.revoked_by = now, by
+        return won
+
+    def mark_used(self) -> None:
+        now = timezone.now()
+        recent = Q(last_used_at__isnull=False, last_used_at__gt=now - LAST_USED_EVERY)
+        if ApiToken.objects.filter(pk=self.pk).exclude(recent).update(last_used_at=now):
+            self.last_used_at = now

@@ -35,6 +35,8 @@ AUDIT_TEXTS: dict[str, StrOrPromise] = {
         "“%(title)s”: %(videos)s videos shared with a client for %(days)s days"
     ),
     AuditEntry.Kind.REVIEW_LINK_REVOKED: _("“%(title)s” revoked: the client can no longer open it"),
+    AuditEntry.Kind.API_TOKEN_MADE: _("API token “%(name)s” (%(prefix)s…) made for %(subject)s"),
+    AuditEntry.Kind.API_TOKEN_REVOKED: _("API token “%(name)s” (%(prefix)s…) of %(subject)s revoked"),
 }
 
 
@@ -63,6 +65,8 @@ def text(entry: AuditEntry) -> str:
         "title": d.get("title", "") or gettext("Untitled"),
         "videos": d.get("videos", ""),
         "days": d.get("days", ""),
+        "name": d.get("name", ""),
+        "prefix": d.get("prefix", ""),
         "changes": ", ".join(f"{name}: {old} → {new}" for name, (old, new) in d.get("changes", {}).items()),
     }
     template = AUDIT_TEXTS.get(entry.kind, "%(subject)s")

@@ -12,5 +12,7 @@ urlpatterns = [
     path("team/accounts", views.create_account, name="create_account"),
     path("team/invitations", views.invite, name="invite"),
     path("team/invitations/<uuid:pk>/revoke", views.revoke_invitation, name="revoke_invitation"),
+    path("account/api-tokens", views.api_tokens, name="api_tokens"),
+    path("account/api-tokens/<uuid:pk>/revoke", views.revoke_api_token, name="revoke_api_token"),
     path("join/<str:token>", views.join, name="join"),
 ]

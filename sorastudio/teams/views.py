@@ -1,7 +1,8 @@
-"""Teams: switching, members and roles, invitations, team settings, and notifications."""
+"""Teams: switching, members and roles, invitations, team settings, personal API tokens, and notifications."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
@@ -18,16 +20,18 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from .decorators import admin_required
-from .forms import AccountForm, InvitationForm, SignUpForm, TeamSettingsForm
+from .forms import AccountForm, ApiTokenForm, InvitationForm, SignUpForm, TeamSettingsForm
 from .http import StudioRequest
 from .middleware import switch_team
-from .models import AuditEntry, Invitation, Membership, MembershipError, Team
+from .models import ApiToken, AuditEntry, Invitation, Membership, MembershipError, Team
 
 AUDIT_PAGE = 50
 
@@ -252,6 +256,60 @@ def team_settings(request: StudioRequest) -> HttpResponseBase:
             )
     messages.success(request, _("The team’s settings are saved."))
     return redirect(f"{reverse('studio:members')}#settings")
+
+
+# --- Personal API tokens ---------------------------------------------------------------------------------
+
+
+def _api_tokens_context(request: StudioRequest, form: ApiTokenForm) -> dict[str, Any]:
+    """One's own tokens in this team; for an admin also every member's (names and prefixes, never values).
+    Tokens of people no longer in the team are left out: they no longer work."""
+    tokens = ApiToken.objects.filter(team=request.team).select_related("user", "revoked_by")
+    others = (
+        tokens.exclude(user=request.user).filter(user__memberships__team=request.team)
+        if request.membership.is_admin
+        else tokens.none()
+    )
+    return {
+        "form": form,
+        "own": tokens.filter(user=request.user),
+        "others": others.order_by(Lower("user__username"), "-created_at"),
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: StudioRequest) -> HttpResponseBase:
+    """Make a token (its secret is in this one answer, never stored, never shown again) and list tokens."""
+    if request.method == "GET":
+        return TemplateResponse(
+            request, "studio/api_tokens.html", _api_tokens_context(request, ApiTokenForm())
+        )
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        context = _api_tokens_context(request, form)
+        return TemplateResponse(request, "studio/api_tokens.html", context, status=400)
+    days = form.cleaned_data["days"]
+    expires_at = timezone.now() + timedelta(days=days) if days else None
+    token, secret = ApiToken.issue(
+        request.user, request.team, form.cleaned_data["name"], expires_at, by=request.user
+    )
+    context = {**_api_tokens_context(request, ApiTokenForm()), "made": token, "secret": secret}
+    return TemplateResponse(request, "studio/api_tokens.html", context)
+
+
+@require_POST
+def revoke_api_token(request: StudioRequest, pk: str) -> HttpResponseBase:
+    token = get_object_or_404(ApiToken.objects.select_related("team", "user"), pk=pk, team=request.team)
+    if not token.may_revoke(request.membership):
+        raise PermissionDenied("only the token's owner or the team's admins can revoke it")
+    if token.revoke(by=request.user):
+        messages.success(
+            request, _("The token “%(name)s” is revoked: it no longer works.") % {"name": token.name}
+        )
+    else:
+        messages.error(request, _("This token was already revoked."))
+    return redirect("studio:api_tokens")
 
 
 # --- Joining by an invitation link ------------------------------------------------------------------------

@@ -24,7 +24,7 @@ PROJECT = "sorastudio."
 # that were there compare as they were (a new column's value is its default, which the migration sets).
 ADDED_COLUMNS = {"studio_generation": {"demo"}, "studio_comment": {"drawing", "guest_name", "link_id"}}
 # Models added since: their tables start empty, and the permissions Django makes for them are left out.
-ADDED_MODELS = {"reviewlink", "clientverdict", "linkfailure"}
+ADDED_MODELS = {"reviewlink", "clientverdict", "linkfailure", "apitoken"}
 
 
 def _added_since(table: str, row: dict[str, Any]) -> bool:
